@@ -1,0 +1,1 @@
+"""A Telegram helpdesk for Indonesian migrant workers (PMI) and their families."""

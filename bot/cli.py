@@ -1,0 +1,147 @@
+"""The command line (contract): run, chat, ask, check-content, stats, backup, ..."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+from telegram.error import Conflict, InvalidToken, TelegramError
+
+from bot.config import ConfigError, Settings, load_settings, require_token
+from bot.handlers import ALLOWED_UPDATES
+from bot.lifecycle import open_services, running_app
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+class Exit(Exception):
+    """Stop with a one-line message and an exit code."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+
+async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
+    """Serve Telegram until SIGINT/SIGTERM (long polling, or a webhook listener)."""
+    require_token(settings)
+    stop = asyncio.Event()
+    failure: list[Exit] = []
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def on_poll_error(error: TelegramError) -> None:
+        if isinstance(error, Conflict):
+            failure.append(Exit(1, "another instance is using this BOT_TOKEN (409 Conflict): stop it first"))
+            stop.set()
+        else:
+            log.warning("polling error: %s", error)
+
+    async with open_services(settings) as services:
+        try:
+            async with running_app(services) as app:
+                await app.start()
+                if webhook or settings.webhook_mode:
+                    await _start_webhook(app, settings)
+                else:
+                    await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
+                                                    error_callback=on_poll_error)
+                log.info("bot @%s running (%s)", app.bot.username,
+                         "webhook" if settings.webhook_mode else "polling")
+                await stop.wait()
+                await app.updater.stop()
+                await app.stop()
+        except InvalidToken:
+            raise Exit(1, "BOT_TOKEN was refused by Telegram: check it with @BotFather") from None
+    if failure:
+        raise failure[0]
+
+
+async def _start_webhook(app: Any, settings: Settings) -> None:
+    if not settings.webhook_url:
+        raise ConfigError("WEBHOOK_URL", "required for --webhook")
+    host, port = settings.webhook_listen
+    path = settings.webhook_url.rstrip("/").rsplit("/", 1)[-1] if settings.webhook_url.count("/") > 2 else ""
+    await app.updater.start_webhook(
+        listen=host, port=port, url_path=path, webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES,
+    )
+
+
+# -- store commands ----------------------------------------------------------------------------
+
+
+async def stats(settings: Settings, args: argparse.Namespace) -> None:
+    """Counts for a health check: exits non-zero when the database cannot be read."""
+    import json
+
+    async with open_services(settings) as services:
+        figures = await services.store.stats()
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+
+
+async def backup(settings: Settings, args: argparse.Namespace) -> None:
+    """An online, consistent, owner-only copy of the database."""
+    target = Path(args.file)
+    async with open_services(settings) as services:
+        await services.store.db.backup_to(target)
+    print(f"backup written to {target}")
+
+
+# -- wiring ------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the bot (long polling, or a webhook with --webhook)")
+    run.add_argument("--webhook", action="store_true")
+    stats_cmd = sub.add_parser("stats", help="counts of users, registrations, cases, broadcasts")
+    stats_cmd.add_argument("--json", action="store_true")
+    backup_cmd = sub.add_parser("backup", help="online copy of the database")
+    backup_cmd.add_argument("file")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, None]]] = {
+    "run": lambda settings, args: run_bot(settings, webhook=args.webhook),
+    "stats": stats,
+    "backup": backup,
+}
+
+
+def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> None:
+    """Parse the command line, load settings, run the command; exit 2 on a configuration error."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ if environ is None else environ, Path(".env"))
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
+    setup_logging(settings.log_level)
+    try:
+        asyncio.run(COMMANDS[args.command](settings, args))
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except Exit as error:
+        print(str(error), file=sys.stderr)
+        sys.exit(error.code)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,166 @@
+"""Settings from the environment (and an optional .env file), exactly as in the contract."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LANGUAGES = ("id", "en")
+_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+TOKEN_HELP = (
+    "not set. Get a token from @BotFather in Telegram (send /newbot), then put BOT_TOKEN=... "
+    "in .env; to try the bot without a token: python -m bot chat"
+)
+
+
+class ConfigError(Exception):
+    """A bad or missing setting; the message is one line that names the variable."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str = field(default="", repr=False)
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    database_path: Path = Path("data/bot.sqlite3")
+    staff_ids: frozenset[int] = frozenset()
+    staff_chat_id: int | None = None
+    default_language: str = "id"
+    broadcast_rate: float = 25.0
+    log_level: str = "INFO"
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8080)
+    unanswered_retention_days: int = 180
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.webhook_url)
+
+    def with_changes(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines of a .env file (comments, blank lines, optional quotes)."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Settings:
+    """Build Settings from a mapping (the environment wins over the optional .env file)."""
+    env = {**(read_dotenv(dotenv) if dotenv else {}), **environ}
+
+    def get(name: str) -> str:
+        return env.get(name, "").strip()
+
+    webhook_url = _url("WEBHOOK_URL", get("WEBHOOK_URL"), https=True) if get("WEBHOOK_URL") else ""
+    secret = get("WEBHOOK_SECRET")
+    if secret and not _SECRET.match(secret):
+        raise ConfigError("WEBHOOK_SECRET", "use 1-256 characters from A-Z a-z 0-9 _ -")
+    if webhook_url and not secret:
+        raise ConfigError("WEBHOOK_SECRET", "required when WEBHOOK_URL is set")
+    return Settings(
+        bot_token=_token(get("BOT_TOKEN")),
+        telegram_api_url=_url("TELEGRAM_API_URL", get("TELEGRAM_API_URL"))
+        if get("TELEGRAM_API_URL")
+        else Settings.telegram_api_url,
+        database_path=Path(get("DATABASE_PATH") or Settings.database_path),
+        staff_ids=frozenset(_ids("STAFF_IDS", get("STAFF_IDS"))),
+        staff_chat_id=_int("STAFF_CHAT_ID", get("STAFF_CHAT_ID")) if get("STAFF_CHAT_ID") else None,
+        default_language=_choice("DEFAULT_LANGUAGE", get("DEFAULT_LANGUAGE") or "id", LANGUAGES),
+        broadcast_rate=_rate(get("BROADCAST_RATE") or "25"),
+        log_level=_choice("LOG_LEVEL", (get("LOG_LEVEL") or "INFO").upper(), _LOG_LEVELS),
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        webhook_listen=_listen(get("WEBHOOK_LISTEN") or "127.0.0.1:8080"),
+        unanswered_retention_days=_positive(
+            "UNANSWERED_RETENTION_DAYS", get("UNANSWERED_RETENTION_DAYS") or "180"
+        ),
+    )
+
+
+def require_token(settings: Settings) -> None:
+    """`run` needs a token; say how to get one."""
+    if not settings.bot_token:
+        raise ConfigError("BOT_TOKEN", TOKEN_HELP)
+
+
+def _token(value: str) -> str:
+    if value and not _TOKEN.match(value):
+        raise ConfigError("BOT_TOKEN", "malformed token (expected digits:letters, as @BotFather gives it)")
+    return value
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(name, f"not a whole number: {value!r}") from None
+
+
+def _ids(name: str, value: str) -> list[int]:
+    ids = [_int(name, part.strip()) for part in value.split(",") if part.strip()]
+    if any(i <= 0 for i in ids):
+        raise ConfigError(name, "user IDs are positive numbers")
+    return ids
+
+
+def _positive(name: str, value: str) -> int:
+    number = _int(name, value)
+    if number <= 0:
+        raise ConfigError(name, "must be greater than 0")
+    return number
+
+
+def _rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        raise ConfigError("BROADCAST_RATE", f"not a number: {value!r}") from None
+    if not 0 < rate <= 1000:
+        raise ConfigError("BROADCAST_RATE", "must be between 0 and 1000 messages per second")
+    return rate
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(name, f"must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def _url(name: str, value: str, *, https: bool = False) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(name, f"not an http(s) URL: {value!r}")
+    if https and parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+        raise ConfigError(name, "Telegram only posts to https:// URLs")
+    return value
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError("WEBHOOK_LISTEN", f"expected host:port, got {value!r}")
+    return host, int(port)

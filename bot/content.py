@@ -1,0 +1,279 @@
+"""Content: YAML strings and FAQ entries per language, rendered by one Jinja2 environment.
+
+Everything a user reads lives under `content/`; Python refers to it by key. No `telegram` imports.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+LANGUAGES = ("id", "en")
+SECTION_FILES = ("placement", "protection", "desmigratif", "family", "return", "about")
+
+
+class ContentError(Exception):
+    """Content that cannot be loaded; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    lang: str
+    section: str
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...]
+    answer: str
+    source: str
+    related: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    lang: str
+    title: str
+    intro: str
+    entries: tuple[FaqEntry, ...]
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    key: str
+    label: Mapping[str, str]
+    value: str
+    kind: str
+    country: str
+    national: bool = False
+    hours: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    source_date: str = ""
+    confidence: str = ""
+    note: Mapping[str, str] = field(default_factory=dict)
+    verified_on: str | None = None
+    verified_by: str | None = None
+
+    @property
+    def link(self) -> str:
+        """A tappable address: the URL itself, or a wa.me link for WhatsApp numbers."""
+        if self.kind != "whatsapp":
+            return self.value
+        digits = "".join(ch for ch in self.value if ch.isdigit())
+        return "https://wa.me/" + ("62" + digits[1:] if digits.startswith("0") else digits)
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.confidence.upper().startswith("L")
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    names: Mapping[str, str]
+    flag: str = ""
+    main: bool = False
+
+    def name(self, lang: str) -> str:
+        return f"{self.flag} {self.names[lang]}".strip()
+
+
+def content_dir() -> Path:
+    """The shipped content: inside the installed package, or ./content in a source checkout."""
+    checkout = Path(__file__).resolve().parent.parent / "content"
+    if (checkout / "menu.yaml").is_file():
+        return checkout
+    return Path(str(importlib.resources.files("bot._content")))
+
+
+def pick_language(chosen: str | None, telegram_code: str | None, default: str) -> str:
+    """The user's /language choice, else their Telegram language when we have it, else the default."""
+    if chosen in LANGUAGES:
+        return chosen
+    code = (telegram_code or "").split("-")[0].lower()
+    return code if code in LANGUAGES else default
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ContentError(f"{path.name}: cannot read YAML: {error}") from error
+
+
+class Content:
+    """All loaded content plus the one Jinja2 environment that renders it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(root / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.globals.update(
+            contact=self._contact, contacts_for=self._contacts_for,
+            contacts_national=self._contacts_national, t=self._t,
+        )
+        self.menu: dict[str, Any] = _read_yaml(root / "menu.yaml") or {}
+        self.operator: dict[str, Any] = _read_yaml(root / "operator.yaml") or {}
+        self.contacts = self._load_contacts(root / "contacts.yaml")
+        self.countries = self._load_countries(root / "countries.yaml")
+        self.messages: dict[str, dict[str, jinja2.Template]] = {}
+        self.message_sources: dict[str, dict[str, str]] = {}
+        self.sections: dict[str, dict[str, Section]] = {}
+        self.entries: dict[str, dict[str, FaqEntry]] = {}
+        self._answers: dict[tuple[str, str], jinja2.Template] = {}
+        for lang in LANGUAGES:
+            self._load_language(lang)
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def _compile(self, source: str, where: str) -> jinja2.Template:
+        try:
+            return self.env.from_string(source)
+        except jinja2.TemplateSyntaxError as error:
+            raise ContentError(f"{where}: template error: {error.message}") from error
+
+    def _load_language(self, lang: str) -> None:
+        path = self.root / lang / "messages.yaml"
+        sources = _read_yaml(path) or {}
+        self.message_sources[lang] = {str(k): str(v).rstrip("\n") for k, v in sources.items()}
+        self.messages[lang] = {
+            key: self._compile(text, f"{lang}/messages.yaml: {key}")
+            for key, text in self.message_sources[lang].items()
+        }
+        self.sections[lang], self.entries[lang] = {}, {}
+        for key in SECTION_FILES:
+            path = self.root / lang / "faq" / f"{key}.yaml"
+            if path.is_file():
+                self._load_section(lang, key, path)
+
+    def _load_section(self, lang: str, key: str, path: Path) -> None:
+        where = f"{lang}/faq/{path.name}"
+        data = _read_yaml(path) or {}
+        entries = []
+        for raw in data.get("entries") or []:
+            try:
+                entry = FaqEntry(
+                    lang=lang, section=key, id=str(raw["id"]), title=str(raw["title"]).strip(),
+                    questions=tuple(str(q).strip() for q in raw.get("questions") or ()),
+                    keywords=tuple(str(k).strip() for k in raw.get("keywords") or ()),
+                    answer=str(raw["answer"]).strip(), source=str(raw.get("source") or "").strip(),
+                    related=tuple(raw.get("related") or ()), actions=tuple(raw.get("actions") or ()),
+                    file=where,
+                )
+            except (KeyError, TypeError) as error:
+                raise ContentError(f"{where}: entry {raw.get('id', '?')}: missing {error}") from error
+            if entry.id in self.entries[lang]:
+                raise ContentError(f"{where}: entry {entry.id}: duplicate ID")
+            self._answers[lang, entry.id] = self._compile(entry.answer, f"{where}: {entry.id}")
+            self.entries[lang][entry.id] = entry
+            entries.append(entry)
+        self.sections[lang][key] = Section(
+            key=key, lang=lang, title=str(data.get("title", key)), intro=str(data.get("intro", "")),
+            entries=tuple(entries), file=where,
+        )
+
+    @staticmethod
+    def _load_contacts(path: Path) -> dict[str, Contact]:
+        data = _read_yaml(path) if path.is_file() else {}
+        contacts = {}
+        for raw in (data or {}).get("contacts") or []:
+            raw = {k: v for k, v in raw.items() if k in Contact.__dataclass_fields__}
+            for key in ("source_date", "verified_on"):
+                if raw.get(key) is not None:
+                    raw[key] = str(raw[key])
+            contact = Contact(**raw)
+            contacts[contact.key] = contact
+        return contacts
+
+    @staticmethod
+    def _load_countries(path: Path) -> dict[str, Country]:
+        data = _read_yaml(path) if path.is_file() else {}
+        return {
+            code: Country(code=code, names={lang: raw[lang] for lang in LANGUAGES},
+                          flag=raw.get("flag", ""), main=bool(raw.get("main")))
+            for code, raw in ((data or {}).get("countries") or {}).items()
+        }
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def text(self, lang: str, key: str, **context: Any) -> str:
+        """Render the message `key` in `lang` (falls back to id when a translation is missing)."""
+        template = self.messages[lang].get(key) or self.messages["id"].get(key)
+        if template is None:
+            raise KeyError(f"no message {key!r}")
+        return template.render(lang=lang, operator=self.operator_for(lang), **context).strip()
+
+    def has_text(self, lang: str, key: str) -> bool:
+        return key in self.messages[lang]
+
+    def answer(self, lang: str, entry_id: str) -> str:
+        """The full answer message of one FAQ entry: title, body, source line."""
+        entry = self.entries[lang][entry_id]
+        context = {"lang": lang, "operator": self.operator_for(lang)}
+        body = Markup(self._answers[lang, entry_id].render(**context).strip())
+        return self.env.get_template("answer.html").render(entry=entry, body=body, **context).strip()
+
+    def entry(self, lang: str, entry_id: str) -> FaqEntry | None:
+        return self.entries[lang].get(entry_id)
+
+    def faq_docs(self) -> Iterator[FaqEntry]:
+        """Every entry of every language (what the search indexes)."""
+        for lang in LANGUAGES:
+            yield from self.entries[lang].values()
+
+    def operator_for(self, lang: str) -> dict[str, Any]:
+        return {key: (value.get(lang, value.get("id")) if isinstance(value, dict) else value)
+                for key, value in self.operator.items()}
+
+    def country_name(self, code: str, lang: str) -> str:
+        country = self.countries.get(code)
+        return country.name(lang) if country else code
+
+    @jinja2.pass_context
+    def _t(self, context: jinja2.runtime.Context, key: str, **kwargs: Any) -> Markup:
+        return Markup(self.text(context["lang"], key, **kwargs))
+
+    @jinja2.pass_context
+    def _contact(self, context: jinja2.runtime.Context, key: str) -> Markup:
+        if key not in self.contacts:
+            raise ContentError(f"unknown contact key {key!r}")
+        return self._render_contacts(context["lang"], [self.contacts[key]])
+
+    def contacts_listing(self, lang: str, *, country: str | None = None) -> Markup:
+        """The contacts of one country (ISO code), or the national hotlines when country is None."""
+        chosen = [c for c in self.contacts.values()
+                  if (c.national if country is None else c.country == country and not c.national)]
+        return self._render_contacts(lang, chosen)
+
+    @jinja2.pass_context
+    def _contacts_for(self, context: jinja2.runtime.Context, country: str) -> Markup:
+        return self.contacts_listing(context["lang"], country=country)
+
+    @jinja2.pass_context
+    def _contacts_national(self, context: jinja2.runtime.Context) -> Markup:
+        return self.contacts_listing(context["lang"])
+
+    def _render_contacts(self, lang: str, contacts: list[Contact]) -> Markup:
+        template = self.env.get_template("_contacts.html")
+        return Markup(template.render(lang=lang, contacts=contacts).strip())
+
+
+def load_content(root: Path | None = None) -> Content:
+    """Load and compile every content file once (at start-up)."""
+    return Content(root or content_dir())

@@ -1,0 +1,53 @@
+"""Every handler of the bot, in the order PTB tries them."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.callbacks import parse
+from bot.handlers import common, fallback, menu
+
+# Commands shown in the command menu, each with a `user-command-<name>` description in content.
+USER_COMMANDS = ("start", "menu", "faq", "help", "language", "cancel")
+MENU_KINDS = frozenset({"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm"})
+
+# The update types the handlers below handle; polling asks Telegram for exactly these.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+def _is_menu_button(data: object) -> bool:
+    parsed = parse(data) if isinstance(data, str) else None
+    return parsed is not None and parsed.kind in MENU_KINDS
+
+
+def register(app: Application) -> None:
+    """Add every handler and the error handler to `app`."""
+    # Group -1 runs for every update before any other handler: record the user, settle the language.
+    app.add_handler(TypeHandler(Update, common.gate), group=-1)
+
+    for name, callback in (("start", menu.start), ("menu", menu.menu), ("faq", menu.faq),
+                           ("help", menu.help_text), ("language", menu.language),
+                           ("cancel", fallback.cancel)):
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW_MESSAGE))
+    app.add_handler(CommandHandler(USER_COMMANDS, fallback.group_command,
+                                   filters=filters.ChatType.GROUPS & NEW_MESSAGE))
+
+    app.add_handler(CallbackQueryHandler(menu.on_button, pattern=_is_menu_button))
+    app.add_handler(CallbackQueryHandler(menu.stale_button))
+
+    app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, fallback.unknown_command))
+    app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, fallback.free_text))
+    app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, fallback.non_text))
+
+    app.add_error_handler(common.on_error)

@@ -1,0 +1,56 @@
+"""The one lifecycle: open the store, load content, build the application, close.
+
+`run`, `chat`, the tests and every CLI command go through `open_services` / `running_app`, so start-up
+and shutdown happen the same way everywhere (PTB's post_init only runs under run_polling/run_webhook).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from telegram.ext import Application
+from telegram.request import BaseRequest
+
+from bot.app import build_application, set_commands
+from bot.config import Settings
+from bot.content import Content, load_content
+from bot.context import Services
+from bot.store import Clock, Store
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings, *, clock: Clock = time.time,
+                        content: Content | None = None) -> AsyncIterator[Services]:
+    """Store and content (and the search index), closed again on exit."""
+    content = content or load_content()
+    store = await Store.open(settings.database_path, clock)
+    try:
+        yield Services(settings=settings, store=store, content=content, search=_build_search(content))
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
+async def running_app(services: Services, *, request: BaseRequest | None = None,
+                      updates_request: BaseRequest | None = None) -> AsyncIterator[Application]:
+    """An initialised Application (getMe done, commands set), shut down on exit."""
+    app = build_application(services, request=request, updates_request=updates_request)
+    async with app:
+        await set_commands(app)
+        yield app
+
+
+def _build_search(content: Content):  # noqa: ANN202 - optional until the search lands
+    try:
+        from bot.search import SearchEngine
+    except ImportError:
+        return None
+    started = time.perf_counter()
+    engine = SearchEngine.build(content.faq_docs())
+    log.info("search index built in %.0f ms", (time.perf_counter() - started) * 1000)
+    return engine

@@ -1,0 +1,30 @@
+"""The store: one SQLite database behind domain methods. No `telegram` imports here."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from bot.store.db import Clock, Database
+from bot.store.users import User, UserStore
+
+__all__ = ["Clock", "Database", "Store", "User"]
+
+
+class Store(UserStore):
+    """Every table of the bot, one feature module each, sharing one Database."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+
+    @classmethod
+    async def open(cls, path: Path | str, clock: Clock = time.time) -> Store:
+        return cls(await Database.connect(path, clock))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def stats(self) -> dict[str, object]:
+        """Headline counts (also the CLI's health check: it fails when the database is unreadable)."""
+        return {"users": await self.count_users()}

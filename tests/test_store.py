@@ -1,0 +1,83 @@
+import pytest
+import asyncio
+import stat
+
+from bot.store import Store
+from bot.store.migrations import MIGRATIONS
+
+STORES = []
+
+
+async def memory_store(**kwargs):
+    store = await Store.open(":memory:", **kwargs)
+    STORES.append(store)
+    return store
+
+
+@pytest.fixture(autouse=True)
+async def _close_stores():
+    yield
+    while STORES:
+        await STORES.pop().close()
+
+
+async def test_file_is_owner_only_and_migrations_are_recorded(tmp_path):
+    path = tmp_path / "sub" / "bot.sqlite3"
+    store = await Store.open(path)
+    names = [row[0] for row in await store.db.fetch_all("SELECT name FROM schema_migrations")]
+    await store.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert names == [name for name, _ in MIGRATIONS]
+
+
+async def test_reopening_applies_nothing_twice(tmp_path):
+    await (await Store.open(tmp_path / "db")).close()
+    store = await Store.open(tmp_path / "db")
+    assert await store.db.migrate() == []
+    await store.close()
+
+
+async def test_touch_user_records_and_refreshes():
+    now = [1000.0]
+    store = await memory_store(clock=lambda: now[0])
+    await store.touch_user(5, "Siti", "id")
+    now[0] += 3600
+    await store.touch_user(5, "Siti A", "en")
+    user = await store.get_user(5)
+    assert (user.first_name, user.telegram_language, user.first_seen, user.last_seen) == ("Siti A", "en", 1000, 4600)
+
+
+async def test_language_is_stored():
+    store = await memory_store()
+    await store.touch_user(5, "Siti", "id")
+    await store.set_language(5, "en")
+    assert await store.user_language(5) == "en"
+
+
+async def test_concurrent_transactions_never_interleave():
+    store = await memory_store()
+    await store.db._db.execute("CREATE TABLE log (task TEXT, step INTEGER)")
+
+    async def writer(name):
+        for _ in range(5):
+            async with store.db.transaction() as db:
+                for step in range(3):
+                    await db.execute("INSERT INTO log VALUES (?, ?)", (name, step))
+                    await asyncio.sleep(0)
+
+    await asyncio.gather(writer("a"), writer("b"))
+    rows = [tuple(r) for r in await store.db.fetch_all("SELECT task, step FROM log ORDER BY rowid")]
+    assert all(rows[i][0] == rows[i + 1][0] == rows[i + 2][0] for i in range(0, len(rows), 3))
+    assert [step for _, step in rows] == [0, 1, 2] * 10
+
+
+async def test_failed_transaction_rolls_back():
+    store = await memory_store()
+    await store.touch_user(1, "A", None)
+    try:
+        async with store.db.transaction() as db:
+            await db.execute("UPDATE users SET first_name = 'B'")
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    assert (await store.get_user(1)).first_name == "A"
