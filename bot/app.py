@@ -10,22 +10,25 @@ from telegram.request import BaseRequest
 from bot import handlers
 from bot.content import LANGUAGES
 from bot.context import BotContext, Services
+from bot.emulator import DEFAULT_TOKEN
 from bot.processor import OrderedUpdateProcessor
 
-# A token for the local emulator (chat, tests, benchmarks): it never reaches Telegram.
-EMULATOR_TOKEN = "1000001:LOCAL-emulator-token-not-for-telegram"
+# The local emulator's token (chat, tests, benchmarks): it never reaches Telegram.
+EMULATOR_TOKEN = DEFAULT_TOKEN
 
 
-def build_application(services: Services, *, request: BaseRequest | None = None,
-                      updates_request: BaseRequest | None = None) -> Application:
+def build_application(
+    services: Services, *, request: BaseRequest | None = None, updates_request: BaseRequest | None = None
+) -> Application:
     """The bot's Application: handlers, HTML by default, per-chat ordered concurrency."""
     settings = services.settings
     builder = (
         Application.builder()
         .token(settings.bot_token or EMULATOR_TOKEN)
         .base_url(settings.telegram_api_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML,
-                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .defaults(
+            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(OrderedUpdateProcessor())
     )
@@ -43,8 +46,9 @@ async def set_commands(app: Application) -> None:
     content = services.content
 
     def commands(lang: str) -> list[BotCommand]:
-        return [BotCommand(name, content.text(lang, f"user-command-{name}"))
-                for name in handlers.USER_COMMANDS]
+        return [
+            BotCommand(name, content.text(lang, f"user-command-{name}")) for name in handlers.USER_COMMANDS
+        ]
 
     await app.bot.set_my_commands(commands(services.settings.default_language))
     for lang in LANGUAGES:

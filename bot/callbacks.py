@@ -25,13 +25,13 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "menu": Kind(1, ()),                      # main menu
-    "sec": Kind(1, (r"[a-z_]{1,20}",)),       # a FAQ section
-    "faq": Kind(1, (_ID,)),                   # a FAQ answer
-    "ctc": Kind(1, ()),                       # contacts: national hotlines + countries
-    "ctcc": Kind(1, (r"[A-Z]{2}|more",)),     # contacts of one country
-    "lang": Kind(1, (r"id|en",)),             # choose a language
-    "langm": Kind(1, ()),                     # the language picker
+    "menu": Kind(1, ()),  # main menu
+    "sec": Kind(1, (r"[a-z_]{1,20}",)),  # a FAQ section
+    "faq": Kind(1, (_ID,)),  # a FAQ answer
+    "ctc": Kind(1, ()),  # contacts: national hotlines + countries
+    "ctcc": Kind(1, (r"[A-Z]{2}|more",)),  # contacts of one country
+    "lang": Kind(1, (r"id|en",)),  # choose a language
+    "langm": Kind(1, ()),  # the language picker
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram.error import Conflict, InvalidToken, TelegramError
 
-from bot.config import ConfigError, Settings, load_settings, require_token
+from bot.config import ConfigError, Settings, load_settings, read_dotenv, require_token
 from bot.handlers import ALLOWED_UPDATES
 from bot.lifecycle import open_services, running_app
 from bot.logs import setup_logging
@@ -56,10 +56,14 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
                 if webhook or settings.webhook_mode:
                     await _start_webhook(app, settings)
                 else:
-                    await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
-                                                    error_callback=on_poll_error)
-                log.info("bot @%s running (%s)", app.bot.username,
-                         "webhook" if settings.webhook_mode else "polling")
+                    await app.updater.start_polling(
+                        allowed_updates=ALLOWED_UPDATES, error_callback=on_poll_error
+                    )
+                log.info(
+                    "bot @%s running (%s)",
+                    app.bot.username,
+                    "webhook" if settings.webhook_mode else "polling",
+                )
                 await stop.wait()
                 await app.updater.stop()
                 await app.stop()
@@ -75,8 +79,12 @@ async def _start_webhook(app: Any, settings: Settings) -> None:
     host, port = settings.webhook_listen
     path = settings.webhook_url.rstrip("/").rsplit("/", 1)[-1] if settings.webhook_url.count("/") > 2 else ""
     await app.updater.start_webhook(
-        listen=host, port=port, url_path=path, webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES,
+        listen=host,
+        port=port,
+        url_path=path,
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=ALLOWED_UPDATES,
     )
 
 
@@ -104,6 +112,23 @@ async def backup(settings: Settings, args: argparse.Namespace) -> None:
     print(f"backup written to {target}")
 
 
+async def chat_command(settings: Settings, args: argparse.Namespace) -> None:
+    """A terminal conversation with the bot, on its own database unless DATABASE_PATH is set."""
+    from bot.chat import chat
+
+    await chat(settings, sys.stdin, sys.stdout)
+
+
+async def check_content_command(settings: Settings, args: argparse.Namespace) -> None:
+    """Validate every content file in every language; exit 1 when there are errors."""
+    from bot.content_check import check_content, format_report
+
+    report = check_content()
+    print(format_report(report))
+    if report.errors:
+        raise Exit(1, "content has errors")
+
+
 # -- wiring ------------------------------------------------------------------------------------
 
 
@@ -116,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     stats_cmd.add_argument("--json", action="store_true")
     backup_cmd = sub.add_parser("backup", help="online copy of the database")
     backup_cmd.add_argument("file")
+    sub.add_parser("chat", help="talk to the bot in this terminal (no token, no network)")
+    sub.add_parser("check-content", help="validate every content file in every language")
     return parser
 
 
@@ -123,6 +150,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "run": lambda settings, args: run_bot(settings, webhook=args.webhook),
     "stats": stats,
     "backup": backup,
+    "check-content": check_content_command,
+    "chat": chat_command,
 }
 
 
@@ -130,11 +159,14 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     """Parse the command line, load settings, run the command; exit 2 on a configuration error."""
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(os.environ if environ is None else environ, Path(".env"))
+        env = os.environ if environ is None else environ
+        settings = load_settings(env, Path(".env"))
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         sys.exit(2)
-    setup_logging(settings.log_level)
+    if args.command == "chat" and "DATABASE_PATH" not in {**read_dotenv(Path(".env")), **env}:
+        settings = settings.with_changes(database_path=Path("data/chat.sqlite3"))
+    setup_logging("WARNING" if args.command == "chat" else settings.log_level)
     try:
         asyncio.run(COMMANDS[args.command](settings, args))
     except ConfigError as error:

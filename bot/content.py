@@ -125,8 +125,10 @@ class Content:
             keep_trailing_newline=False,
         )
         self.env.globals.update(
-            contact=self._contact, contacts_for=self._contacts_for,
-            contacts_national=self._contacts_national, t=self._t,
+            contact=self._contact,
+            contacts_for=self._contacts_for,
+            contacts_national=self._contacts_national,
+            t=self._t,
         )
         self.menu: dict[str, Any] = _read_yaml(root / "menu.yaml") or {}
         self.operator: dict[str, Any] = _read_yaml(root / "operator.yaml") or {}
@@ -169,11 +171,16 @@ class Content:
         for raw in data.get("entries") or []:
             try:
                 entry = FaqEntry(
-                    lang=lang, section=key, id=str(raw["id"]), title=str(raw["title"]).strip(),
+                    lang=lang,
+                    section=key,
+                    id=str(raw["id"]),
+                    title=str(raw["title"]).strip(),
                     questions=tuple(str(q).strip() for q in raw.get("questions") or ()),
                     keywords=tuple(str(k).strip() for k in raw.get("keywords") or ()),
-                    answer=str(raw["answer"]).strip(), source=str(raw.get("source") or "").strip(),
-                    related=tuple(raw.get("related") or ()), actions=tuple(raw.get("actions") or ()),
+                    answer=str(raw["answer"]).strip(),
+                    source=str(raw.get("source") or "").strip(),
+                    related=tuple(raw.get("related") or ()),
+                    actions=tuple(raw.get("actions") or ()),
                     file=where,
                 )
             except (KeyError, TypeError) as error:
@@ -184,8 +191,12 @@ class Content:
             self.entries[lang][entry.id] = entry
             entries.append(entry)
         self.sections[lang][key] = Section(
-            key=key, lang=lang, title=str(data.get("title", key)), intro=str(data.get("intro", "")),
-            entries=tuple(entries), file=where,
+            key=key,
+            lang=lang,
+            title=str(data.get("title", key)),
+            intro=str(data.get("intro", "")),
+            entries=tuple(entries),
+            file=where,
         )
 
     @staticmethod
@@ -205,8 +216,12 @@ class Content:
     def _load_countries(path: Path) -> dict[str, Country]:
         data = _read_yaml(path) if path.is_file() else {}
         return {
-            code: Country(code=code, names={lang: raw[lang] for lang in LANGUAGES},
-                          flag=raw.get("flag", ""), main=bool(raw.get("main")))
+            code: Country(
+                code=code,
+                names={lang: raw[lang] for lang in LANGUAGES},
+                flag=raw.get("flag", ""),
+                main=bool(raw.get("main")),
+            )
             for code, raw in ((data or {}).get("countries") or {}).items()
         }
 
@@ -238,8 +253,10 @@ class Content:
             yield from self.entries[lang].values()
 
     def operator_for(self, lang: str) -> dict[str, Any]:
-        return {key: (value.get(lang, value.get("id")) if isinstance(value, dict) else value)
-                for key, value in self.operator.items()}
+        return {
+            key: (value.get(lang, value.get("id")) if isinstance(value, dict) else value)
+            for key, value in self.operator.items()
+        }
 
     def country_name(self, code: str, lang: str) -> str:
         country = self.countries.get(code)
@@ -257,8 +274,11 @@ class Content:
 
     def contacts_listing(self, lang: str, *, country: str | None = None) -> Markup:
         """The contacts of one country (ISO code), or the national hotlines when country is None."""
-        chosen = [c for c in self.contacts.values()
-                  if (c.national if country is None else c.country == country and not c.national)]
+        chosen = [
+            c
+            for c in self.contacts.values()
+            if (c.national if country is None else c.country == country and not c.national)
+        ]
         return self._render_contacts(lang, chosen)
 
     @jinja2.pass_context

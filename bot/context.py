@@ -30,8 +30,9 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     lang: str = "id"
 
-    def __init__(self, application: Application, chat_id: int | None = None,
-                 user_id: int | None = None) -> None:
+    def __init__(
+        self, application: Application, chat_id: int | None = None, user_id: int | None = None
+    ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.lang = self.services.settings.default_language
 

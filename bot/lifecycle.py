@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, *, clock: Clock = time.time,
-                        content: Content | None = None) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, *, clock: Clock = time.time, content: Content | None = None
+) -> AsyncIterator[Services]:
     """Store and content (and the search index), closed again on exit."""
     content = content or load_content()
     store = await Store.open(settings.database_path, clock)
@@ -36,8 +37,9 @@ async def open_services(settings: Settings, *, clock: Clock = time.time,
 
 
 @contextlib.asynccontextmanager
-async def running_app(services: Services, *, request: BaseRequest | None = None,
-                      updates_request: BaseRequest | None = None) -> AsyncIterator[Application]:
+async def running_app(
+    services: Services, *, request: BaseRequest | None = None, updates_request: BaseRequest | None = None
+) -> AsyncIterator[Application]:
     """An initialised Application (getMe done, commands set), shut down on exit."""
     app = build_application(services, request=request, updates_request=updates_request)
     async with app:
@@ -45,7 +47,7 @@ async def running_app(services: Services, *, request: BaseRequest | None = None,
         yield app
 
 
-def _build_search(content: Content):  # noqa: ANN202 - optional until the search lands
+def _build_search(content: Content):
     try:
         from bot.search import SearchEngine
     except ImportError:

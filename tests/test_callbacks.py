@@ -7,10 +7,24 @@ def test_round_trip():
     assert parse(pack("faq", "placement.requirements")).args == ("placement.requirements",)
 
 
-@pytest.mark.parametrize("data", [
-    None, "", "faq", "faq:0:placement.requirements", "faq:2:x", "nope:1:x", "faq:1:",
-    "faq:1:a:b", "sec:1:<script>", "lang:1:fr", "x" * 65, "faq:1:" + "a" * 60, "menu:1:extra",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "faq",
+        "faq:0:placement.requirements",
+        "faq:2:x",
+        "nope:1:x",
+        "faq:1:",
+        "faq:1:a:b",
+        "sec:1:<script>",
+        "lang:1:fr",
+        "x" * 65,
+        "faq:1:" + "a" * 60,
+        "menu:1:extra",
+    ],
+)
 def test_stale_forged_or_malformed_data_is_refused(data):
     assert parse(data) is None
 

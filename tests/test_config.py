@@ -15,28 +15,39 @@ def test_defaults_match_the_contract():
 
 
 def test_values_are_parsed():
-    settings = load_settings({"BOT_TOKEN": TOKEN, "STAFF_IDS": " 1, 22 ,333", "STAFF_CHAT_ID": "-100123",
-                              "DEFAULT_LANGUAGE": "en", "BROADCAST_RATE": "12.5", "LOG_LEVEL": "debug"})
+    settings = load_settings(
+        {
+            "BOT_TOKEN": TOKEN,
+            "STAFF_IDS": " 1, 22 ,333",
+            "STAFF_CHAT_ID": "-100123",
+            "DEFAULT_LANGUAGE": "en",
+            "BROADCAST_RATE": "12.5",
+            "LOG_LEVEL": "debug",
+        }
+    )
     assert settings.staff_ids == {1, 22, 333} and settings.staff_chat_id == -100123
     assert (settings.default_language, settings.broadcast_rate, settings.log_level) == ("en", 12.5, "DEBUG")
 
 
-@pytest.mark.parametrize(("env", "variable"), [
-    ({"BOT_TOKEN": "not-a-token"}, "BOT_TOKEN"),
-    ({"STAFF_IDS": "12,abc"}, "STAFF_IDS"),
-    ({"STAFF_IDS": "-5"}, "STAFF_IDS"),
-    ({"STAFF_CHAT_ID": "group"}, "STAFF_CHAT_ID"),
-    ({"DEFAULT_LANGUAGE": "jv"}, "DEFAULT_LANGUAGE"),
-    ({"BROADCAST_RATE": "fast"}, "BROADCAST_RATE"),
-    ({"BROADCAST_RATE": "0"}, "BROADCAST_RATE"),
-    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
-    ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
-    ({"WEBHOOK_URL": "http://example.org/hook", "WEBHOOK_SECRET": "s"}, "WEBHOOK_URL"),
-    ({"WEBHOOK_URL": "https://example.org/hook"}, "WEBHOOK_SECRET"),
-    ({"WEBHOOK_SECRET": "bad secret!"}, "WEBHOOK_SECRET"),
-    ({"WEBHOOK_LISTEN": "8080"}, "WEBHOOK_LISTEN"),
-    ({"UNANSWERED_RETENTION_DAYS": "0"}, "UNANSWERED_RETENTION_DAYS"),
-])
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"BOT_TOKEN": "not-a-token"}, "BOT_TOKEN"),
+        ({"STAFF_IDS": "12,abc"}, "STAFF_IDS"),
+        ({"STAFF_IDS": "-5"}, "STAFF_IDS"),
+        ({"STAFF_CHAT_ID": "group"}, "STAFF_CHAT_ID"),
+        ({"DEFAULT_LANGUAGE": "jv"}, "DEFAULT_LANGUAGE"),
+        ({"BROADCAST_RATE": "fast"}, "BROADCAST_RATE"),
+        ({"BROADCAST_RATE": "0"}, "BROADCAST_RATE"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
+        ({"WEBHOOK_URL": "http://example.org/hook", "WEBHOOK_SECRET": "s"}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "https://example.org/hook"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_SECRET": "bad secret!"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_LISTEN": "8080"}, "WEBHOOK_LISTEN"),
+        ({"UNANSWERED_RETENTION_DAYS": "0"}, "UNANSWERED_RETENTION_DAYS"),
+    ],
+)
 def test_a_bad_value_names_its_variable(env, variable):
     with pytest.raises(ConfigError) as error:
         load_settings(env)

@@ -6,9 +6,19 @@ from bot.processor import OrderedUpdateProcessor
 
 
 def _update(update_id, chat_id):
-    return Update.de_json({"update_id": update_id, "message": {
-        "message_id": update_id, "date": 0, "chat": {"id": chat_id, "type": "private"},
-        "from": {"id": chat_id, "is_bot": False, "first_name": "U"}, "text": "hi"}}, None)
+    return Update.de_json(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 0,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "U"},
+                "text": "hi",
+            },
+        },
+        None,
+    )
 
 
 async def test_one_chat_in_order_others_concurrently():
@@ -19,9 +29,11 @@ async def test_one_chat_in_order_others_concurrently():
         await asyncio.sleep(delay)
         done.append(update_id)
 
-    jobs = [processor.process_update(_update(1, 10), work(1, 0.05)),
-            processor.process_update(_update(2, 10), work(2, 0)),
-            processor.process_update(_update(3, 20), work(3, 0))]
+    jobs = [
+        processor.process_update(_update(1, 10), work(1, 0.05)),
+        processor.process_update(_update(2, 10), work(2, 0)),
+        processor.process_update(_update(3, 20), work(3, 0)),
+    ]
     await asyncio.gather(*(asyncio.create_task(job) for job in jobs))
     assert done == [3, 1, 2]
 

@@ -1,6 +1,7 @@
-import pytest
 import asyncio
 import stat
+
+import pytest
 
 from bot.store import Store
 from bot.store.migrations import MIGRATIONS
@@ -44,7 +45,12 @@ async def test_touch_user_records_and_refreshes():
     now[0] += 3600
     await store.touch_user(5, "Siti A", "en")
     user = await store.get_user(5)
-    assert (user.first_name, user.telegram_language, user.first_seen, user.last_seen) == ("Siti A", "en", 1000, 4600)
+    assert (user.first_name, user.telegram_language, user.first_seen, user.last_seen) == (
+        "Siti A",
+        "en",
+        1000,
+        4600,
+    )
 
 
 async def test_language_is_stored():

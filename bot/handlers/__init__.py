@@ -36,12 +36,18 @@ def register(app: Application) -> None:
     # Group -1 runs for every update before any other handler: record the user, settle the language.
     app.add_handler(TypeHandler(Update, common.gate), group=-1)
 
-    for name, callback in (("start", menu.start), ("menu", menu.menu), ("faq", menu.faq),
-                           ("help", menu.help_text), ("language", menu.language),
-                           ("cancel", fallback.cancel)):
+    for name, callback in (
+        ("start", menu.start),
+        ("menu", menu.menu),
+        ("faq", menu.faq),
+        ("help", menu.help_text),
+        ("language", menu.language),
+        ("cancel", fallback.cancel),
+    ):
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW_MESSAGE))
-    app.add_handler(CommandHandler(USER_COMMANDS, fallback.group_command,
-                                   filters=filters.ChatType.GROUPS & NEW_MESSAGE))
+    app.add_handler(
+        CommandHandler(USER_COMMANDS, fallback.group_command, filters=filters.ChatType.GROUPS & NEW_MESSAGE)
+    )
 
     app.add_handler(CallbackQueryHandler(menu.on_button, pattern=_is_menu_button))
     app.add_handler(CallbackQueryHandler(menu.stale_button))

@@ -51,19 +51,22 @@ async def on_button(update: Update, context: BotContext) -> None:
         await answer_query(update, context.text("user-language-set"))
         await show(update, context, screens.main_menu(content, lang), edit=True)
         return
-    await answer_query(update)
     screen = {
         "menu": lambda: screens.main_menu(content, lang),
         "sec": lambda: screens.section(content, lang, data.arg),
         "faq": lambda: screens.entry(content, lang, data.arg, _flows(context)),
         "ctc": lambda: screens.contacts(content, lang),
-        "ctcc": lambda: screens.more_countries(content, lang) if data.arg == "more"
-        else screens.country_contacts(content, lang, data.arg),
+        "ctcc": lambda: (
+            screens.more_countries(content, lang)
+            if data.arg == "more"
+            else screens.country_contacts(content, lang, data.arg)
+        ),
         "langm": lambda: screens.languages(content, lang),
     }[data.kind]()
     if screen is None:
         await stale_button(update, context)
         return
+    await answer_query(update)
     await show(update, context, screen, edit=True)
 
 

@@ -53,9 +53,15 @@ def main_menu(content: Content, lang: str, text_key: str = "user-menu-title", **
 
 def topics(content: Content, lang: str) -> Screen:
     """The FAQ sections only (for /faq)."""
-    rows = [[b] for row in content.menu.get("main", []) for item in row
-            if "section" in item and (b := _menu_button(content, lang, item))]
-    return Screen(content.text(lang, "user-menu-title"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)]))
+    rows = [
+        [b]
+        for row in content.menu.get("main", [])
+        for item in row
+        if "section" in item and (b := _menu_button(content, lang, item))
+    ]
+    return Screen(
+        content.text(lang, "user-menu-title"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)])
+    )
 
 
 def section(content: Content, lang: str, key: str) -> Screen | None:
@@ -63,7 +69,9 @@ def section(content: Content, lang: str, key: str) -> Screen | None:
     if found is None:
         return None
     rows = [[_button(entry.title, "faq", entry.id)] for entry in found.entries]
-    text = f"<b>{found.title}</b>\n{found.intro}" if found.entries else content.text(lang, "user-section-empty")
+    text = (
+        f"<b>{found.title}</b>\n{found.intro}" if found.entries else content.text(lang, "user-section-empty")
+    )
     return Screen(text, InlineKeyboardMarkup([*rows, _nav(content, lang, None)]))
 
 
@@ -71,41 +79,55 @@ def entry(content: Content, lang: str, entry_id: str, actions: frozenset[str]) -
     found = content.entry(lang, entry_id)
     if found is None:
         return None
-    rows = [[_button(related.title, "faq", related.id)]
-            for related in filter(None, (content.entry(lang, r) for r in found.related))]
+    rows = [
+        [_button(related.title, "faq", related.id)]
+        for related in filter(None, (content.entry(lang, r) for r in found.related))
+    ]
     for action in found.actions:
         if action in actions and action in SCREENS:
             key, data = SCREENS[action]
             rows.append([_button(content.text(lang, key), *data)])
-    return Screen(content.answer(lang, entry_id),
-                  InlineKeyboardMarkup([*rows, _nav(content, lang, ("sec", found.section))]))
+    return Screen(
+        content.answer(lang, entry_id),
+        InlineKeyboardMarkup([*rows, _nav(content, lang, ("sec", found.section))]),
+    )
 
 
 def contacts(content: Content, lang: str) -> Screen:
     main = [c for c in content.countries.values() if c.main]
     buttons = [_button(c.name(lang), "ctcc", c.code) for c in main]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([_button(content.text(lang, "user-button-other-countries"), "ctcc", "more")])
-    return Screen(content.text(lang, "user-contacts-title"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)]))
+    return Screen(
+        content.text(lang, "user-contacts-title"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)])
+    )
 
 
 def more_countries(content: Content, lang: str) -> Screen:
     others = [c for c in content.countries.values() if not c.main and c.code != "ID"]
     buttons = [_button(c.name(lang), "ctcc", c.code) for c in others]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    return Screen(content.text(lang, "user-contacts-title"),
-                  InlineKeyboardMarkup([*rows, _nav(content, lang, ("ctc",))]))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return Screen(
+        content.text(lang, "user-contacts-title"),
+        InlineKeyboardMarkup([*rows, _nav(content, lang, ("ctc",))]),
+    )
 
 
 def country_contacts(content: Content, lang: str, code: str) -> Screen | None:
     if code not in content.countries:
         return None
     listing = content.contacts_listing(lang, country=code)
-    text = content.text(lang, "user-contacts-country", country=content.country_name(code, lang),
-                        body=listing or content.text(lang, "user-contacts-country-empty"))
+    text = content.text(
+        lang,
+        "user-contacts-country",
+        country=content.country_name(code, lang),
+        body=listing or content.text(lang, "user-contacts-country-empty"),
+    )
     return Screen(text, InlineKeyboardMarkup([_nav(content, lang, ("ctc",))]))
 
 
 def languages(content: Content, lang: str) -> Screen:
     rows = [[_button(content.text(lang, f"user-button-lang-{code}"), "lang", code) for code in LANGUAGES]]
-    return Screen(content.text(lang, "user-language-pick"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)]))
+    return Screen(
+        content.text(lang, "user-language-pick"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)])
+    )

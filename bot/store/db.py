@@ -42,8 +42,12 @@ class Database:
             create_private_file(Path(path))
         connection = await aiosqlite.connect(str(path), isolation_level=None)
         connection.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode = WAL", "foreign_keys = ON", "synchronous = NORMAL",
-                       "busy_timeout = 5000"):
+        for pragma in (
+            "journal_mode = WAL",
+            "foreign_keys = ON",
+            "synchronous = NORMAL",
+            "busy_timeout = 5000",
+        ):
             await connection.execute(f"PRAGMA {pragma}")
         database = cls(connection, clock)
         await database.migrate()

@@ -1,0 +1,150 @@
+"""`python -m bot check-content`: every problem in the content, named by file and entry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot import callbacks, telegram_html
+from bot.content import LANGUAGES, Content, ContentError, content_dir
+
+SOFT_LIMIT = 1200
+ACTIONS = {"report", "contacts", "register"}
+CONTACT_KINDS = {"phone", "whatsapp", "web", "app"}
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# Anything that looks like a phone number typed into an answer instead of {{ contact("key") }}.
+_TYPED_NUMBER = re.compile(r"(?<![\w-])(\+?\d[\d -]{6,}\d)(?![\w-])")
+
+
+@dataclass
+class Report:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_content(root: Path | None = None) -> Report:
+    """Load the content and check it; a load failure is itself the one error."""
+    root = root or content_dir()
+    report = Report()
+    try:
+        content = Content(root)
+    except ContentError as error:
+        report.errors.append(str(error))
+        return report
+    _check_topics(content, root, report)
+    _check_messages(content, report)
+    for lang in LANGUAGES:
+        _check_entries(content, lang, report)
+    _check_contacts(content, report)
+    if not content.operator.get("configured"):
+        report.warnings.append("operator.yaml: operator details are not set (configured: false)")
+    return report
+
+
+def _check_topics(content: Content, root: Path, report: Report) -> None:
+    required = (yaml.safe_load((root / "topics.yaml").read_text(encoding="utf-8")) or {}).get("topics", [])
+    for lang in LANGUAGES:
+        have = set(content.entries[lang])
+        report.errors += [f"{lang}/faq: topic {t} is missing" for t in required if t not in have]
+    for lang, other in (("id", "en"), ("en", "id")):
+        for entry_id in set(content.entries[lang]) - set(content.entries[other]):
+            entry = content.entries[lang][entry_id]
+            report.errors.append(f"{entry.file}: entry {entry_id}: no {other} translation")
+
+
+def _check_messages(content: Content, report: Report) -> None:
+    for lang, other in (("id", "en"), ("en", "id")):
+        for key in set(content.message_sources[lang]) - set(content.message_sources[other]):
+            report.errors.append(f"{other}/messages.yaml: {key}: missing translation")
+    for lang in LANGUAGES:
+        for key in content.message_sources[lang]:
+            where = f"{lang}/messages.yaml: {key}"
+            try:
+                html = content.text(lang, key, name="Siti", country="Taiwan", body="…", reference="LP-ABCDEF")
+            except Exception as error:
+                report.errors.append(f"{where}: does not render: {error}")
+                continue
+            report.errors += [f"{where}: {problem}" for problem in telegram_html.validate(html)]
+
+
+def _check_entries(content: Content, lang: str, report: Report) -> None:
+    seen_questions: dict[str, str] = {}
+    for entry in content.entries[lang].values():
+        where = f"{entry.file}: entry {entry.id}"
+        problems = _entry_problems(content, entry, seen_questions)
+        report.errors += [f"{where}: {p}" for p in problems if not p.startswith("warning: ")]
+        report.warnings += [
+            f"{where}: {p.removeprefix('warning: ')}" for p in problems if p.startswith("warning: ")
+        ]
+
+
+def _entry_problems(content: Content, entry, seen_questions: dict[str, str]) -> list[str]:
+    problems = []
+    if not entry.questions:
+        problems.append("has no question lines")
+    for question in entry.questions:
+        key = " ".join(question.lower().split())
+        if key in seen_questions and seen_questions[key] != entry.id:
+            problems.append(f"question {question!r} also in {seen_questions[key]}")
+        seen_questions.setdefault(key, entry.id)
+    if not entry.source:
+        problems.append("has no source line")
+    problems += [
+        f"related topic {r} does not exist" for r in entry.related if r not in content.entries[entry.lang]
+    ]
+    problems += [f"unknown action {a!r}" for a in entry.actions if a not in ACTIONS]
+    if _TYPED_NUMBER.search(entry.answer):
+        problems.append('types a phone number: use {{ contact("key") }}')
+    try:
+        callbacks.pack("faq", entry.id)
+        callbacks.pack("sec", entry.section)
+    except ValueError as error:
+        problems.append(f"button: {error}")
+    try:
+        html = content.answer(entry.lang, entry.id)
+    except Exception as error:
+        return [*problems, f"answer does not render: {error}"]
+    problems += telegram_html.validate(html)
+    if not telegram_html.validate(html):
+        length = telegram_html.utf16_len(telegram_html.parse(html).text)
+        if length > SOFT_LIMIT:
+            problems.append(f"warning: answer is {length} characters (aim for at most {SOFT_LIMIT})")
+    return problems
+
+
+def _check_contacts(content: Content, report: Report) -> None:
+    unverified = []
+    for contact in content.contacts.values():
+        where = f"contacts.yaml: {contact.key}"
+        if not contact.source:
+            report.errors.append(f"{where}: no source")
+        if not _DATE.match(str(contact.source_date or "")):
+            report.errors.append(f"{where}: no source date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        if contact.kind not in CONTACT_KINDS:
+            report.errors.append(f"{where}: kind must be one of {sorted(CONTACT_KINDS)}")
+        if contact.confidence[:1].upper() not in ("H", "M", "L"):
+            report.errors.append(f"{where}: confidence must be H, M or L")
+        report.errors += [f"{where}: no {lang} label" for lang in LANGUAGES if not contact.label.get(lang)]
+        if contact.country not in content.countries:
+            report.errors.append(f"{where}: unknown country {contact.country!r}")
+        if not contact.verified_on:
+            unverified.append(contact.key)
+    if unverified:
+        report.warnings.append(
+            f"contacts.yaml: {len(unverified)} contacts not verified yet "
+            f"(verified_on empty): {', '.join(unverified)}"
+        )
+    for code in content.countries:
+        try:
+            callbacks.pack("ctcc", code)
+        except ValueError as error:
+            report.errors.append(f"countries.yaml: {code}: {error}")
+
+
+def format_report(report: Report) -> str:
+    lines = [f"error: {e}" for e in report.errors] + [f"warning: {w}" for w in report.warnings]
+    lines.append(f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+    return "\n".join(lines)
