@@ -42,6 +42,8 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     webhook_listen: tuple[str, int] = ("127.0.0.1", 8080)
     unanswered_retention_days: int = 180
+    draft_ttl_hours: int = 24
+    data_retention_days: int = 730
 
     @property
     def webhook_mode(self) -> bool:
@@ -98,6 +100,8 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         unanswered_retention_days=_positive(
             "UNANSWERED_RETENTION_DAYS", get("UNANSWERED_RETENTION_DAYS") or "180"
         ),
+        draft_ttl_hours=_positive("DRAFT_TTL_HOURS", get("DRAFT_TTL_HOURS") or "24"),
+        data_retention_days=_positive("DATA_RETENTION_DAYS", get("DATA_RETENTION_DAYS") or "730"),
     )
 
 

@@ -134,6 +134,9 @@ class Content:
         self.operator: dict[str, Any] = _read_yaml(root / "operator.yaml") or {}
         self.contacts = self._load_contacts(root / "contacts.yaml")
         self.countries = self._load_countries(root / "countries.yaml")
+        self.provinces: list[dict[str, Any]] = (_read_yaml(root / "provinces.yaml") or {}).get(
+            "provinces", []
+        )
         self.messages: dict[str, dict[str, jinja2.Template]] = {}
         self.message_sources: dict[str, dict[str, str]] = {}
         self.sections: dict[str, dict[str, Section]] = {}
@@ -232,7 +235,8 @@ class Content:
         template = self.messages[lang].get(key) or self.messages["id"].get(key)
         if template is None:
             raise KeyError(f"no message {key!r}")
-        return template.render(lang=lang, operator=self.operator_for(lang), **context).strip()
+        context = {"lang": lang, "operator": self.operator_for(lang), **context}
+        return template.render(**context).strip()
 
     def has_text(self, lang: str, key: str) -> bool:
         return key in self.messages[lang]
@@ -257,6 +261,9 @@ class Content:
             key: (value.get(lang, value.get("id")) if isinstance(value, dict) else value)
             for key, value in self.operator.items()
         }
+
+    def province_name(self, value: str) -> str:
+        return next((p["name"] for p in self.provinces if p["value"] == value), value)
 
     def country_name(self, code: str, lang: str) -> str:
         country = self.countries.get(code)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot import callbacks, telegram_html
 from bot.content import LANGUAGES, Content, ContentError, content_dir
+from bot.store import Registration, User, Worker
 
 SOFT_LIMIT = 1200
 ACTIONS = {"report", "contacts", "register"}
@@ -55,6 +57,23 @@ def _check_topics(content: Content, root: Path, report: Report) -> None:
             report.errors.append(f"{entry.file}: entry {entry_id}: no {other} translation")
 
 
+def _sample_context() -> dict[str, Any]:
+    """A realistic value for every variable the handlers pass to messages."""
+    worker = Worker(id=1, relation="child", name="Siti Aminah", country="HK", stage="abroad", updated_at=0)
+    registration = Registration(
+        user_id=1, phone="+6281234567890", province="jawa-timur", district="Kabupaten Malang",
+        village="Kromengan", consent_at=0, updated_at=0, workers=(worker,),
+    )  # fmt: skip
+    return {
+        "name": "Siti", "country": "Taiwan", "body": "…", "reference": "LP-ABCDEF", "flow": "pendaftaran",
+        "limit": 100, "answers": {"relation": "self"}, "summary": [("Nama", "Siti")], "result": 1,
+        "user": User(id=1, first_name="Siti", telegram_language="id", language=None, first_seen=0,
+                     last_seen=0, blocked=False),
+        "registration": registration, "draft": None, "province": "Jawa Timur",
+        "countries": {"HK": "Hong Kong"}, "data_retention_days": 730,
+    }  # fmt: skip
+
+
 def _check_messages(content: Content, report: Report) -> None:
     for lang, other in (("id", "en"), ("en", "id")):
         for key in set(content.message_sources[lang]) - set(content.message_sources[other]):
@@ -63,7 +82,7 @@ def _check_messages(content: Content, report: Report) -> None:
         for key in content.message_sources[lang]:
             where = f"{lang}/messages.yaml: {key}"
             try:
-                html = content.text(lang, key, name="Siti", country="Taiwan", body="…", reference="LP-ABCDEF")
+                html = content.text(lang, key, **_sample_context())
             except Exception as error:
                 report.errors.append(f"{where}: does not render: {error}")
                 continue

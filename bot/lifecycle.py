@@ -6,6 +6,7 @@ and shutdown happen the same way everywhere (PTB's post_init only runs under run
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -18,6 +19,7 @@ from bot.app import build_application, set_commands
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.context import Services
+from bot.maintenance import purge_forever
 from bot.store import Clock, Store
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Store and content (and the search index), closed again on exit."""
     content = content or load_content()
+    content.env.globals["data_retention_days"] = settings.data_retention_days
     store = await Store.open(settings.database_path, clock)
     try:
         yield Services(settings=settings, store=store, content=content, search=_build_search(content))
@@ -40,11 +43,17 @@ async def open_services(
 async def running_app(
     services: Services, *, request: BaseRequest | None = None, updates_request: BaseRequest | None = None
 ) -> AsyncIterator[Application]:
-    """An initialised Application (getMe done, commands set), shut down on exit."""
+    """An initialised Application (getMe done, commands set, background work started), shut down on exit."""
     app = build_application(services, request=request, updates_request=updates_request)
     async with app:
         await set_commands(app)
-        yield app
+        purge = asyncio.create_task(purge_forever(services), name="purge")
+        try:
+            yield app
+        finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
 
 
 def _build_search(content: Content):

@@ -13,17 +13,33 @@ from telegram.ext import (
 )
 
 from bot.callbacks import parse
-from bot.handlers import common, fallback, menu
+from bot.handlers import common, fallback, menu, registration
+from bot.wizard import engine
 
 # Commands shown in the command menu, each with a `user-command-<name>` description in content.
-USER_COMMANDS = ("start", "menu", "faq", "help", "language", "cancel")
-MENU_KINDS = frozenset({"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm"})
+USER_COMMANDS = ("start", "menu", "faq", "help", "language", "register", "mydata", "deletedata", "cancel")
+MENU_KINDS = frozenset({"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm", "flow", "wz"})
+FLOWS = (registration.REGISTER, registration.DELETE)
 
 # The update types the handlers below handle; polling asks Telegram for exactly these.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+# The private-chat command handlers; every name in USER_COMMANDS has one.
+PRIVATE_COMMANDS = {
+    "start": menu.start,
+    "menu": menu.menu,
+    "faq": menu.faq,
+    "help": menu.help_text,
+    "language": menu.language,
+    "register": registration.register,
+    "mydata": registration.my_data,
+    "deletedata": registration.delete_data,
+    "cancel": fallback.cancel,
+}
 
 
 def _is_menu_button(data: object) -> bool:
@@ -35,15 +51,9 @@ def register(app: Application) -> None:
     """Add every handler and the error handler to `app`."""
     # Group -1 runs for every update before any other handler: record the user, settle the language.
     app.add_handler(TypeHandler(Update, common.gate), group=-1)
+    app.bot_data["flows"] = {flow.name: flow for flow in FLOWS}
 
-    for name, callback in (
-        ("start", menu.start),
-        ("menu", menu.menu),
-        ("faq", menu.faq),
-        ("help", menu.help_text),
-        ("language", menu.language),
-        ("cancel", fallback.cancel),
-    ):
+    for name, callback in PRIVATE_COMMANDS.items():
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(
         CommandHandler(USER_COMMANDS, fallback.group_command, filters=filters.ChatType.GROUPS & NEW_MESSAGE)
@@ -55,5 +65,12 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, fallback.unknown_command))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, fallback.free_text))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, fallback.non_text))
+
+    # Group 1 runs after the command was answered: a user in the middle of a form is told how to go on.
+    flow_commands = filters.Regex(r"^/(cancel|register|deletedata)(@\w+)?\b")
+    app.add_handler(
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND & ~flow_commands, engine.remind_if_busy),
+        group=1,
+    )
 
     app.add_error_handler(common.on_error)

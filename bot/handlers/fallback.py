@@ -7,15 +7,20 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers import screens
 from bot.handlers.common import show
+from bot.wizard import engine
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """Typed text that no flow is waiting for: the menu (until the search answers it)."""
+    """Typed text: the answer to an open form's step, else the menu (until the search answers it)."""
+    if await engine.on_message(update, context):
+        return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-free-text"))
 
 
 async def non_text(update: Update, context: BotContext) -> None:
-    """Stickers, photos, voice, locations...: say what the bot can read."""
+    """Stickers, photos, voice, locations...: a form's step may take them, else say what the bot reads."""
+    if await engine.on_message(update, context):
+        return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-non-text"))
 
 
@@ -25,7 +30,9 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def cancel(update: Update, context: BotContext) -> None:
-    """Nothing to cancel yet outside a flow: show the menu."""
+    """/cancel: drop the open form, or say there is none and show the menu."""
+    if await engine.cancel(update, context):
+        return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-cancel-nothing"))
 
 

@@ -8,6 +8,7 @@ from bot.callbacks import parse
 from bot.context import BotContext
 from bot.handlers import screens
 from bot.handlers.common import answer_query, show
+from bot.wizard import engine
 
 
 def _flows(context: BotContext) -> frozenset[str]:
@@ -45,6 +46,13 @@ async def on_button(update: Update, context: BotContext) -> None:
     """Open the screen a menu button names, editing the message in place."""
     data = parse(update.callback_query.data)
     content, lang = context.content, context.lang
+    if data.kind == "wz":
+        await engine.on_button(update, context, data)
+        return
+    if data.kind == "flow" and data.arg in engine.flows(context):
+        await answer_query(update)
+        await engine.begin(update, context, engine.flows(context)[data.arg])
+        return
     if data.kind == "lang":
         await context.store.set_language(update.effective_user.id, data.arg)
         context.lang = lang = data.arg
@@ -62,7 +70,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             else screens.country_contacts(content, lang, data.arg)
         ),
         "langm": lambda: screens.languages(content, lang),
-    }[data.kind]()
+    }.get(data.kind, lambda: None)()
     if screen is None:
         await stale_button(update, context)
         return

@@ -11,7 +11,11 @@ from bot.callbacks import pack
 from bot.content import LANGUAGES, Content
 
 # Built-in screens that a menu item may name; flows add theirs when they exist.
-SCREENS = {"contacts": ("user-button-contacts", ("ctc",)), "language": ("user-button-language", ("langm",))}
+SCREENS = {
+    "contacts": ("user-button-contacts", ("ctc",)),
+    "language": ("user-button-language", ("langm",)),
+    "register": ("user-button-register", ("flow", "register")),
+}
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ import time
 from pathlib import Path
 
 from bot.store.db import Clock, Database
+from bot.store.drafts import Draft, DraftGone, DraftStore
+from bot.store.registrations import Registration, RegistrationStore, Worker
 from bot.store.users import User, UserStore
 
-__all__ = ["Clock", "Database", "Store", "User"]
+__all__ = ["Clock", "Database", "Draft", "DraftGone", "Registration", "Store", "User", "Worker"]
 
 
-class Store(UserStore):
+class Store(UserStore, DraftStore, RegistrationStore):
     """Every table of the bot, one feature module each, sharing one Database."""
 
     def __init__(self, db: Database) -> None:
@@ -27,4 +29,4 @@ class Store(UserStore):
 
     async def stats(self) -> dict[str, object]:
         """Headline counts (also the CLI's health check: it fails when the database is unreadable)."""
-        return {"users": await self.count_users()}
+        return {"users": await self.count_users(), "registrations": await self.count_registrations()}

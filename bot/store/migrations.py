@@ -16,4 +16,52 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX users_last_seen ON users (last_seen)
         """,
     ),
+    (
+        "0002_drafts",
+        """
+        CREATE TABLE drafts (
+            user_id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL,
+            flow TEXT NOT NULL,
+            token TEXT NOT NULL,
+            step TEXT NOT NULL,
+            answers TEXT NOT NULL DEFAULT '{}',
+            path TEXT NOT NULL DEFAULT '[]',
+            editing INTEGER NOT NULL DEFAULT 0,
+            last_message_id INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX drafts_updated_at ON drafts (updated_at)
+        """,
+    ),
+    (
+        "0003_registrations",
+        """
+        CREATE TABLE registrations (
+            user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+            phone TEXT NOT NULL,
+            province TEXT NOT NULL,
+            district TEXT NOT NULL,
+            village TEXT NOT NULL,
+            consent_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX registrations_place ON registrations (province, district, village);
+        CREATE TABLE workers (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES registrations (user_id) ON DELETE CASCADE,
+            relation TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL,
+            country TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (user_id, name_key)
+        );
+        CREATE INDEX workers_country_stage ON workers (country, stage)
+        """,
+    ),
 ]

@@ -1,0 +1,98 @@
+"""Families register themselves and their relative abroad (/register), see (/mydata) and delete
+(/deletedata) what is stored. The steps below are the flow: the wizard engine runs them."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.content import Content
+from bot.context import BotContext
+from bot.store.privacy import erase_draft_owner
+from bot.store.registrations import write_registration
+from bot.wizard import Choice, Confirm, Flow, Option, Phone, Text, engine, validate
+
+RELATIONS = ("self", "spouse", "parent", "child", "sibling", "other")
+STAGES = ("preparing", "abroad", "returned")
+
+
+def _labelled(prefix: str, values: tuple[str, ...]):
+    def options(content: Content, lang: str, answers) -> list[Option]:
+        return [Option(v, content.text(lang, f"{prefix}-{v}")) for v in values]
+
+    return options
+
+
+def _countries(main: bool):
+    def options(content: Content, lang: str, answers) -> list[Option]:
+        return [
+            Option(c.code, c.name(lang))
+            for c in content.countries.values()
+            if c.main == main and c.code != "ID"
+        ]
+
+    return options
+
+
+def _provinces(main: bool):
+    def options(content: Content, lang: str, answers) -> list[Option]:
+        return [Option(p["value"], p["name"]) for p in content.provinces if bool(p.get("main")) == main]
+
+    return options
+
+
+REGISTER = Flow(
+    name="register",
+    steps=(
+        Choice("consent", "user-register-consent", options=_labelled("user-consent", ("yes", "no")),
+               stop=frozenset({"no"})),
+        Choice("relation", "user-register-ask-relation", label="user-register-label-relation",
+               options=_labelled("user-relation", RELATIONS), columns=2),
+        Text("name", "user-register-ask-name", label="user-register-label-name", parse=validate.person_name),
+        Choice("country", "user-register-ask-country", label="user-register-label-country",
+               options=_countries(True), more=_countries(False), columns=2),
+        Choice("stage", "user-register-ask-stage", label="user-register-label-stage",
+               options=_labelled("user-stage", STAGES)),
+        Choice("province", "user-register-ask-province", label="user-register-label-province",
+               options=_provinces(True), more=_provinces(False), columns=2),
+        Text("district", "user-register-ask-district", label="user-register-label-district",
+             parse=validate.place, max_length=60),
+        Text("village", "user-register-ask-village", label="user-register-label-village",
+             parse=validate.place, max_length=60),
+        Phone("phone", "user-register-ask-phone", label="user-register-label-phone", parse=validate.phone),
+        Confirm("confirm", "", summary="user-register-summary"),
+    ),
+    finish=write_registration,
+    done="user-register-done",
+)  # fmt: skip
+
+DELETE = Flow(
+    name="deletedata",
+    steps=(Choice("sure", "user-deletedata-ask", options=_labelled("user-deletedata", ("yes", "no")),
+                  stop=frozenset({"no"})),),
+    finish=erase_draft_owner,
+    done="user-deletedata-done",
+)  # fmt: skip
+
+
+async def register(update: Update, context: BotContext) -> None:
+    """/register: start (or continue) the registration wizard with its consent step."""
+    await engine.begin(update, context, REGISTER)
+
+
+async def delete_data(update: Update, context: BotContext) -> None:
+    """/deletedata: ask for confirmation, then remove the user's personal data."""
+    await engine.begin(update, context, DELETE)
+
+
+async def my_data(update: Update, context: BotContext) -> None:
+    """/mydata: everything stored about the user, in their language."""
+    store, user_id = context.store, update.effective_user.id
+    user = await store.get_user(user_id)
+    registration = await store.registration(user_id)
+    draft = await store.get_draft(user_id)
+    content = context.content
+    province = content.province_name(registration.province) if registration else ""
+    countries = {code: content.country_name(code, context.lang) for code in content.countries}
+    text = context.text("user-mydata", user=user, registration=registration, draft=draft,
+                        province=province, countries=countries)  # fmt: skip
+    await update.effective_message.reply_text(text)

@@ -1,0 +1,102 @@
+"""Wizard drafts: one per user, committed at every step, the idempotency key of the result."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from bot.store.db import Database
+
+
+class DraftGone(Exception):
+    """The draft was finished, cancelled or replaced meanwhile (a double tap, a stale button)."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    user_id: int
+    chat_id: int
+    flow: str
+    token: str
+    step: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    path: tuple[str, ...] = ()
+    editing: bool = False
+    last_message_id: int = 0
+    created_at: int = 0
+    updated_at: int = 0
+
+
+def _draft(row: aiosqlite.Row) -> Draft:
+    return Draft(
+        user_id=row["user_id"], chat_id=row["chat_id"], flow=row["flow"], token=row["token"],
+        step=row["step"], answers=json.loads(row["answers"]), path=tuple(json.loads(row["path"])),
+        editing=bool(row["editing"]), last_message_id=row["last_message_id"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )  # fmt: skip
+
+
+class DraftStore:
+    db: Database
+
+    async def get_draft(self, user_id: int) -> Draft | None:
+        row = await self.db.fetch_one("SELECT * FROM drafts WHERE user_id = ?", (user_id,))
+        return None if row is None else _draft(row)
+
+    async def start_draft(self, user_id: int, chat_id: int, flow: str, step: str) -> Draft:
+        """A new draft (replacing any old one of this user), with a fresh token for its buttons."""
+        now = self.db.now()
+        token = secrets.token_hex(3)
+        async with self.db.transaction() as db:
+            await db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+            await db.execute(
+                "INSERT INTO drafts (user_id, chat_id, flow, token, step, answers, path, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, '{}', ?, ?, ?)",
+                (user_id, chat_id, flow, token, step, json.dumps([step]), now, now),
+            )
+        return await self.get_draft(user_id)
+
+    async def save_draft(self, draft: Draft) -> Draft:
+        """Commit the draft's step and answers, if it is still the same draft (same token)."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE drafts SET step = ?, answers = ?, path = ?, editing = ?, last_message_id = ?,"
+                " updated_at = ? WHERE user_id = ? AND token = ?",
+                (draft.step, json.dumps(draft.answers, ensure_ascii=False), json.dumps(draft.path),
+                 int(draft.editing), draft.last_message_id, now, draft.user_id, draft.token),
+            )  # fmt: skip
+            if cursor.rowcount != 1:
+                raise DraftGone
+        return await self.get_draft(draft.user_id)
+
+    async def delete_draft(self, user_id: int, token: str | None = None) -> bool:
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM drafts WHERE user_id = ? AND (? IS NULL OR token = ?)", (user_id, token, token)
+            )
+        return cursor.rowcount > 0
+
+    async def complete_draft(
+        self, draft: Draft, write: Callable[[aiosqlite.Connection, Draft], Awaitable[Any]]
+    ) -> Any:
+        """Delete the draft and write its result in one transaction; a second call raises DraftGone."""
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM drafts WHERE user_id = ? AND token = ? AND step = ?",
+                (draft.user_id, draft.token, draft.step),
+            )
+            if cursor.rowcount != 1:
+                raise DraftGone
+            return await write(db, draft)
+
+    async def purge_drafts(self, older_than: int) -> int:
+        """Delete drafts untouched since `older_than` (unix seconds)."""
+        async with self.db.transaction() as db:
+            cursor = await db.execute("DELETE FROM drafts WHERE updated_at < ?", (older_than,))
+        return cursor.rowcount

@@ -1,0 +1,328 @@
+"""Runs any flow of steps over Telegram. The draft is committed before every reply, so a restart
+(even kill -9) resumes where the user was; buttons carry the draft's token and the step's index,
+so buttons of an old step or an old draft are refused; finishing deletes the draft in the same
+transaction that writes the result, so a double tap acts once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from bot.callbacks import Callback, pack
+from bot.context import BotContext
+from bot.handlers import screens
+from bot.handlers.common import answer_query, show
+from bot.store.drafts import Draft, DraftGone
+from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Option, Phone, Step, Text
+
+log = logging.getLogger(__name__)
+
+BACK, CANCEL, OK, EDIT, MORE, SHOW = "_back", "_cancel", "_ok", "_edit", "_more", "_show"
+
+
+def flows(context: BotContext) -> dict[str, Flow]:
+    return context.application.bot_data.setdefault("flows", {})
+
+
+def _button(draft: Draft, flow: Flow, label: str, value: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=pack("wz", draft.token, str(flow.index(draft.step)), value)
+    )
+
+
+def _rows(buttons: list[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+
+
+# -- showing a step -------------------------------------------------------------------------
+
+
+def _options(context: BotContext, step: Choice, answers: dict, *, more: bool) -> list[Option]:
+    source = step.more if more and step.more else step.options
+    return list(source(context.content, context.lang, answers))
+
+
+def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: bool) -> Any:
+    text = context.text
+    nav = [_button(draft, flow, text("user-button-back"), BACK)] if len(draft.path) > 1 else []
+    nav.append(_button(draft, flow, text("user-button-cancel"), CANCEL))
+    if isinstance(step, Phone):
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(text("user-button-share-phone"), request_contact=True)],
+             [text("user-button-back"), text("user-button-cancel")]],
+            resize_keyboard=True, one_time_keyboard=True,
+        )  # fmt: skip
+    rows: list[list[InlineKeyboardButton]] = []
+    if isinstance(step, Choice):
+        buttons = [
+            _button(draft, flow, o.label, o.value) for o in _options(context, step, draft.answers, more=more)
+        ]
+        rows = _rows(buttons, step.columns)
+        if step.more and not more:
+            rows.append([_button(draft, flow, text("user-button-more"), MORE)])
+    elif isinstance(step, Confirm):
+        rows = [[_button(draft, flow, text("user-button-confirm"), OK)],
+                [_button(draft, flow, text("user-button-edit"), EDIT)]]  # fmt: skip
+    return InlineKeyboardMarkup([*rows, nav])
+
+
+def _prompt(context: BotContext, flow: Flow, draft: Draft, step: Step) -> str:
+    if isinstance(step, Confirm):
+        return context.text(step.summary, answers=draft.answers, summary=summarise(context, flow, draft))
+    return context.text(step.prompt, answers=draft.answers)
+
+
+def summarise(context: BotContext, flow: Flow, draft: Draft) -> list[tuple[str, str]]:
+    """(label, shown value) of every answered, labelled step, for summaries and /mydata."""
+    lines = []
+    for step in flow.steps:
+        if step.label and step.key in draft.answers and step.applies(draft.answers):
+            lines.append((context.text(step.label), display(context, step, draft.answers)))
+    return lines
+
+
+def display(context: BotContext, step: Step, answers: dict) -> str:
+    """How an answer reads: a choice shows its label, text shows itself."""
+    value = answers.get(step.key)
+    if isinstance(step, Choice):
+        every = [*step.options(context.content, context.lang, answers)]
+        if step.more:
+            every += step.more(context.content, context.lang, answers)
+        return next((o.label for o in every if o.value == value), str(value))
+    return str(value)
+
+
+async def show_step(update: Update, context: BotContext, flow: Flow, draft: Draft, *,
+                    error: str = "", edit: bool = False, more: bool = False) -> None:  # fmt: skip
+    """Ask the current step's question (after an error line when the last answer did not fit)."""
+    step = flow.step(draft.step)
+    text = _prompt(context, flow, draft, step)
+    if error:
+        text = f"{error}\n\n{text}"
+    markup = _markup(context, flow, draft, step, more=more)
+    if isinstance(markup, ReplyKeyboardMarkup) or not edit:
+        await context.bot.send_message(draft.chat_id, text, reply_markup=markup)
+        return
+    await show(update, context, screens.Screen(text, markup), edit=True)
+
+
+# -- entering, leaving ----------------------------------------------------------------------
+
+
+async def begin(update: Update, context: BotContext, flow: Flow, answers: dict | None = None) -> None:
+    """Start `flow` (or continue it when the user already has its draft)."""
+    user, chat = update.effective_user, update.effective_chat
+    draft = await _live_draft(context, user.id)
+    if draft is not None and draft.flow == flow.name:
+        await show_step(update, context, flow, draft)
+        return
+    if draft is not None:
+        await _remind(update, context, draft)
+        return
+    answers = answers or {}
+    first = flow.next_step(None, answers)
+    draft = await context.store.start_draft(user.id, chat.id, flow.name, first.key)
+    if answers:
+        draft = await context.store.save_draft(replace(draft, answers=answers))
+    await show_step(update, context, flow, draft)
+
+
+async def cancel(update: Update, context: BotContext) -> bool:
+    """/cancel: drop the user's draft, if any. Returns whether there was one."""
+    draft = await context.store.get_draft(update.effective_user.id)
+    if draft is None:
+        return False
+    await context.store.delete_draft(draft.user_id)
+    flow = flows(context).get(draft.flow)
+    await _close(update, context, draft, flow.cancelled if flow else "user-wizard-cancelled")
+    return True
+
+
+async def remind_if_busy(update: Update, context: BotContext) -> None:
+    """After another command mid-wizard: the draft is intact; say how to continue."""
+    if update.effective_user is None or update.effective_chat is None:
+        return
+    draft = await _live_draft(context, update.effective_user.id)
+    if draft is not None and draft.chat_id == update.effective_chat.id:
+        await _remind(update, context, draft)
+
+
+async def _remind(update: Update, context: BotContext, draft: Draft) -> None:
+    flow = flows(context)[draft.flow]
+    markup = InlineKeyboardMarkup([[_button(draft, flow, context.text("user-button-continue"), SHOW)]])
+    await context.bot.send_message(
+        draft.chat_id,
+        context.text("user-wizard-paused", flow=context.text(f"user-flow-{flow.name}")),
+        reply_markup=markup,
+    )
+
+
+async def _close(update: Update, context: BotContext, draft: Draft, key: str, **kwargs: Any) -> None:
+    """End of a flow: the closing text with the main menu (and any reply keyboard removed)."""
+    if isinstance(flows(context)[draft.flow].step(draft.step), Phone):
+        await context.bot.send_message(draft.chat_id, context.text("user-wizard-saved"),
+                                       reply_markup=ReplyKeyboardRemove())  # fmt: skip
+    screen = screens.main_menu(context.content, context.lang, key, **kwargs)
+    await context.bot.send_message(draft.chat_id, screen.text, reply_markup=screen.markup)
+
+
+async def _live_draft(context: BotContext, user_id: int) -> Draft | None:
+    """The user's draft, unless it has expired (then it is deleted)."""
+    draft = await context.store.get_draft(user_id)
+    ttl = context.settings.draft_ttl_hours * 3600
+    if draft is not None and context.store.db.now() - draft.updated_at > ttl:
+        await context.store.delete_draft(user_id, draft.token)
+        return None
+    return draft
+
+
+# -- answers --------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: BotContext, data: Callback) -> None:
+    """A wizard button: check it belongs to the current step of the current draft, then act."""
+    token, index, value = data.args
+    draft = await _live_draft(context, update.effective_user.id)
+    flow = flows(context).get(draft.flow) if draft else None
+    if flow is None or draft.token != token or flow.steps[int(index)].key != draft.step:
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    await answer_query(update)
+    step = flow.step(draft.step)
+    if value == CANCEL:
+        await cancel(update, context)
+    elif value == BACK:
+        await _back(update, context, flow, draft)
+    elif value == SHOW:
+        await show_step(update, context, flow, draft)
+    elif isinstance(step, Confirm):
+        await _on_confirm(update, context, flow, draft, value)
+    elif isinstance(step, Choice):
+        await _on_choice(update, context, flow, draft, step, value)
+
+
+async def _on_choice(update: Update, context: BotContext, flow: Flow, draft: Draft, step: Choice,
+                     value: str) -> None:  # fmt: skip
+    if value == MORE and step.more:
+        await show_step(update, context, flow, draft, edit=True, more=True)
+        return
+    known = {o.value for o in _options(context, step, draft.answers, more=False)}
+    if step.more:
+        known |= {o.value for o in _options(context, step, draft.answers, more=True)}
+    if value not in known:
+        await show_step(update, context, flow, draft, error=context.text("user-stale-button"))
+        return
+    if value in step.stop:
+        await context.store.delete_draft(draft.user_id, draft.token)
+        await _close(update, context, draft, f"user-{flow.name}-{step.key}-{value}")
+        return
+    await _advance(update, context, flow, draft, {**draft.answers, step.key: value}, edit=True)
+
+
+async def _on_confirm(update: Update, context: BotContext, flow: Flow, draft: Draft, value: str) -> None:
+    if value == OK:
+        await _advance(update, context, flow, draft, draft.answers)
+    elif value == EDIT:
+        editable = [s for s in flow.steps if s.label and s.applies(draft.answers)]
+        buttons = [_button(draft, flow, context.text(s.label), f"~{s.key}") for s in editable]
+        text = context.text("user-wizard-edit-which")
+        await show(update, context, screens.Screen(text, InlineKeyboardMarkup(_rows(buttons, 2))), edit=True)
+    elif value.startswith("~") and value[1:] in {s.key for s in flow.steps if s.label}:
+        target = flow.step(value[1:])
+        draft = await context.store.save_draft(
+            replace(draft, step=target.key, path=(*draft.path, target.key), editing=True)
+        )
+        await show_step(update, context, flow, draft)
+
+
+async def _back(update: Update, context: BotContext, flow: Flow, draft: Draft) -> None:
+    if len(draft.path) < 2:
+        await show_step(update, context, flow, draft)
+        return
+    path = draft.path[:-1]
+    draft = await context.store.save_draft(replace(draft, step=path[-1], path=path, editing=False))
+    await show_step(update, context, flow, draft, edit=update.callback_query is not None)
+
+
+async def _advance(update: Update, context: BotContext, flow: Flow, draft: Draft, answers: dict, *,
+                   edit: bool = False, message_id: int | None = None) -> None:  # fmt: skip
+    """Commit the answer and the next step, then ask it (the commit comes before any reply)."""
+    confirm = next((s for s in flow.steps if isinstance(s, Confirm)), None)
+    following = confirm if draft.editing and confirm else flow.next_step(draft.step, answers)
+    if following is None:
+        await _finish(update, context, flow, replace(draft, answers=answers))
+        return
+    was_phone = isinstance(flow.step(draft.step), Phone)
+    draft = await context.store.save_draft(replace(
+        draft, step=following.key, answers=answers, path=(*draft.path, following.key), editing=False,
+        last_message_id=max(draft.last_message_id, message_id or 0),
+    ))  # fmt: skip
+    if was_phone:
+        await context.bot.send_message(draft.chat_id, context.text("user-wizard-saved"),
+                                       reply_markup=ReplyKeyboardRemove())  # fmt: skip
+        edit = False
+    await show_step(update, context, flow, draft, edit=edit)
+
+
+async def _finish(update: Update, context: BotContext, flow: Flow, draft: Draft) -> None:
+    """Write the result and delete the draft in one transaction; a repeated tap finds no draft."""
+    try:
+        result = await context.store.complete_draft(draft, flow.finish)
+    except DraftGone:
+        return
+    await _close(update, context, draft, flow.done, result=result)
+
+
+async def on_message(update: Update, context: BotContext) -> bool:
+    """A private message while a draft is open: the answer to its step. False when no draft."""
+    message = update.effective_message
+    draft = await _live_draft(context, update.effective_user.id)
+    if draft is None or draft.chat_id != update.effective_chat.id:
+        return False
+    flow = flows(context).get(draft.flow)
+    if flow is None:
+        return False
+    if message.message_id <= draft.last_message_id:
+        return True  # a redelivered update we already answered
+    step = flow.step(draft.step)
+    if message.text in (context.text("user-button-back"), context.text("user-button-cancel")):
+        if message.text == context.text("user-button-cancel"):
+            await cancel(update, context)
+        else:
+            await _back(update, context, flow, draft)
+        return True
+    try:
+        value = _read(step, message, context)
+    except Invalid as invalid:
+        await show_step(update, context, flow, draft, error=context.text(invalid.key, **invalid.context))
+        return True
+    await _advance(update, context, flow, draft, {**draft.answers, step.key: value},
+                   message_id=message.message_id)  # fmt: skip
+    return True
+
+
+def _read(step: Step, message: Message, context: BotContext) -> Any:
+    """The typed (or shared) answer to `step`, parsed; raises Invalid with a content key."""
+    if isinstance(step, Phone) and message.contact is not None:
+        return step.parse(message.contact.phone_number)
+    if isinstance(step, Choice | Confirm):
+        raise Invalid("user-wizard-use-buttons")
+    if message.text is None:
+        raise Invalid("user-wizard-expect-text")
+    text = message.text.strip()
+    if isinstance(step, Text) and len(text) > step.max_length:
+        raise Invalid("user-wizard-too-long", limit=step.max_length)
+    if not text:
+        raise Invalid("user-wizard-expect-text")
+    return step.parse(text)

@@ -1,0 +1,97 @@
+"""Steps as data. A flow is an ordered tuple of steps; nothing here imports `telegram`.
+
+Every step names its prompt by content key. Text steps parse and validate their input (raising
+`Invalid` with a content key); choice steps list their options; `when` skips a step that does not
+apply to the answers so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.content import Content
+
+Answers = Mapping[str, Any]
+
+
+class Invalid(ValueError):
+    """A text answer that does not fit; `key` is the content message that says why."""
+
+    def __init__(self, key: str, **context: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.context = context
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str  # short: it travels in callback data
+    label: str
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    prompt: str  # content key of the question
+    when: Callable[[Answers], bool] | None = None
+    label: str = ""  # content key naming the answer in the summary ("" = not editable)
+
+    def applies(self, answers: Answers) -> bool:
+        return self.when is None or self.when(answers)
+
+
+@dataclass(frozen=True)
+class Choice(Step):
+    """Buttons. `options` builds them from the content; `stop` values end the flow (e.g. no consent)."""
+
+    options: Callable[[Content, str, Answers], Sequence[Option]] = lambda content, lang, answers: ()
+    columns: int = 1
+    stop: frozenset[str] = frozenset()
+    more: Callable[[Content, str, Answers], Sequence[Option]] | None = None  # behind a "more" button
+
+
+@dataclass(frozen=True)
+class Text(Step):
+    """Typed text, parsed by `parse` (which raises Invalid), at most `max_length` characters."""
+
+    parse: Callable[[str], Any] = str.strip
+    max_length: int = 100
+
+
+@dataclass(frozen=True)
+class Phone(Step):
+    """A phone number: shared with Telegram's contact button or typed."""
+
+    parse: Callable[[str], str] = str.strip
+
+
+@dataclass(frozen=True)
+class Confirm(Step):
+    """The summary: confirm, edit one answer, or cancel."""
+
+    summary: str = ""  # content key of the summary template (receives `answers`)
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    steps: tuple[Step, ...]
+    # Called inside the transaction that deletes the draft, so a double tap acts once.
+    finish: Callable[..., Awaitable[Any]]
+    done: str = ""  # content key shown after finishing (receives `result`)
+    cancelled: str = "user-wizard-cancelled"
+    private_only: bool = True
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, key: str) -> Step:
+        return next(step for step in self.steps if step.key == key)
+
+    def index(self, key: str) -> int:
+        return next(i for i, step in enumerate(self.steps) if step.key == key)
+
+    def next_step(self, key: str | None, answers: Answers) -> Step | None:
+        """The first applicable step after `key` (or the first one when `key` is None)."""
+        start = 0 if key is None else self.index(key) + 1
+        return next((step for step in self.steps[start:] if step.applies(answers)), None)

@@ -1,0 +1,243 @@
+import asyncio
+import sqlite3
+
+import pytest
+
+BACK, CANCEL = "⬅️ Kembali", "✖️ Batal"
+
+
+async def fill_until_phone(user, name="Siti Aminah"):
+    await user.send("/register")
+    await user.press("✅ Saya setuju")
+    await user.press("Anak")
+    await user.send(name)
+    await user.press("🇹🇼 Taiwan")
+    await user.press("Sedang bekerja di luar negeri")
+    await user.press("Jawa Timur")
+    await user.send("kab. malang")
+    await user.send("Kromengan")
+
+
+async def register(user, name="Siti Aminah"):
+    await fill_until_phone(user, name)
+    await user.send("0812-3456-7890")
+    await user.press("✅ Benar, simpan")
+
+
+def rows(settings, sql):
+    with sqlite3.connect(settings.database_path) as db:
+        return db.execute(sql).fetchall()
+
+
+async def test_full_registration_is_stored(siti, settings):
+    await fill_until_phone(siti)
+    await siti.send_contact("+6281234567890")
+    assert "Kabupaten Malang" in siti.last_text and "Taiwan" in siti.last_text
+    await siti.press("✅ Benar, simpan")
+    assert siti.last_text.startswith("✅ Pendaftaran tersimpan")
+    assert rows(settings, "SELECT phone, province, district, village FROM registrations") == [
+        ("+6281234567890", "jawa-timur", "Kabupaten Malang", "Kromengan")
+    ]
+    assert rows(settings, "SELECT relation, name, country, stage FROM workers") == [
+        ("child", "Siti Aminah", "TW", "abroad")
+    ]
+    assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]
+
+
+async def test_no_consent_stores_nothing(siti, settings):
+    await siti.send("/register")
+    await siti.press("Tidak setuju")
+    assert siti.last_text.startswith("Baik, tidak ada data yang disimpan")
+    assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]
+    assert rows(settings, "SELECT COUNT(*) FROM registrations") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("step_input", "error"),
+    [
+        ("12345", "Nama belum benar"),
+        ("x" * 101, "Jawaban terlalu panjang"),
+        ("<b>&", "Nama belum benar"),
+    ],
+)
+async def test_bad_name_is_refused_and_asked_again(siti, step_input, error):
+    await siti.send("/register")
+    await siti.press("✅ Saya setuju")
+    await siti.press("Anak")
+    await siti.send(step_input)
+    assert siti.last_text.startswith(error) and "nama lengkap PMI" in siti.last_text
+
+
+async def test_bad_place_phone_and_media_are_refused(siti):
+    await siti.send("/register")
+    for label in ("✅ Saya setuju", "Anak"):
+        await siti.press(label)
+    await siti.send("Siti")
+    await siti.press("🇭🇰 Hong Kong")
+    await siti.press("Persiapan berangkat")
+    await siti.press("Jawa Barat")
+    await siti.send_sticker()
+    assert siti.last_text.startswith("Maaf, di langkah ini saya perlu jawaban berupa teks")
+    await siti.send("!!")
+    assert siti.last_text.startswith("Nama tempat belum benar")
+    await siti.send("Indramayu")
+    await siti.send("Kenanga")
+    await siti.send("12")
+    assert siti.last_text.startswith("Nomor HP belum benar")
+
+
+async def test_typing_on_a_button_step_points_to_the_buttons(siti):
+    await siti.send("/register")
+    await siti.send("ya")
+    assert siti.last_text.startswith("Silakan pilih dengan menekan salah satu tombol")
+
+
+async def test_back_returns_to_the_previous_step_and_keeps_answers(siti):
+    await siti.send("/register")
+    await siti.press("✅ Saya setuju")
+    await siti.press("Anak")
+    await siti.press(BACK)
+    assert siti.last_text.startswith("Anda siapanya PMI")
+    await siti.press("Orang tua")
+    await siti.send("Budi")
+    await siti.press("➕ Lainnya")
+    await siti.press(BACK)
+    assert "nama lengkap PMI" in siti.last_text
+
+
+async def test_cancel_at_a_step_drops_the_draft(siti, settings):
+    await siti.send("/register")
+    await siti.press("✅ Saya setuju")
+    await siti.press(CANCEL)
+    assert siti.last_text.startswith("Dibatalkan")
+    await siti.send("/register")
+    await siti.press("✅ Saya setuju")
+    await siti.send("/cancel")
+    assert siti.last_text.startswith("Dibatalkan")
+    assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]
+
+
+async def test_other_commands_keep_the_draft_and_say_how_to_continue(siti):
+    await siti.send("/register")
+    await siti.press("✅ Saya setuju")
+    await siti.send("/help")
+    assert siti.last_text.startswith("Anda belum selesai mengisi pendaftaran")
+    await siti.press("▶️ Lanjutkan")
+    assert siti.last_text.startswith("Anda siapanya PMI")
+
+
+async def test_buttons_of_an_old_step_or_old_draft_are_refused(siti):
+    await siti.send("/register")
+    consent = siti.last
+    await siti.press("✅ Saya setuju")
+    old_step = siti.last
+    await siti.press("Anak")
+    query = await siti.press_data(old_step.buttons[0][0].data, old_step.message_id)
+    assert siti.answer(query)["text"].startswith("Maaf, tombol ini sudah tidak berlaku")
+    await siti.send("/cancel")
+    query = await siti.press_data(consent.buttons[0][0].data, consent.message_id)
+    assert siti.answer(query)["text"].startswith("Maaf, tombol ini sudah tidak berlaku")
+
+
+async def test_double_tapped_confirm_stores_once(siti, settings):
+    await fill_until_phone(siti)
+    await siti.send("081234567890")
+    confirm = siti.last
+    await siti.press("✅ Benar, simpan")
+    await siti.press_data(confirm.buttons[0][0].data, confirm.message_id)
+    assert rows(settings, "SELECT COUNT(*) FROM workers") == [(1,)]
+    assert sum(m.text.startswith("✅ Pendaftaran tersimpan") for m in siti.messages) == 1
+
+
+async def test_edit_from_the_summary(siti, settings):
+    await fill_until_phone(siti)
+    await siti.send("081234567890")
+    await siti.press("✏️ Ubah")
+    await siti.press("Desa/kelurahan")
+    await siti.send("Sukorejo")
+    assert "Sukorejo" in siti.last_text and "Periksa lagi" in siti.last_text
+    await siti.press("✅ Benar, simpan")
+    assert rows(settings, "SELECT village FROM registrations") == [("Sukorejo",)]
+
+
+async def test_a_second_worker_and_registering_again_updates(siti, settings):
+    await register(siti, "Siti Aminah")
+    await register(siti, "Budi Santoso")
+    await register(siti, "siti  aminah")
+    assert rows(settings, "SELECT name FROM workers ORDER BY id") == [("siti aminah",), ("Budi Santoso",)]
+    assert "Jumlah PMI yang Anda daftarkan: 2" in siti.last_text
+
+
+async def test_mydata_shows_what_is_stored(siti):
+    await register(siti)
+    await siti.send("/mydata")
+    assert "+6281234567890" in siti.last_text and "Siti Aminah (Anak)" in siti.last_text
+
+
+async def test_deletedata_leaves_no_personal_field(siti, settings):
+    await register(siti)
+    await siti.send("/register")
+    await siti.send("/deletedata")
+    assert siti.last_text.startswith("Anda belum selesai")
+    await siti.send("/cancel")
+    await siti.send("/deletedata")
+    await siti.press("🗑️ Ya, hapus data saya")
+    assert siti.last_text.startswith("✅ Data pribadi Anda sudah dihapus")
+    dump = "\n".join(sqlite3.connect(settings.database_path).iterdump())
+    for personal in ("Siti Aminah", "6281234567890", "Kromengan", "Malang"):
+        assert personal not in dump
+    assert rows(settings, "SELECT first_name FROM users") == [("",)]
+
+
+async def test_expired_drafts_are_refused_and_purged(bot, siti, settings):
+    await siti.send("/register")
+    await siti.press("✅ Saya setuju")
+    store = bot.services.store
+    draft = await store.get_draft(siti.id)
+    assert await store.purge_drafts(older_than=draft.updated_at + 1) == 1
+    query = await siti.press("Anak")
+    assert siti.answer(query)["text"].startswith("Maaf, tombol ini sudah tidak berlaku")
+
+
+async def test_register_in_a_group_points_to_a_private_chat(bot, siti):
+    group = bot.emulator.group(id=-100777, title="Desa", members=[siti])
+    await siti.send_in(group, "/register")
+    assert group.last_text.startswith("Untuk bertanya, silakan kirim pesan pribadi")
+
+
+async def test_the_menu_offers_registration(siti):
+    await siti.send("/start")
+    await siti.press("📝 Daftar sebagai keluarga PMI")
+    assert siti.last_text.startswith("Pendaftaran keluarga PMI")
+
+
+async def test_the_lifecycle_purges_expired_drafts_and_old_registrations(settings, content):
+    from bot.emulator import Emulator
+    from bot.local import local_bot
+
+    now = [1_000_000.0]
+    emulator = Emulator()
+    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]):
+        user = emulator.user(id=9, first_name="Ani", language_code="id")
+        await register(user)
+        await user.send("/register")
+    now[0] += 25 * 3600  # past DRAFT_TTL_HOURS (24)
+    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]):
+        await asyncio.sleep(0.05)
+    assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]
+    assert rows(settings, "SELECT COUNT(*) FROM registrations") == [(1,)]
+    now[0] += 731 * 86400  # past DATA_RETENTION_DAYS (730) without activity
+    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]):
+        await asyncio.sleep(0.05)
+    assert rows(settings, "SELECT COUNT(*) FROM registrations") == [(0,)]
+    assert rows(settings, "SELECT first_name FROM users") == [("",)]
+
+
+def test_flow_diagrams_are_generated_from_the_steps():
+    from bot.handlers import FLOWS
+    from bot.wizard.diagram import DOCS, mermaid
+
+    for flow in FLOWS:
+        assert (DOCS / f"{flow.name}.mmd").read_text(encoding="utf-8") == mermaid(flow), (
+            "run: python -m bot.wizard.diagram"
+        )
