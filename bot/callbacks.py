@@ -33,6 +33,8 @@ KINDS: dict[str, Kind] = {
     "lang": Kind(1, (r"id|en",)),  # choose a language
     "langm": Kind(1, ()),  # the language picker
     "flow": Kind(1, (r"[a-z]{1,12}",)),  # start a wizard flow (register, report)
+    "fb": Kind(1, (_ID, r"y|n")),  # was this answer helpful?
+    "ask": Kind(1, ()),  # send the question this message replies to, to staff
     "wz": Kind(1, (r"[0-9a-f]{6}", r"\d{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),  # wizard: draft token, step, value
 }
 

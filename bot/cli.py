@@ -16,6 +16,7 @@ from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bot.config import ConfigError, Settings, load_settings, read_dotenv, require_token
 from bot.handlers import ALLOWED_UPDATES
+from bot.content import load_content
 from bot.lifecycle import open_services, running_app
 from bot.logs import setup_logging
 
@@ -112,6 +113,46 @@ async def backup(settings: Settings, args: argparse.Namespace) -> None:
     print(f"backup written to {target}")
 
 
+async def ask(settings: Settings, args: argparse.Namespace) -> None:
+    """Answer questions with the bot's own search; no Telegram and no database."""
+    import json
+
+    from bot.lifecycle import build_search
+
+    engine = build_search(load_content())
+    lang = args.lang or settings.default_language
+    questions = [args.question] if args.question else (line.strip() for line in sys.stdin)
+    for question in questions:
+        if not question:
+            continue
+        result = engine.search(question, lang)
+        candidates = [{"id": c.id, "score": round(c.score, 4)} for c in result.candidates[:3]]
+        if args.json:
+            row = {
+                "question": question,
+                "id": result.id,
+                "score": round(result.score, 4),
+                "candidates": candidates,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            shown = result.id or (f"({result.kind}: {result.talk})" if result.talk else f"({result.kind})")
+            others = ", ".join(f"{c['id']} {c['score']:.2f}" for c in candidates)
+            print(f"{shown}\t{result.score:.2f}\t{question}\t[{others}]")
+        sys.stdout.flush()
+
+
+async def unanswered(settings: Settings, args: argparse.Namespace) -> None:
+    """The most frequent questions the bot could not answer (for content editors)."""
+    async with open_services(settings) as services:
+        since = services.store.db.now() - args.since * 86400 if args.since else 0
+        rows = await services.store.top_unanswered(since=since)
+    for row in rows:
+        print(f"{row.count:5d}  [{row.lang}]  {row.question}")
+    if not rows:
+        print("no unanswered questions")
+
+
 async def chat_command(settings: Settings, args: argparse.Namespace) -> None:
     """A terminal conversation with the bot, on its own database unless DATABASE_PATH is set."""
     from bot.chat import chat
@@ -141,6 +182,12 @@ def _parser() -> argparse.ArgumentParser:
     stats_cmd.add_argument("--json", action="store_true")
     backup_cmd = sub.add_parser("backup", help="online copy of the database")
     backup_cmd.add_argument("file")
+    ask_cmd = sub.add_parser("ask", help="answer questions with the bot's search (stdin: one per line)")
+    ask_cmd.add_argument("--lang", choices=("id", "en"))
+    ask_cmd.add_argument("--json", action="store_true")
+    ask_cmd.add_argument("question", nargs="?")
+    unanswered_cmd = sub.add_parser("unanswered", help="most frequent questions the bot could not answer")
+    unanswered_cmd.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
     sub.add_parser("chat", help="talk to the bot in this terminal (no token, no network)")
     sub.add_parser("check-content", help="validate every content file in every language")
     return parser
@@ -152,6 +199,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "backup": backup,
     "check-content": check_content_command,
     "chat": chat_command,
+    "ask": ask,
+    "unanswered": unanswered,
 }
 
 
@@ -166,7 +215,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         sys.exit(2)
     if args.command == "chat" and "DATABASE_PATH" not in {**read_dotenv(Path(".env")), **env}:
         settings = settings.with_changes(database_path=Path("data/chat.sqlite3"))
-    setup_logging("WARNING" if args.command == "chat" else settings.log_level)
+    setup_logging(settings.log_level if args.command == "run" else "WARNING")
     try:
         asyncio.run(COMMANDS[args.command](settings, args))
     except ConfigError as error:

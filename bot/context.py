@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.content import Content
+from bot.search import SearchEngine
 from bot.store import Store
-
-if TYPE_CHECKING:
-    from bot.search import SearchEngine
 
 
 @dataclass
@@ -22,7 +20,7 @@ class Services:
     settings: Settings
     store: Store
     content: Content
-    search: SearchEngine | None = None
+    search: SearchEngine
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

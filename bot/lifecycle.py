@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.content import Content, load_content
 from bot.context import Services
 from bot.maintenance import purge_forever
+from bot.search import SearchEngine
 from bot.store import Clock, Store
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ async def open_services(
     content.env.globals["data_retention_days"] = settings.data_retention_days
     store = await Store.open(settings.database_path, clock)
     try:
-        yield Services(settings=settings, store=store, content=content, search=_build_search(content))
+        yield Services(settings=settings, store=store, content=content, search=build_search(content))
     finally:
         await store.close()
 
@@ -56,11 +57,8 @@ async def running_app(
                 await purge
 
 
-def _build_search(content: Content):
-    try:
-        from bot.search import SearchEngine
-    except ImportError:
-        return None
+def build_search(content: Content) -> SearchEngine:
+    """The FAQ search index, built once at start-up."""
     started = time.perf_counter()
     engine = SearchEngine.build(content.faq_docs())
     log.info("search index built in %.0f ms", (time.perf_counter() - started) * 1000)

@@ -21,6 +21,9 @@ async def purge_once(services: Services) -> dict[str, int]:
         "registrations": await store.purge_registrations(
             inactive_since=now - settings.data_retention_days * 86400
         ),
+        "unanswered": await store.purge_unanswered(
+            older_than=now - settings.unanswered_retention_days * 86400
+        ),
     }
     if any(counts.values()):
         log.info("purged %s", ", ".join(f"{count} {kind}" for kind, count in counts.items() if count))

@@ -18,7 +18,7 @@ from bot.wizard import engine
 
 # Commands shown in the command menu, each with a `user-command-<name>` description in content.
 USER_COMMANDS = ("start", "menu", "faq", "help", "language", "register", "mydata", "deletedata", "cancel")
-MENU_KINDS = frozenset({"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm", "flow", "wz"})
+MENU_KINDS = frozenset({"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm", "flow", "wz", "fb"})
 FLOWS = (registration.REGISTER, registration.DELETE)
 
 # The update types the handlers below handle; polling asks Telegram for exactly these.

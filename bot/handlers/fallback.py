@@ -5,16 +5,16 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import screens
+from bot.handlers import screens, search
 from bot.handlers.common import show
 from bot.wizard import engine
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """Typed text: the answer to an open form's step, else the menu (until the search answers it)."""
+    """Typed text: the answer to an open form's step, else a question for the FAQ search."""
     if await engine.on_message(update, context):
         return
-    await show(update, context, screens.main_menu(context.content, context.lang, "user-free-text"))
+    await search.answer_question(update, context)
 
 
 async def non_text(update: Update, context: BotContext) -> None:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
+from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
 from bot.store.users import User, UserStore
 
-__all__ = ["Clock", "Database", "Draft", "DraftGone", "Registration", "Store", "User", "Worker"]
+__all__ = ["Clock", "Database", "Draft", "DraftGone", "Registration", "Store", "Unanswered", "User", "Worker"]
 
 
-class Store(UserStore, DraftStore, RegistrationStore):
+class Store(UserStore, DraftStore, RegistrationStore, QuestionStore):
     """Every table of the bot, one feature module each, sharing one Database."""
 
     def __init__(self, db: Database) -> None:

@@ -64,4 +64,27 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX workers_country_stage ON workers (country, stage)
         """,
     ),
+    (
+        "0004_feedback_unanswered",
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER,
+            entry_id TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            helpful INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX feedback_entry ON feedback (entry_id);
+        CREATE TABLE unanswered (
+            question TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            first_at INTEGER NOT NULL,
+            last_at INTEGER NOT NULL,
+            PRIMARY KEY (question, lang)
+        );
+        CREATE INDEX unanswered_last_at ON unanswered (last_at)
+        """,
+    ),
 ]

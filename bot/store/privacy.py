@@ -9,6 +9,7 @@ from bot.store.drafts import Draft
 PERSONAL_DATA = (
     "DELETE FROM drafts WHERE user_id = ?",
     "DELETE FROM registrations WHERE user_id = ?",
+    "DELETE FROM feedback WHERE user_id = ?",
     "UPDATE users SET first_name = '' WHERE id = ?",
 )
 
