@@ -15,8 +15,8 @@ from typing import Any
 from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bot.config import ConfigError, Settings, load_settings, read_dotenv, require_token
-from bot.handlers import ALLOWED_UPDATES
 from bot.content import load_content
+from bot.handlers import ALLOWED_UPDATES
 from bot.lifecycle import open_services, running_app
 from bot.logs import setup_logging
 
