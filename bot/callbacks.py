@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 MAX_BYTES = 64
 _ID = r"[a-z0-9_.-]{1,40}"
+_REFERENCE = r"LP-[2-9A-HJ-NP-Z]{6}"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ KINDS: dict[str, Kind] = {
     "flow": Kind(1, (r"[a-z]{1,12}",)),  # start a wizard flow (register, report)
     "fb": Kind(1, (_ID, r"y|n")),  # was this answer helpful?
     "ask": Kind(1, ()),  # send the question this message replies to, to staff
+    "case": Kind(1, (_REFERENCE,)),  # one of the user's cases (/status)
+    "cfu": Kind(1, (_REFERENCE, r"info|msg")),  # add information / a message to an open case
     "wz": Kind(1, (r"[0-9a-f]{6}", r"\d{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),  # wizard: draft token, step, value
 }
 

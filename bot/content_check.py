@@ -11,7 +11,7 @@ import yaml
 
 from bot import callbacks, telegram_html
 from bot.content import LANGUAGES, Content, ContentError, content_dir
-from bot.store import Registration, User, Worker
+from bot.store import Case, CaseEvent, Registration, User, Worker
 
 SOFT_LIMIT = 1200
 ACTIONS = {"report", "contacts", "register"}
@@ -61,17 +61,78 @@ def _sample_context() -> dict[str, Any]:
     """A realistic value for every variable the handlers pass to messages."""
     worker = Worker(id=1, relation="child", name="Siti Aminah", country="HK", stage="abroad", updated_at=0)
     registration = Registration(
-        user_id=1, phone="+6281234567890", province="jawa-timur", district="Kabupaten Malang",
-        village="Kromengan", consent_at=0, updated_at=0, workers=(worker,),
-    )  # fmt: skip
+        user_id=1,
+        phone="+6281234567890",
+        province="jawa-timur",
+        district="Kabupaten Malang",
+        village="Kromengan",
+        consent_at=0,
+        updated_at=0,
+        workers=(worker,),
+    )
+    case = Case(
+        id=1,
+        reference="LP-ABC234",
+        user_id=1,
+        category="abuse",
+        urgent=True,
+        subject="me",
+        worker_id=None,
+        country="HK",
+        description="…",
+        contact_method="telegram",
+        contact_phone=None,
+        lang="id",
+        status="in_progress",
+        assignee=None,
+        created_at=0,
+        updated_at=0,
+    )
+    event = CaseEvent(
+        id=1,
+        case_id=1,
+        kind="message_out",
+        actor=None,
+        body="<Halo & selamat>",
+        old_status=None,
+        new_status=None,
+        created_at=0,
+    )
     return {
-        "name": "Siti", "country": "Taiwan", "body": "…", "reference": "LP-ABCDEF", "flow": "pendaftaran",
-        "limit": 100, "answers": {"relation": "self"}, "summary": [("Nama", "Siti")], "result": 1,
-        "user": User(id=1, first_name="Siti", telegram_language="id", language=None, first_seen=0,
-                     last_seen=0, blocked=False),
-        "registration": registration, "draft": None, "province": "Jawa Timur",
-        "countries": {"HK": "Hong Kong"}, "data_retention_days": 730,
-    }  # fmt: skip
+        "name": "Siti",
+        "country": "Taiwan",
+        "body": "…",
+        "reference": "LP-ABCDEF",
+        "flow": "pendaftaran",
+        "limit": 100,
+        "answers": {"relation": "self", "category": "abuse", "question": "<gaji & paspor?>"},
+        "summary": [("Nama", "Siti")],
+        "result": case,
+        "count": 2,
+        "case": case,
+        "events": [event],
+        "user": User(
+            id=1,
+            first_name="Siti",
+            telegram_language="id",
+            language=None,
+            first_seen=0,
+            last_seen=0,
+            blocked=False,
+        ),
+        "registration": registration,
+        "draft": None,
+        "province": "Jawa Timur",
+        "countries": {"HK": "Hong Kong"},
+        "data_retention_days": 730,
+    }
+
+
+# Messages whose variables differ in shape from the common sample above.
+_SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "user-register-done": {"result": 2},
+    "user-followup-done": {"result": "LP-ABC234"},
+}
 
 
 def _check_messages(content: Content, report: Report) -> None:
@@ -82,7 +143,7 @@ def _check_messages(content: Content, report: Report) -> None:
         for key in content.message_sources[lang]:
             where = f"{lang}/messages.yaml: {key}"
             try:
-                html = content.text(lang, key, **_sample_context())
+                html = content.text(lang, key, **{**_sample_context(), **_SAMPLE_OVERRIDES.get(key, {})})
             except Exception as error:
                 report.errors.append(f"{where}: does not render: {error}")
                 continue

@@ -36,7 +36,7 @@ async def test_no_match_says_so_and_records_the_question_redacted(siti, settings
     await siti.send("nama saya Siti Rahayu, resep rendang padang 081234567890 dong")
     assert siti.last_text.startswith("Maaf, saya belum punya jawaban")
     assert {"🙋 Tanya petugas", "☎️ Kontak penting", "🏠 Menu"} <= set(siti.buttons)
-    [(question, count)] = rows(settings, "SELECT question, count FROM unanswered")
+    [(question, _count)] = rows(settings, "SELECT question, count FROM unanswered")
     assert "rendang" in question and "081234567890" not in question and "rahayu" not in question.lower()
 
 

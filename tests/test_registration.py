@@ -2,35 +2,13 @@ import asyncio
 import sqlite3
 
 import pytest
+from journeys import fill_registration_until_phone, register, rows
 
 BACK, CANCEL = "⬅️ Kembali", "✖️ Batal"
 
 
-async def fill_until_phone(user, name="Siti Aminah"):
-    await user.send("/register")
-    await user.press("✅ Saya setuju")
-    await user.press("Anak")
-    await user.send(name)
-    await user.press("🇹🇼 Taiwan")
-    await user.press("Sedang bekerja di luar negeri")
-    await user.press("Jawa Timur")
-    await user.send("kab. malang")
-    await user.send("Kromengan")
-
-
-async def register(user, name="Siti Aminah"):
-    await fill_until_phone(user, name)
-    await user.send("0812-3456-7890")
-    await user.press("✅ Benar, simpan")
-
-
-def rows(settings, sql):
-    with sqlite3.connect(settings.database_path) as db:
-        return db.execute(sql).fetchall()
-
-
 async def test_full_registration_is_stored(siti, settings):
-    await fill_until_phone(siti)
+    await fill_registration_until_phone(siti)
     await siti.send_contact("+6281234567890")
     assert "Kabupaten Malang" in siti.last_text and "Taiwan" in siti.last_text
     await siti.press("✅ Benar, simpan")
@@ -140,7 +118,7 @@ async def test_buttons_of_an_old_step_or_old_draft_are_refused(siti):
 
 
 async def test_double_tapped_confirm_stores_once(siti, settings):
-    await fill_until_phone(siti)
+    await fill_registration_until_phone(siti)
     await siti.send("081234567890")
     confirm = siti.last
     await siti.press("✅ Benar, simpan")
@@ -150,7 +128,7 @@ async def test_double_tapped_confirm_stores_once(siti, settings):
 
 
 async def test_edit_from_the_summary(siti, settings):
-    await fill_until_phone(siti)
+    await fill_registration_until_phone(siti)
     await siti.send("081234567890")
     await siti.press("✏️ Ubah")
     await siti.press("Desa/kelurahan")

@@ -13,13 +13,27 @@ from telegram.ext import (
 )
 
 from bot.callbacks import parse
-from bot.handlers import common, fallback, menu, registration
+from bot.handlers import common, fallback, menu, registration, reports
 from bot.wizard import engine
 
 # Commands shown in the command menu, each with a `user-command-<name>` description in content.
-USER_COMMANDS = ("start", "menu", "faq", "help", "language", "register", "mydata", "deletedata", "cancel")
-MENU_KINDS = frozenset({"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm", "flow", "wz", "fb"})
-FLOWS = (registration.REGISTER, registration.DELETE)
+USER_COMMANDS = (
+    "start",
+    "menu",
+    "faq",
+    "help",
+    "language",
+    "report",
+    "status",
+    "register",
+    "mydata",
+    "deletedata",
+    "cancel",
+)
+MENU_KINDS = frozenset(
+    {"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm", "flow", "wz", "fb", "ask", "case", "cfu"}
+)
+FLOWS = (registration.REGISTER, registration.DELETE, reports.REPORT, reports.QUESTION, reports.FOLLOWUP)
 
 # The update types the handlers below handle; polling asks Telegram for exactly these.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
@@ -35,6 +49,8 @@ PRIVATE_COMMANDS = {
     "faq": menu.faq,
     "help": menu.help_text,
     "language": menu.language,
+    "report": reports.report,
+    "status": reports.status,
     "register": registration.register,
     "mydata": registration.my_data,
     "deletedata": registration.delete_data,
@@ -67,7 +83,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, fallback.non_text))
 
     # Group 1 runs after the command was answered: a user in the middle of a form is told how to go on.
-    flow_commands = filters.Regex(r"^/(cancel|register|deletedata)(@\w+)?\b")
+    flow_commands = filters.Regex(r"^/(cancel|register|report|deletedata)(@\w+)?\b")
     app.add_handler(
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND & ~flow_commands, engine.remind_if_busy),
         group=1,

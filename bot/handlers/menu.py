@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.callbacks import parse
 from bot.context import BotContext
-from bot.handlers import screens, search
+from bot.handlers import reports, screens, search
 from bot.handlers.common import answer_query, show
 from bot.wizard import engine
 
@@ -48,6 +48,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     content, lang = context.content, context.lang
     if data.kind == "wz":
         await engine.on_button(update, context, data)
+        return
+    if data.kind == "ask":
+        await reports.ask_staff(update, context)
+        return
+    if data.kind in ("case", "cfu"):
+        await reports.on_case_button(update, context, data)
         return
     if data.kind == "fb":
         await search.on_feedback(update, context, data)

@@ -43,35 +43,76 @@ def _provinces(main: bool):
 REGISTER = Flow(
     name="register",
     steps=(
-        Choice("consent", "user-register-consent", options=_labelled("user-consent", ("yes", "no")),
-               stop=frozenset({"no"})),
-        Choice("relation", "user-register-ask-relation", label="user-register-label-relation",
-               options=_labelled("user-relation", RELATIONS), columns=2),
+        Choice(
+            "consent",
+            "user-register-consent",
+            options=_labelled("user-consent", ("yes", "no")),
+            stop=frozenset({"no"}),
+        ),
+        Choice(
+            "relation",
+            "user-register-ask-relation",
+            label="user-register-label-relation",
+            options=_labelled("user-relation", RELATIONS),
+            columns=2,
+        ),
         Text("name", "user-register-ask-name", label="user-register-label-name", parse=validate.person_name),
-        Choice("country", "user-register-ask-country", label="user-register-label-country",
-               options=_countries(True), more=_countries(False), columns=2),
-        Choice("stage", "user-register-ask-stage", label="user-register-label-stage",
-               options=_labelled("user-stage", STAGES)),
-        Choice("province", "user-register-ask-province", label="user-register-label-province",
-               options=_provinces(True), more=_provinces(False), columns=2),
-        Text("district", "user-register-ask-district", label="user-register-label-district",
-             parse=validate.place, max_length=60),
-        Text("village", "user-register-ask-village", label="user-register-label-village",
-             parse=validate.place, max_length=60),
+        Choice(
+            "country",
+            "user-register-ask-country",
+            label="user-register-label-country",
+            options=_countries(True),
+            more=_countries(False),
+            columns=2,
+        ),
+        Choice(
+            "stage",
+            "user-register-ask-stage",
+            label="user-register-label-stage",
+            options=_labelled("user-stage", STAGES),
+        ),
+        Choice(
+            "province",
+            "user-register-ask-province",
+            label="user-register-label-province",
+            options=_provinces(True),
+            more=_provinces(False),
+            columns=2,
+        ),
+        Text(
+            "district",
+            "user-register-ask-district",
+            label="user-register-label-district",
+            parse=validate.place,
+            max_length=60,
+        ),
+        Text(
+            "village",
+            "user-register-ask-village",
+            label="user-register-label-village",
+            parse=validate.place,
+            max_length=60,
+        ),
         Phone("phone", "user-register-ask-phone", label="user-register-label-phone", parse=validate.phone),
         Confirm("confirm", "", summary="user-register-summary"),
     ),
     finish=write_registration,
     done="user-register-done",
-)  # fmt: skip
+)
 
 DELETE = Flow(
     name="deletedata",
-    steps=(Choice("sure", "user-deletedata-ask", options=_labelled("user-deletedata", ("yes", "no")),
-                  stop=frozenset({"no"})),),
+    steps=(
+        Choice(
+            "sure",
+            "user-deletedata-ask",
+            options=_labelled("user-deletedata", ("yes", "no")),
+            stop=frozenset({"no"}),
+        ),
+    ),
     finish=erase_draft_owner,
     done="user-deletedata-done",
-)  # fmt: skip
+)
 
 
 async def register(update: Update, context: BotContext) -> None:
@@ -93,6 +134,12 @@ async def my_data(update: Update, context: BotContext) -> None:
     content = context.content
     province = content.province_name(registration.province) if registration else ""
     countries = {code: content.country_name(code, context.lang) for code in content.countries}
-    text = context.text("user-mydata", user=user, registration=registration, draft=draft,
-                        province=province, countries=countries)  # fmt: skip
+    text = context.text(
+        "user-mydata",
+        user=user,
+        registration=registration,
+        draft=draft,
+        province=province,
+        countries=countries,
+    )
     await update.effective_message.reply_text(text)

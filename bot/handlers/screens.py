@@ -15,6 +15,7 @@ SCREENS = {
     "contacts": ("user-button-contacts", ("ctc",)),
     "language": ("user-button-language", ("langm",)),
     "register": ("user-button-register", ("flow", "register")),
+    "report": ("user-button-report", ("flow", "report")),
 }
 
 

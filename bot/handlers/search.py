@@ -64,8 +64,9 @@ async def _suggest(update: Update, context: BotContext, result: SearchResult) ->
     ]
     rows.append([_button(context.text("user-button-ask-staff"), "ask")])
     rows.append([_button(context.text("user-button-menu"), "menu")])
+    # Quoting the question lets "ask staff" find it again without storing it first.
     await update.effective_message.reply_text(
-        context.text("user-search-suggest"), reply_markup=InlineKeyboardMarkup(rows)
+        context.text("user-search-suggest"), reply_markup=InlineKeyboardMarkup(rows), do_quote=True
     )
 
 
@@ -78,7 +79,7 @@ async def _dont_know(update: Update, context: BotContext, result: SearchResult) 
         ],
     ]
     await update.effective_message.reply_text(
-        context.text("user-search-none"), reply_markup=InlineKeyboardMarkup(rows)
+        context.text("user-search-none"), reply_markup=InlineKeyboardMarkup(rows), do_quote=True
     )
 
 
@@ -89,6 +90,9 @@ async def on_feedback(update: Update, context: BotContext, data: Callback) -> No
     await answer_query(update, context.text("user-feedback-thanks"))
     message = update.callback_query.message
     if message is not None and message.reply_markup is not None:
-        rows = [row for row in message.reply_markup.inline_keyboard
-                if not any((b.callback_data or "").startswith("fb:") for b in row)]  # fmt: skip
+        rows = [
+            row
+            for row in message.reply_markup.inline_keyboard
+            if not any((b.callback_data or "").startswith("fb:") for b in row)
+        ]
         await update.callback_query.edit_message_reply_markup(InlineKeyboardMarkup(rows))

@@ -5,16 +5,30 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
 from bot.store.users import User, UserStore
 
-__all__ = ["Clock", "Database", "Draft", "DraftGone", "Registration", "Store", "Unanswered", "User", "Worker"]
+__all__ = [
+    "Attachment",
+    "Case",
+    "CaseEvent",
+    "Clock",
+    "Database",
+    "Draft",
+    "DraftGone",
+    "Registration",
+    "Store",
+    "Unanswered",
+    "User",
+    "Worker",
+]
 
 
-class Store(UserStore, DraftStore, RegistrationStore, QuestionStore):
+class Store(UserStore, DraftStore, RegistrationStore, QuestionStore, CaseStore):
     """Every table of the bot, one feature module each, sharing one Database."""
 
     def __init__(self, db: Database) -> None:
@@ -30,4 +44,8 @@ class Store(UserStore, DraftStore, RegistrationStore, QuestionStore):
 
     async def stats(self) -> dict[str, object]:
         """Headline counts (also the CLI's health check: it fails when the database is unreadable)."""
-        return {"users": await self.count_users(), "registrations": await self.count_registrations()}
+        return {
+            "users": await self.count_users(),
+            "registrations": await self.count_registrations(),
+            "cases": await self.count_cases(),
+        }

@@ -34,11 +34,18 @@ class Draft:
 
 def _draft(row: aiosqlite.Row) -> Draft:
     return Draft(
-        user_id=row["user_id"], chat_id=row["chat_id"], flow=row["flow"], token=row["token"],
-        step=row["step"], answers=json.loads(row["answers"]), path=tuple(json.loads(row["path"])),
-        editing=bool(row["editing"]), last_message_id=row["last_message_id"],
-        created_at=row["created_at"], updated_at=row["updated_at"],
-    )  # fmt: skip
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        flow=row["flow"],
+        token=row["token"],
+        step=row["step"],
+        answers=json.loads(row["answers"]),
+        path=tuple(json.loads(row["path"])),
+        editing=bool(row["editing"]),
+        last_message_id=row["last_message_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 class DraftStore:
@@ -48,7 +55,9 @@ class DraftStore:
         row = await self.db.fetch_one("SELECT * FROM drafts WHERE user_id = ?", (user_id,))
         return None if row is None else _draft(row)
 
-    async def start_draft(self, user_id: int, chat_id: int, flow: str, step: str) -> Draft:
+    async def start_draft(
+        self, user_id: int, chat_id: int, flow: str, step: str, answers: dict[str, Any] | None = None
+    ) -> Draft:
         """A new draft (replacing any old one of this user), with a fresh token for its buttons."""
         now = self.db.now()
         token = secrets.token_hex(3)
@@ -56,8 +65,18 @@ class DraftStore:
             await db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
             await db.execute(
                 "INSERT INTO drafts (user_id, chat_id, flow, token, step, answers, path, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, '{}', ?, ?, ?)",
-                (user_id, chat_id, flow, token, step, json.dumps([step]), now, now),
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    chat_id,
+                    flow,
+                    token,
+                    step,
+                    json.dumps(answers or {}, ensure_ascii=False),
+                    json.dumps([step]),
+                    now,
+                    now,
+                ),
             )
         return await self.get_draft(user_id)
 
@@ -68,9 +87,17 @@ class DraftStore:
             cursor = await db.execute(
                 "UPDATE drafts SET step = ?, answers = ?, path = ?, editing = ?, last_message_id = ?,"
                 " updated_at = ? WHERE user_id = ? AND token = ?",
-                (draft.step, json.dumps(draft.answers, ensure_ascii=False), json.dumps(draft.path),
-                 int(draft.editing), draft.last_message_id, now, draft.user_id, draft.token),
-            )  # fmt: skip
+                (
+                    draft.step,
+                    json.dumps(draft.answers, ensure_ascii=False),
+                    json.dumps(draft.path),
+                    int(draft.editing),
+                    draft.last_message_id,
+                    now,
+                    draft.user_id,
+                    draft.token,
+                ),
+            )
             if cursor.rowcount != 1:
                 raise DraftGone
         return await self.get_draft(draft.user_id)

@@ -87,4 +87,50 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX unanswered_last_at ON unanswered (last_at)
         """,
     ),
+    (
+        "0005_cases",
+        """
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            reference TEXT NOT NULL UNIQUE,
+            user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,
+            category TEXT NOT NULL,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            subject TEXT NOT NULL,
+            worker_id INTEGER REFERENCES workers (id) ON DELETE SET NULL,
+            country TEXT,
+            description TEXT,
+            contact_method TEXT NOT NULL,
+            contact_phone TEXT,
+            lang TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',
+            assignee INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX cases_user_created ON cases (user_id, created_at);
+        CREATE INDEX cases_status_updated ON cases (status, updated_at);
+        CREATE INDEX cases_created ON cases (created_at);
+        CREATE TABLE case_events (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            actor INTEGER,
+            body TEXT,
+            old_status TEXT,
+            new_status TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX case_events_case ON case_events (case_id, id);
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            event_id INTEGER REFERENCES case_events (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            file_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX attachments_case ON attachments (case_id)
+        """,
+    ),
 ]

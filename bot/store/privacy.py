@@ -11,6 +11,12 @@ PERSONAL_DATA = (
     "DELETE FROM registrations WHERE user_id = ?",
     "DELETE FROM feedback WHERE user_id = ?",
     "UPDATE users SET first_name = '' WHERE id = ?",
+    # Cases keep category, country, dates and status for statistics; everything personal goes.
+    "DELETE FROM attachments WHERE case_id IN (SELECT id FROM cases WHERE user_id = ?)",
+    "UPDATE case_events SET body = NULL WHERE case_id IN (SELECT id FROM cases WHERE user_id = ?)",
+    "UPDATE case_events SET actor = NULL WHERE actor = ?",
+    "UPDATE cases SET description = NULL, contact_phone = NULL, contact_method = 'none', worker_id = NULL,"
+    " user_id = NULL WHERE user_id = ?",
 )
 
 

@@ -73,10 +73,15 @@ class RegistrationStore:
             (user_id,),
         )
         return Registration(
-            user_id=user_id, phone=row["phone"], province=row["province"], district=row["district"],
-            village=row["village"], consent_at=row["consent_at"], updated_at=row["updated_at"],
+            user_id=user_id,
+            phone=row["phone"],
+            province=row["province"],
+            district=row["district"],
+            village=row["village"],
+            consent_at=row["consent_at"],
+            updated_at=row["updated_at"],
             workers=tuple(Worker(**dict(w)) for w in workers),
-        )  # fmt: skip
+        )
 
     async def count_registrations(self) -> int:
         return await self.db.fetch_value("SELECT COUNT(*) FROM registrations")

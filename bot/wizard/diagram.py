@@ -7,13 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.wizard.steps import Choice, Confirm, Flow, Phone, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Media, Phone, Text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "flows"
 
 
 def _node(step) -> str:
-    kind = {Choice: "buttons", Text: "text", Phone: "phone or contact", Confirm: "summary"}[type(step)]
+    kind = {
+        Choice: "buttons",
+        Text: "text",
+        Phone: "phone or contact",
+        Confirm: "summary",
+        Media: "files, then done",
+    }[type(step)]
+    if isinstance(step, Text) and step.media:
+        kind += " or " + "/".join(sorted(step.media))
     label = f"{step.key}<br/><i>{kind}</i>"
     return f'{step.key}{{"{label}"}}' if isinstance(step, Choice) else f'{step.key}["{label}"]'
 
@@ -26,12 +34,16 @@ def mermaid(flow: Flow) -> str:
         condition = f"|{following.key} applies|" if following.when else ""
         lines.append(f"    {step.key} -->{condition} {following.key}")
         if isinstance(step, Choice):
-            lines += [f"    {step.key} -->|{value}| stop_{step.key}_{value}([end: nothing stored])"
-                      for value in sorted(step.stop)]  # fmt: skip
+            lines += [
+                f"    {step.key} -->|{value}| stop_{step.key}_{value}([end: nothing stored])"
+                for value in sorted(step.stop)
+            ]
     last = flow.steps[-1]
     if isinstance(last, Choice):
-        lines += [f"    {last.key} -->|{value}| stop_{last.key}_{value}([end: nothing changed])"
-                  for value in sorted(last.stop)]  # fmt: skip
+        lines += [
+            f"    {last.key} -->|{value}| stop_{last.key}_{value}([end: nothing changed])"
+            for value in sorted(last.stop)
+        ]
     lines.append(f"    {last.key} -->|{'confirm' if isinstance(last, Confirm) else 'answer'}| done([saved])")
     if isinstance(last, Confirm):
         lines += [f"    {last.key} -.->|edit| {step.key}" for step in flow.steps if step.label]

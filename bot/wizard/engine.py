@@ -24,7 +24,7 @@ from bot.context import BotContext
 from bot.handlers import screens
 from bot.handlers.common import answer_query, show
 from bot.store.drafts import Draft, DraftGone
-from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Option, Phone, Step, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Step, Text
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,13 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
     nav.append(_button(draft, flow, text("user-button-cancel"), CANCEL))
     if isinstance(step, Phone):
         return ReplyKeyboardMarkup(
-            [[KeyboardButton(text("user-button-share-phone"), request_contact=True)],
-             [text("user-button-back"), text("user-button-cancel")]],
-            resize_keyboard=True, one_time_keyboard=True,
-        )  # fmt: skip
+            [
+                [KeyboardButton(text("user-button-share-phone"), request_contact=True)],
+                [text("user-button-back"), text("user-button-cancel")],
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
     rows: list[list[InlineKeyboardButton]] = []
     if isinstance(step, Choice):
         buttons = [
@@ -72,15 +75,31 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
         if step.more and not more:
             rows.append([_button(draft, flow, text("user-button-more"), MORE)])
     elif isinstance(step, Confirm):
-        rows = [[_button(draft, flow, text("user-button-confirm"), OK)],
-                [_button(draft, flow, text("user-button-edit"), EDIT)]]  # fmt: skip
+        rows = [
+            [_button(draft, flow, text("user-button-confirm"), OK)],
+            [_button(draft, flow, text("user-button-edit"), EDIT)],
+        ]
+    elif isinstance(step, Media):
+        label = "user-button-done" if _files(draft, step.key) else "user-button-skip"
+        rows = [[_button(draft, flow, text(label), OK)]]
     return InlineKeyboardMarkup([*rows, nav])
 
 
 def _prompt(context: BotContext, flow: Flow, draft: Draft, step: Step) -> str:
     if isinstance(step, Confirm):
         return context.text(step.summary, answers=draft.answers, summary=summarise(context, flow, draft))
-    return context.text(step.prompt, answers=draft.answers)
+    return context.text(step.prompt, answers=draft.answers, count=len(_files(draft, step.key)))
+
+
+def _files(draft: Draft, key: str) -> list[list[str]]:
+    """Files received at one step, as [kind, file_id] pairs (kept in the draft's answers)."""
+    return draft.answers.get("_files", {}).get(key, [])
+
+
+def _with_file(answers: dict, key: str, file: tuple[str, str]) -> dict:
+    files = {**answers.get("_files", {})}
+    files[key] = [*files.get(key, []), list(file)]
+    return {**answers, "_files": files}
 
 
 def summarise(context: BotContext, flow: Flow, draft: Draft) -> list[tuple[str, str]]:
@@ -95,6 +114,8 @@ def summarise(context: BotContext, flow: Flow, draft: Draft) -> list[tuple[str, 
 def display(context: BotContext, step: Step, answers: dict) -> str:
     """How an answer reads: a choice shows its label, text shows itself."""
     value = answers.get(step.key)
+    if isinstance(step, Media):
+        return context.text("user-wizard-files", count=value or 0)
     if isinstance(step, Choice):
         every = [*step.options(context.content, context.lang, answers)]
         if step.more:
@@ -103,8 +124,16 @@ def display(context: BotContext, step: Step, answers: dict) -> str:
     return str(value)
 
 
-async def show_step(update: Update, context: BotContext, flow: Flow, draft: Draft, *,
-                    error: str = "", edit: bool = False, more: bool = False) -> None:  # fmt: skip
+async def show_step(
+    update: Update,
+    context: BotContext,
+    flow: Flow,
+    draft: Draft,
+    *,
+    error: str = "",
+    edit: bool = False,
+    more: bool = False,
+) -> None:
     """Ask the current step's question (after an error line when the last answer did not fit)."""
     step = flow.step(draft.step)
     text = _prompt(context, flow, draft, step)
@@ -130,11 +159,15 @@ async def begin(update: Update, context: BotContext, flow: Flow, answers: dict |
     if draft is not None:
         await _remind(update, context, draft)
         return
-    answers = answers or {}
+    answers = {**(answers or {}), "_lang": context.lang}
+    if flow.prepare is not None:
+        try:
+            answers.update(await flow.prepare(context.store, user.id))
+        except Invalid as refused:
+            await update.effective_message.reply_text(context.text(refused.key, **refused.context))
+            return
     first = flow.next_step(None, answers)
-    draft = await context.store.start_draft(user.id, chat.id, flow.name, first.key)
-    if answers:
-        draft = await context.store.save_draft(replace(draft, answers=answers))
+    draft = await context.store.start_draft(user.id, chat.id, flow.name, first.key, answers)
     await show_step(update, context, flow, draft)
 
 
@@ -171,8 +204,9 @@ async def _remind(update: Update, context: BotContext, draft: Draft) -> None:
 async def _close(update: Update, context: BotContext, draft: Draft, key: str, **kwargs: Any) -> None:
     """End of a flow: the closing text with the main menu (and any reply keyboard removed)."""
     if isinstance(flows(context)[draft.flow].step(draft.step), Phone):
-        await context.bot.send_message(draft.chat_id, context.text("user-wizard-saved"),
-                                       reply_markup=ReplyKeyboardRemove())  # fmt: skip
+        await context.bot.send_message(
+            draft.chat_id, context.text("user-wizard-saved"), reply_markup=ReplyKeyboardRemove()
+        )
     screen = screens.main_menu(context.content, context.lang, key, **kwargs)
     await context.bot.send_message(draft.chat_id, screen.text, reply_markup=screen.markup)
 
@@ -208,12 +242,17 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
         await show_step(update, context, flow, draft)
     elif isinstance(step, Confirm):
         await _on_confirm(update, context, flow, draft, value)
+    elif isinstance(step, Media) and value == OK:
+        await _advance(
+            update, context, flow, draft, {**draft.answers, step.key: len(_files(draft, step.key))}
+        )
     elif isinstance(step, Choice):
         await _on_choice(update, context, flow, draft, step, value)
 
 
-async def _on_choice(update: Update, context: BotContext, flow: Flow, draft: Draft, step: Choice,
-                     value: str) -> None:  # fmt: skip
+async def _on_choice(
+    update: Update, context: BotContext, flow: Flow, draft: Draft, step: Choice, value: str
+) -> None:
     if value == MORE and step.more:
         await show_step(update, context, flow, draft, edit=True, more=True)
         return
@@ -255,22 +294,39 @@ async def _back(update: Update, context: BotContext, flow: Flow, draft: Draft) -
     await show_step(update, context, flow, draft, edit=update.callback_query is not None)
 
 
-async def _advance(update: Update, context: BotContext, flow: Flow, draft: Draft, answers: dict, *,
-                   edit: bool = False, message_id: int | None = None) -> None:  # fmt: skip
+async def _advance(
+    update: Update,
+    context: BotContext,
+    flow: Flow,
+    draft: Draft,
+    answers: dict,
+    *,
+    edit: bool = False,
+    message_id: int | None = None,
+) -> None:
     """Commit the answer and the next step, then ask it (the commit comes before any reply)."""
-    confirm = next((s for s in flow.steps if isinstance(s, Confirm)), None)
-    following = confirm if draft.editing and confirm else flow.next_step(draft.step, answers)
+    following = flow.next_step(draft.step, answers)
+    if draft.editing:  # back to the summary, unless the change made a new question apply
+        while following is not None and following.key in answers and not isinstance(following, Confirm):
+            following = flow.next_step(following.key, answers)
     if following is None:
         await _finish(update, context, flow, replace(draft, answers=answers))
         return
     was_phone = isinstance(flow.step(draft.step), Phone)
-    draft = await context.store.save_draft(replace(
-        draft, step=following.key, answers=answers, path=(*draft.path, following.key), editing=False,
-        last_message_id=max(draft.last_message_id, message_id or 0),
-    ))  # fmt: skip
+    draft = await context.store.save_draft(
+        replace(
+            draft,
+            step=following.key,
+            answers=answers,
+            path=(*draft.path, following.key),
+            editing=False,
+            last_message_id=max(draft.last_message_id, message_id or 0),
+        )
+    )
     if was_phone:
-        await context.bot.send_message(draft.chat_id, context.text("user-wizard-saved"),
-                                       reply_markup=ReplyKeyboardRemove())  # fmt: skip
+        await context.bot.send_message(
+            draft.chat_id, context.text("user-wizard-saved"), reply_markup=ReplyKeyboardRemove()
+        )
         edit = False
     await show_step(update, context, flow, draft, edit=edit)
 
@@ -302,14 +358,59 @@ async def on_message(update: Update, context: BotContext) -> bool:
         else:
             await _back(update, context, flow, draft)
         return True
+    file = file_of(message)
+    if isinstance(step, Media) and file and file[0] in step.kinds:
+        await _add_file(update, context, flow, draft, step, file, message.message_id)
+        return True
+    answers = draft.answers
     try:
-        value = _read(step, message, context)
+        if isinstance(step, Text) and file and file[0] in step.media:
+            value, answers = MEDIA_ICONS.get(file[0], "📎"), _with_file(answers, step.key, file)
+        else:
+            value = _read(step, message, context)
     except Invalid as invalid:
         await show_step(update, context, flow, draft, error=context.text(invalid.key, **invalid.context))
         return True
-    await _advance(update, context, flow, draft, {**draft.answers, step.key: value},
-                   message_id=message.message_id)  # fmt: skip
+    await _advance(update, context, flow, draft, {**answers, step.key: value}, message_id=message.message_id)
     return True
+
+
+MEDIA_ICONS = {"voice": "🎤", "photo": "🖼️", "document": "📄", "video": "🎞️", "audio": "🎵"}
+
+
+def file_of(message: Message) -> tuple[str, str] | None:
+    """(kind, file_id) of a message's file, if it carries one."""
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    for kind in ("document", "voice", "video", "audio"):
+        media = getattr(message, kind)
+        if media is not None:
+            return kind, media.file_id
+    return None
+
+
+async def _add_file(
+    update: Update,
+    context: BotContext,
+    flow: Flow,
+    draft: Draft,
+    step: Media,
+    file: tuple[str, str],
+    message_id: int,
+) -> None:
+    """Keep one more file of a Media step (committed), and say how many there are."""
+    if len(_files(draft, step.key)) >= step.max_files:
+        await show_step(
+            update,
+            context,
+            flow,
+            draft,
+            error=context.text("user-wizard-too-many-files", limit=step.max_files),
+        )
+        return
+    answers = _with_file(draft.answers, step.key, file)
+    draft = await context.store.save_draft(replace(draft, answers=answers, last_message_id=message_id))
+    await show_step(update, context, flow, draft)
 
 
 def _read(step: Step, message: Message, context: BotContext) -> Any:
@@ -318,8 +419,12 @@ def _read(step: Step, message: Message, context: BotContext) -> Any:
         return step.parse(message.contact.phone_number)
     if isinstance(step, Choice | Confirm):
         raise Invalid("user-wizard-use-buttons")
+    if isinstance(step, Media):
+        raise Invalid("user-wizard-send-files")
     if message.text is None:
-        raise Invalid("user-wizard-expect-text")
+        raise Invalid(
+            "user-wizard-expect-voice" if isinstance(step, Text) and step.media else "user-wizard-expect-text"
+        )
     text = message.text.strip()
     if isinstance(step, Text) and len(text) > step.max_length:
         raise Invalid("user-wizard-too-long", limit=step.max_length)

@@ -8,7 +8,7 @@ apply to the answers so far.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.content import Content
@@ -54,10 +54,22 @@ class Choice(Step):
 
 @dataclass(frozen=True)
 class Text(Step):
-    """Typed text, parsed by `parse` (which raises Invalid), at most `max_length` characters."""
+    """Typed text, parsed by `parse` (which raises Invalid), at most `max_length` characters.
+
+    `media` names file kinds accepted instead of text (e.g. a voice note): the file is kept with the
+    answers and the answer reads as its icon."""
 
     parse: Callable[[str], Any] = str.strip
     max_length: int = 100
+    media: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Media(Step):
+    """Optional files (photos, documents...), several, then "done"."""
+
+    kinds: frozenset[str] = frozenset({"photo", "document"})
+    max_files: int = 10
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,9 @@ class Flow:
     finish: Callable[..., Awaitable[Any]]
     done: str = ""  # content key shown after finishing (receives `result`)
     cancelled: str = "user-wizard-cancelled"
-    private_only: bool = True
-    meta: dict[str, Any] = field(default_factory=dict)
+    # Called before a new draft starts: returns the first hidden answers (e.g. the user's registered
+    # workers), or raises Invalid(content key) to refuse (e.g. a daily limit reached).
+    prepare: Callable[..., Awaitable[dict[str, Any]]] | None = None
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)
