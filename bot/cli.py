@@ -46,6 +46,8 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
     def on_poll_error(error: TelegramError) -> None:
         if isinstance(error, Conflict):
             failure.append(Exit(1, "another instance is using this BOT_TOKEN (409 Conflict): stop it first"))
+            # Stopping makes one last getUpdates, which gets the same 409: say it once, not as a traceback.
+            logging.getLogger("telegram.ext.Updater").setLevel(logging.CRITICAL)
             stop.set()
         else:
             log.warning("polling error: %s", error)
@@ -164,7 +166,7 @@ async def check_content_command(settings: Settings, args: argparse.Namespace) ->
     """Validate every content file in every language; exit 1 when there are errors."""
     from bot.content_check import check_content, format_report
 
-    report = check_content()
+    report = check_content(Path(args.content) if args.content else None)
     print(format_report(report))
     if report.errors:
         raise Exit(1, "content has errors")
@@ -189,7 +191,10 @@ def _parser() -> argparse.ArgumentParser:
     unanswered_cmd = sub.add_parser("unanswered", help="most frequent questions the bot could not answer")
     unanswered_cmd.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
     sub.add_parser("chat", help="talk to the bot in this terminal (no token, no network)")
-    sub.add_parser("check-content", help="validate every content file in every language")
+    check = sub.add_parser("check-content", help="validate every content file in every language")
+    check.add_argument(
+        "--content", metavar="DIR", help="check this content folder instead of the shipped one"
+    )
     return parser
 
 

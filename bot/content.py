@@ -105,10 +105,19 @@ def pick_language(chosen: str | None, telegram_code: str | None, default: str) -
 
 
 def _read_yaml(path: Path) -> Any:
+    name = "/".join(path.parts[-3:]) if path.parent.name == "faq" else "/".join(path.parts[-2:])
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
-        raise ContentError(f"{path.name}: cannot read YAML: {error}") from error
+        raise ContentError(f"{name}: cannot read YAML: {error}") from error
+
+
+def _strings(values: Any, where: str) -> tuple[str, ...]:
+    """A list of plain text lines (a stray "key: value" in YAML would make a mapping instead)."""
+    values = values or ()
+    if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
+        raise ContentError(f"{where}: every line must be plain text (quote a line that contains ': ')")
+    return tuple(str(v).strip() for v in values)
 
 
 class Content:
@@ -178,8 +187,8 @@ class Content:
                     section=key,
                     id=str(raw["id"]),
                     title=str(raw["title"]).strip(),
-                    questions=tuple(str(q).strip() for q in raw.get("questions") or ()),
-                    keywords=tuple(str(k).strip() for k in raw.get("keywords") or ()),
+                    questions=_strings(raw.get("questions"), f"{where}: entry {raw.get('id')}: questions"),
+                    keywords=_strings(raw.get("keywords"), f"{where}: entry {raw.get('id')}: keywords"),
                     answer=str(raw["answer"]).strip(),
                     source=str(raw.get("source") or "").strip(),
                     related=tuple(raw.get("related") or ()),
@@ -211,7 +220,11 @@ class Content:
             for key in ("source_date", "verified_on"):
                 if raw.get(key) is not None:
                     raw[key] = str(raw[key])
-            contact = Contact(**raw)
+            try:
+                contact = Contact(**raw)
+            except TypeError as error:
+                missing = str(error).partition(":")[2].strip() or str(error)
+                raise ContentError(f"contacts.yaml: {raw.get('key', '?')}: missing {missing}") from error
             contacts[contact.key] = contact
         return contacts
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import signal
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from telegram import Update
@@ -54,4 +58,45 @@ async def local_bot(
             emulator.deliver = None
 
 
-__all__ = ["DEFAULT_TOKEN", "LocalBot", "local_bot"]
+class BotProcess:
+    """The real `python -m bot run` process, pointed at an emulator's HTTP front (tests, benchmarks)."""
+
+    def __init__(self, server_url: str, env: Mapping[str, str], args: Sequence[str] = ("run",)) -> None:
+        self.env = {**os.environ, "TELEGRAM_API_URL": server_url, "BOT_TOKEN": DEFAULT_TOKEN, **env}
+        self.args = tuple(args)
+        self.process: asyncio.subprocess.Process | None = None
+        self.stderr = b""
+
+    async def start(self) -> BotProcess:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *self.args,
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return self
+
+    async def wait(self, timeout: float = 20) -> int:
+        """Wait for the process to end; returns its exit code, keeps what it wrote to stderr."""
+        self.stderr += await asyncio.wait_for(self.process.stderr.read(), timeout)
+        return await asyncio.wait_for(self.process.wait(), timeout)
+
+    async def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, as a service manager stops it."""
+        self.process.send_signal(signal.SIGTERM)
+        return await self.wait(timeout)
+
+    async def kill(self) -> None:
+        """kill -9: no shutdown code runs."""
+        self.process.kill()
+        await self.wait()
+
+    @property
+    def log(self) -> str:
+        return self.stderr.decode(errors="replace")
+
+
+__all__ = ["DEFAULT_TOKEN", "BotProcess", "LocalBot", "local_bot"]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger("bot.updates")
 
 # PTB's own semaphore only bounds how many updates may wait here (memory); real work is bounded below.
 MAX_WAITING = 10_000
@@ -39,7 +43,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         key = update_key(update)
         if key is None:
             async with self._working:
-                await coroutine
+                await self._timed(update, coroutine)
             return
         previous = self._tails.get(key)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -48,11 +52,21 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
             if previous is not None:
                 await asyncio.shield(previous)
             async with self._working:
-                await coroutine
+                await self._timed(update, coroutine)
         finally:
             done.set_result(None)
             if self._tails.get(key) is done:
                 del self._tails[key]
+
+    @staticmethod
+    async def _timed(update: object, coroutine: Awaitable[Any]) -> None:
+        """One INFO line per update: its ID and how long it took (no personal data)."""
+        started = time.perf_counter()
+        try:
+            await coroutine
+        finally:
+            update_id = update.update_id if isinstance(update, Update) else None
+            log.info("handled update %s in %.1f ms", update_id, (time.perf_counter() - started) * 1000)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

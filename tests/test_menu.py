@@ -91,3 +91,28 @@ def test_every_button_the_content_can_produce_fits(content):
             assert len(pack("faq", entry.id).encode()) <= 64
             assert len(pack("sec", entry.section).encode()) <= 64
     assert all(len(pack("ctcc", code)) <= 64 for code in content.countries)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+async def test_walking_every_menu_button_reaches_all_topics(bot, content, lang):
+    """Breadth-first over every button of the menu tree, as a user would press them."""
+    import yaml
+
+    user = bot.emulator.user(id=3000 + len(lang), first_name="Walker", language_code=lang)
+    await user.send("/menu")
+    seen_data, reached, queue = set(), set(), [user.last]
+    while queue:
+        message = queue.pop(0)
+        for row in message.buttons:
+            for button in row:
+                if button.data in seen_data or button.data.startswith(("flow:", "langm", "lang:")):
+                    continue
+                seen_data.add(button.data)
+                await user.press_data(button.data, message.message_id)
+                shown = user.last
+                if button.data.startswith("faq:"):
+                    reached.add(button.data.split(":")[2])
+                    assert "Sumber:" in shown.text or "Source:" in shown.text
+                queue.append(shown)
+    topics = yaml.safe_load((content.root / "topics.yaml").read_text())["topics"]
+    assert set(topics) <= reached and len(topics) == 44

@@ -114,6 +114,9 @@ class Emulator:
         self.flood = FloodControl(flood, self.now)
         self.feed = UpdateFeed(conflict_grace)
         self.deliver: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
+        # For the HTTP front: (timeout, quiet) to wait_idle after each simulated action, so
+        # end-to-end tests read the bot's answer as soon as the driver call returns.
+        self.settle: tuple[float, float] | None = None
         self.force_conflict = False
         self.webhook: Webhook | None = None
         self.users: dict[int, User] = {}
@@ -310,6 +313,8 @@ class Emulator:
             await self.deliver(update)
         else:
             self.feed.enqueue(update)
+            if self.settle is not None:
+                await self.wait_idle(*self.settle)
         return update
 
     async def post(

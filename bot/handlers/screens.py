@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,9 +75,8 @@ def section(content: Content, lang: str, key: str) -> Screen | None:
     if found is None:
         return None
     rows = [[_button(entry.title, "faq", entry.id)] for entry in found.entries]
-    text = (
-        f"<b>{found.title}</b>\n{found.intro}" if found.entries else content.text(lang, "user-section-empty")
-    )
+    title, intro = html.escape(found.title), html.escape(found.intro)
+    text = f"<b>{title}</b>\n{intro}" if found.entries else content.text(lang, "user-section-empty")
     return Screen(text, InlineKeyboardMarkup([*rows, _nav(content, lang, None)]))
 
 

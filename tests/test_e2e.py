@@ -1,0 +1,142 @@
+"""End to end: the real `python -m bot run` process against the emulator's HTTP front."""
+
+import asyncio
+
+import httpx
+import pytest
+from journeys import fill_registration_until_phone, rows, start_report
+
+from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorServer
+from bot.local import BotProcess
+
+
+@pytest.fixture
+async def served(request):
+    emulator = Emulator()
+    emulator.settle = (10.0, 0.15)
+    async with EmulatorServer(emulator) as server:
+        yield emulator, server
+    if "allow_api_errors" not in request.keywords:
+        assert emulator.errors == [], f"the bot caused API errors: {emulator.errors}"
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "LOG_LEVEL": "INFO"}
+
+
+async def start_bot(server, env, emulator):
+    bot = await BotProcess(server.url, env).start()
+    await emulator.wait_polling(timeout=30)
+    return bot
+
+
+async def test_start_menu_and_a_clean_stop(served, env):
+    emulator, server = served
+    bot = await start_bot(server, env, emulator)
+    user = emulator.user(id=501, first_name="Sri", language_code="id")
+    await user.send("/start")
+    assert user.last_text.startswith("Halo, Sri!")
+    await user.press("🧳 Bekerja ke luar negeri secara aman")
+    await user.press("Syarat menjadi PMI")
+    assert "Sumber:" in user.last_text
+    assert await bot.stop() == 0
+    assert DEFAULT_TOKEN not in bot.log and "handled update" in bot.log
+
+
+async def test_language_survives_a_restart_and_pending_updates_are_delivered(served, env):
+    emulator, server = served
+    bot = await start_bot(server, env, emulator)
+    user = emulator.user(id=502, first_name="Ani", language_code="id")
+    await user.send("/language")
+    await user.press("🇬🇧 English")
+    await bot.kill()
+    emulator.settle = None
+    await user.send("/start")  # nobody is polling: Telegram keeps it
+    bot = await start_bot(server, env, emulator)
+    await emulator.wait_idle(10, 0.3)
+    assert user.last_text.startswith("Hello, Ani!")
+    await bot.stop()
+
+
+async def test_kill_9_mid_registration_then_finish(served, env):
+    emulator, server = served
+    bot = await start_bot(server, env, emulator)
+    user = emulator.user(id=503, first_name="Siti", language_code="id")
+    await fill_registration_until_phone(user)
+    await bot.kill()
+    bot = await start_bot(server, env, emulator)
+    await user.send("081234567890")
+    await user.press("✅ Benar, simpan")
+    assert user.last_text.startswith("✅ Pendaftaran tersimpan")
+    await bot.stop()
+    settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
+    assert rows(settings, "SELECT village FROM registrations") == [("Kromengan",)]
+
+
+async def test_kill_9_mid_report_then_finish_makes_one_case(served, env):
+    emulator, server = served
+    bot = await start_bot(server, env, emulator)
+    user = emulator.user(id=504, first_name="Wati", language_code="id")
+    await start_report(user)
+    await user.press("✅ Saya setuju")
+    await user.press("🇭🇰 Hong Kong")
+    await bot.kill()
+    bot = await start_bot(server, env, emulator)
+    await user.send("Gaji belum dibayar")
+    await user.press("⏭️ Lewati")
+    await user.press("Lewat chat ini")
+    await user.press("✅ Benar, simpan")
+    assert "Nomor laporan: LP-" in user.last_text
+    await bot.stop()
+    settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
+    assert rows(settings, "SELECT COUNT(*) FROM cases") == [(1,)]
+
+
+@pytest.mark.allow_api_errors  # the 409s are the point of this test
+async def test_a_second_instance_conflict_ends_run_with_one_line(served, env):
+    emulator, server = served
+    emulator.force_conflict = True
+    bot = await BotProcess(server.url, env).start()
+    assert await bot.wait(timeout=30) == 1
+    assert (
+        bot.log.strip().splitlines()[-1]
+        == "another instance is using this BOT_TOKEN (409 Conflict): stop it first"
+    )
+    assert "Traceback" not in bot.log
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_webhook_mode_processes_pushed_updates_and_checks_the_secret(served, env):
+    emulator, server = served
+    port = _free_port()
+    env = {
+        **env,
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+        "WEBHOOK_SECRET": "s3cret-Token",
+        "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+    }
+    bot = await BotProcess(server.url, env).start()
+    for _ in range(300):
+        if emulator.webhook is not None:
+            break
+        await asyncio.sleep(0.1)
+    user = emulator.user(id=505, first_name="Nur", language_code="en")
+    await user.send("/start")
+    assert user.last_text.startswith("Hello, Nur!")
+    async with httpx.AsyncClient() as client:
+        forged = await client.post(f"http://127.0.0.1:{port}/hook", json={"update_id": 999999, "message": {}})
+        wrong = await client.post(
+            f"http://127.0.0.1:{port}/hook",
+            json={"update_id": 999998},
+            headers={"X-Telegram-Bot-Api-Secret-Token": "nope"},
+        )
+    assert forged.status_code == 403 and wrong.status_code == 403
+    assert await bot.stop() == 0
