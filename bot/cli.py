@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot.content import load_content
 from bot.handlers import ALLOWED_UPDATES
 from bot.lifecycle import open_services, running_app
 from bot.logs import setup_logging
+from bot.store.db import create_private_file
 
 log = logging.getLogger("bot")
 
@@ -102,9 +104,27 @@ async def stats(settings: Settings, args: argparse.Namespace) -> None:
         figures = await services.store.stats()
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    for key, value in figures.items():
+        shown = ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
+        print(f"{key}: {shown}")
+
+
+async def export_command(settings: Settings, args: argparse.Namespace) -> None:
+    """Staff export: CSV (UTF-8 with BOM, formulas neutralised) or JSON, to a file or stdout."""
+    from bot import export
+
+    async with open_services(settings) as services:
+        data = await export.rows(services.store, args.what)
+    body = export.to_csv(data) if args.format == "csv" else export.to_json(data)
+    if args.out:
+        target = Path(args.out)
+        create_private_file(target)
+        target.write_bytes(body)
+        print(f"{len(data)} rows written to {target}", file=sys.stderr)
     else:
-        for key, value in figures.items():
-            print(f"{key}: {value}")
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
 
 
 async def backup(settings: Settings, args: argparse.Namespace) -> None:
@@ -182,6 +202,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", action="store_true")
     stats_cmd = sub.add_parser("stats", help="counts of users, registrations, cases, broadcasts")
     stats_cmd.add_argument("--json", action="store_true")
+    export_cmd = sub.add_parser("export", help="export reports or registrations (staff data)")
+    export_cmd.add_argument("what", choices=("reports", "registrations"))
+    export_cmd.add_argument("--format", choices=("csv", "json"), default="csv")
+    export_cmd.add_argument("--out", metavar="FILE", help="write to FILE (owner-only) instead of stdout")
     backup_cmd = sub.add_parser("backup", help="online copy of the database")
     backup_cmd.add_argument("file")
     ask_cmd = sub.add_parser("ask", help="answer questions with the bot's search (stdin: one per line)")
@@ -202,6 +226,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "run": lambda settings, args: run_bot(settings, webhook=args.webhook),
     "stats": stats,
     "backup": backup,
+    "export": export_command,
     "check-content": check_content_command,
     "chat": chat_command,
     "ask": ask,
@@ -229,5 +254,8 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     except Exit as error:
         print(str(error), file=sys.stderr)
         sys.exit(error.code)
+    except sqlite3.DatabaseError as error:
+        print(f"database error ({settings.database_path}): {error}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         pass

@@ -12,6 +12,7 @@ import yaml
 from bot import callbacks, telegram_html
 from bot.content import LANGUAGES, Content, ContentError, content_dir
 from bot.store import Case, CaseEvent, Registration, User, Worker
+from bot.store.casework import CasePage
 
 SOFT_LIMIT = 1200
 ACTIONS = {"report", "contacts", "register"}
@@ -125,13 +126,40 @@ def _sample_context() -> dict[str, Any]:
         "province": "Jawa Timur",
         "countries": {"HK": "Hong Kong"},
         "data_retention_days": 730,
+        "text": "<gaji & paspor?>",
+        "reporter": "Siti",
+        "assignee": "Budi",
+        "created": "01-01-2026 08:00 WIB",
+        "files": 2,
+        "phone": "+6281234567890",
+        "which": "open",
+        "chat_id": -1001234567890,
+        "page": CasePage([case], total=1, offset=0),
+        "ages": ["01-01-2026 08:00 WIB"],
+        "card": "<b>LP-ABC234</b>",
+        "audit": [],
+        "names": {},
+        "when": lambda ts: "01-01-2026 08:00 WIB",
+        "stats": {
+            "users": 1,
+            "users_this_week": 1,
+            "users_last_week": 0,
+            "blocked_users": 0,
+            "registrations": 1,
+            "workers": 1,
+            "cases_this_week": 1,
+            "cases_last_week": 0,
+            "cases_by_status": {"new": 1},
+            "cases_by_category": {"abuse": 1},
+            "cases_by_country": {"HK": 1},
+        },
     }
 
 
 # Messages whose variables differ in shape from the common sample above.
 _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "user-register-done": {"result": 2},
-    "user-followup-done": {"result": "LP-ABC234"},
+    "user-followup-done": {"result": {"reference": "LP-ABC234"}},
 }
 
 

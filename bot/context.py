@@ -21,6 +21,15 @@ class Services:
     store: Store
     content: Content
     search: SearchEngine
+    staff_chat_override: int | None = None  # the staff group's new ID after it became a supergroup
+    outbox: Any = None  # the running Outbox worker (bot/outbox.py), when the application runs
+
+    @property
+    def staff_chat_id(self) -> int | None:
+        return self.staff_chat_override or self.settings.staff_chat_id
+
+    def is_staff(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.staff_ids
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -49,6 +58,9 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    def is_staff(self, user_id: int | None) -> bool:
+        return self.services.is_staff(user_id)
 
     def text(self, key: str, **kwargs: Any) -> str:
         """A content message in this update's language."""

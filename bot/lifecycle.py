@@ -10,16 +10,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
+from bot import casework
 from bot.app import build_application, set_commands
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.context import Services
 from bot.maintenance import purge_forever
+from bot.outbox import Outbox, Pacing
 from bot.search import SearchEngine
 from bot.store import Clock, Store
 
@@ -35,26 +37,53 @@ async def open_services(
     content.env.globals["data_retention_days"] = settings.data_retention_days
     store = await Store.open(settings.database_path, clock)
     try:
-        yield Services(settings=settings, store=store, content=content, search=build_search(content))
+        override = await store.get_kv("staff_chat_id")
+        yield Services(
+            settings=settings,
+            store=store,
+            content=content,
+            search=build_search(content),
+            staff_chat_override=int(override) if override else None,
+        )
     finally:
         await store.close()
 
 
 @contextlib.asynccontextmanager
 async def running_app(
-    services: Services, *, request: BaseRequest | None = None, updates_request: BaseRequest | None = None
+    services: Services,
+    *,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    pacing_time: tuple[Callable[[], float], Callable[[float], Awaitable[None]]] | None = None,
 ) -> AsyncIterator[Application]:
     """An initialised Application (getMe done, commands set, background work started), shut down on exit."""
     app = build_application(services, request=request, updates_request=updates_request)
     async with app:
         await set_commands(app)
-        purge = asyncio.create_task(purge_forever(services), name="purge")
+        clock, sleep = pacing_time or (time.monotonic, asyncio.sleep)
+        services.outbox = outbox = Outbox(
+            app.bot,
+            services.store,
+            pacing=Pacing(overall_per_second=services.settings.broadcast_rate),
+            clock=clock,
+            sleep=sleep,
+        )
+        casework.connect_outbox(services, outbox)
+        await casework.queue_missing_cards(services)
+        tasks = [
+            asyncio.create_task(purge_forever(services), name="purge"),
+            asyncio.create_task(outbox.run(), name="outbox"),
+        ]
         try:
             yield app
         finally:
-            purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            services.outbox = None
 
 
 def build_search(content: Content) -> SearchEngine:

@@ -36,15 +36,21 @@ async def local_bot(
     emulator: Emulator | None = None,
     clock: Clock = time.time,
     content: Content | None = None,
+    virtual_pacing: bool = False,
 ) -> AsyncIterator[LocalBot]:
     """Start the bot on `settings` against an in-process emulator; each simulated action is
-    processed before the driver call returns, so conversations are deterministic."""
+    processed before the driver call returns, so conversations are deterministic. With
+    `virtual_pacing`, the outbox waits on the emulator's clock instead of real time (flood-limit tests
+    and benchmarks that must not take minutes)."""
     emulator = emulator or Emulator()
     settings = settings.with_changes(bot_token=emulator.token)
     async with (
         open_services(settings, clock=clock, content=content) as services,
         running_app(
-            services, request=EmulatorRequest(emulator), updates_request=EmulatorRequest(emulator)
+            services,
+            request=EmulatorRequest(emulator),
+            updates_request=EmulatorRequest(emulator),
+            pacing_time=(emulator.now, _virtual_sleep(emulator)) if virtual_pacing else None,
         ) as app,
     ):
 
@@ -56,6 +62,14 @@ async def local_bot(
             yield LocalBot(emulator, app, services)
         finally:
             emulator.deliver = None
+
+
+def _virtual_sleep(emulator: Emulator):
+    async def sleep(seconds: float) -> None:
+        emulator.advance(seconds)
+        await asyncio.sleep(0)
+
+    return sleep
 
 
 class BotProcess:

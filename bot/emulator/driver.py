@@ -211,16 +211,17 @@ class SimUser(_Reader):
         await emulator.emit("edited_message", message.api())
         return message
 
-    async def press(self, label: str) -> Query | Message:
-        """Press the button with this label on the newest bot message showing it."""
-        for message in reversed(self.emulator.messages_in(self.id)):
+    async def press(self, label: str, group: SimGroup | None = None) -> Query | Message:
+        """Press the button with this label on the newest bot message showing it (in `group` if given)."""
+        chat = self._member_of(group) if group is not None else self.chat
+        for message in reversed(self.emulator.messages_in(chat.id)):
             rows = (message.reply_markup or {}).get("inline_keyboard") or []
             found = [b for row in rows for b in row if b.get("text") == label]
             if message.sender is self.emulator.bot and found:
                 if "callback_data" not in found[0]:
                     raise ValueError(f"button {label!r} is not a callback button: {found[0]}")
                 data = found[0]["callback_data"]
-                return await self.emulator.click(self.user, self.chat, message.message_id, data)
+                return await self.emulator.click(self.user, chat, message.message_id, data)
         for button in (b for row in self._reply_keyboard() for b in row):
             if _button(button).text == label:
                 if isinstance(button, dict) and button.get("request_contact"):

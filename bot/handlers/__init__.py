@@ -13,27 +13,26 @@ from telegram.ext import (
 )
 
 from bot.callbacks import parse
-from bot.handlers import common, fallback, menu, registration, reports
+from bot.handlers import common, fallback, menu, registration, relay, reports, staff
+from bot.handlers.commands import USER_COMMANDS
 from bot.wizard import engine
 
 # Commands shown in the command menu, each with a `user-command-<name>` description in content.
-USER_COMMANDS = (
-    "start",
-    "menu",
-    "faq",
-    "help",
-    "language",
-    "report",
-    "status",
-    "register",
-    "mydata",
-    "deletedata",
-    "cancel",
+FLOWS = (
+    registration.REGISTER,
+    registration.DELETE,
+    reports.REPORT,
+    reports.QUESTION,
+    reports.FOLLOWUP,
+    staff.NOTE,
 )
-MENU_KINDS = frozenset(
-    {"menu", "sec", "faq", "ctc", "ctcc", "lang", "langm", "flow", "wz", "fb", "ask", "case", "cfu"}
-)
-FLOWS = (registration.REGISTER, registration.DELETE, reports.REPORT, reports.QUESTION, reports.FOLLOWUP)
+STAFF_COMMANDS = {
+    "cases": staff.cases,
+    "case": staff.case_detail,
+    "stats": staff.stats,
+    "export": staff.export_data,
+    "chatid": staff.chat_id,
+}
 
 # The update types the handlers below handle; polling asks Telegram for exactly these.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
@@ -58,9 +57,9 @@ PRIVATE_COMMANDS = {
 }
 
 
-def _is_menu_button(data: object) -> bool:
+def _is_known_button(data: object) -> bool:
     parsed = parse(data) if isinstance(data, str) else None
-    return parsed is not None and parsed.kind in MENU_KINDS
+    return parsed is not None
 
 
 def register(app: Application) -> None:
@@ -69,15 +68,24 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, common.gate), group=-1)
     app.bot_data["flows"] = {flow.name: flow for flow in FLOWS}
 
+    staff_only = filters.User(user_id=app.bot_data["services"].settings.staff_ids, allow_empty=False)
+    for name, callback in STAFF_COMMANDS.items():
+        app.add_handler(CommandHandler(name, callback, filters=staff_only & NEW_MESSAGE))
     for name, callback in PRIVATE_COMMANDS.items():
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(
         CommandHandler(USER_COMMANDS, fallback.group_command, filters=filters.ChatType.GROUPS & NEW_MESSAGE)
     )
 
-    app.add_handler(CallbackQueryHandler(menu.on_button, pattern=_is_menu_button))
+    app.add_handler(CallbackQueryHandler(menu.on_button, pattern=_is_known_button))
     app.add_handler(CallbackQueryHandler(menu.stale_button))
 
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, staff.on_migrated))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & NEW_MESSAGE & staff_only & ~filters.COMMAND, relay.group_message
+        )
+    )
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, fallback.unknown_command))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, fallback.free_text))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, fallback.non_text))

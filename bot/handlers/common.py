@@ -30,6 +30,10 @@ async def gate(update: Update, context: BotContext) -> None:
     await context.store.touch_user(user.id, user.first_name or "", user.language_code)
     chosen = await context.store.user_language(user.id)
     context.lang = pick_language(chosen, user.language_code, context.settings.default_language)
+    if context.is_staff(user.id):
+        from bot.handlers.staff import ensure_command_menu  # staff imports this module
+
+        await ensure_command_menu(update, context)
 
 
 async def show(update: Update, context: BotContext, screen: Screen, *, edit: bool = False) -> None:
@@ -47,10 +51,10 @@ async def show(update: Update, context: BotContext, screen: Screen, *, edit: boo
     await context.bot.send_message(update.effective_chat.id, screen.text, reply_markup=screen.markup)
 
 
-async def answer_query(update: Update, text: str | None = None) -> None:
+async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     """Answer a button press once; a late or repeated answer is harmless."""
     try:
-        await update.callback_query.answer(text)
+        await update.callback_query.answer(text, show_alert=alert)
     except BadRequest as error:
         if not any(h in str(error).lower() for h in HARMLESS):
             raise

@@ -5,23 +5,27 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import screens, search
+from bot.handlers import relay, screens, search
 from bot.handlers.common import show
 from bot.wizard import engine
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """Typed text: the answer to an open form's step, else a question for the FAQ search."""
-    if await engine.on_message(update, context):
+    """Typed text: an open form's answer, a reply about a case, else a question for the FAQ search."""
+    if await engine.on_message(update, context) or await _relayed(update, context):
         return
     await search.answer_question(update, context)
 
 
 async def non_text(update: Update, context: BotContext) -> None:
-    """Stickers, photos, voice, locations...: a form's step may take them, else say what the bot reads."""
-    if await engine.on_message(update, context):
+    """Stickers, photos, voice, locations...: a form's step or a case reply may take them."""
+    if await engine.on_message(update, context) or await _relayed(update, context):
         return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-non-text"))
+
+
+async def _relayed(update: Update, context: BotContext) -> bool:
+    return await relay.from_staff(update, context) or await relay.from_reporter(update, context)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -6,8 +6,8 @@ from telegram import Update
 
 from bot.callbacks import parse
 from bot.context import BotContext
-from bot.handlers import reports, screens, search
-from bot.handlers.common import answer_query, show
+from bot.handlers import reports, screens, search, staff
+from bot.handlers.common import answer_query, is_private, show
 from bot.wizard import engine
 
 
@@ -48,6 +48,15 @@ async def on_button(update: Update, context: BotContext) -> None:
     content, lang = context.content, context.lang
     if data.kind == "wz":
         await engine.on_button(update, context, data)
+        return
+    if data.kind == "st":
+        await staff.on_card_button(update, context, data)
+        return
+    if data.kind == "cl":
+        await staff.on_cases_page(update, context, data)
+        return
+    if data.kind == "sc":
+        await staff.on_case_detail(update, context, data)
         return
     if data.kind == "ask":
         await reports.ask_staff(update, context)
@@ -90,4 +99,5 @@ async def on_button(update: Update, context: BotContext) -> None:
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button from an old message, an old version or a forged one: apologise, offer the menu."""
     await answer_query(update, context.text("user-stale-button"))
-    await show(update, context, screens.main_menu(context.content, context.lang, "user-stale-button"))
+    if is_private(update):
+        await show(update, context, screens.main_menu(context.content, context.lang, "user-stale-button"))

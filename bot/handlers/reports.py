@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.callbacks import Callback, pack
 from bot.content import Content
 from bot.context import BotContext
-from bot.handlers import screens
+from bot.handlers import screens, staff
 from bot.handlers.common import answer_query, show
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, write_followup, write_question, write_report
@@ -122,6 +122,7 @@ REPORT = Flow(
     finish=write_report,
     done="user-report-done",
     prepare=_prepare_report,
+    after=staff.announce_case,
 )
 
 
@@ -137,6 +138,7 @@ QUESTION = Flow(
     finish=write_question,
     done="user-question-done",
     prepare=_prepare_question,
+    after=staff.announce_case,
 )
 
 FOLLOWUP = Flow(
@@ -151,6 +153,7 @@ FOLLOWUP = Flow(
     ),
     finish=write_followup,
     done="user-followup-done",
+    after=staff.announce_followup,
 )
 
 

@@ -6,8 +6,10 @@ import time
 from pathlib import Path
 
 from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
+from bot.store.casework import CaseworkStore, Change, Outgoing, ReportingStore
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
+from bot.store.outbox import OutboxStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
 from bot.store.users import User, UserStore
@@ -16,10 +18,12 @@ __all__ = [
     "Attachment",
     "Case",
     "CaseEvent",
+    "Change",
     "Clock",
     "Database",
     "Draft",
     "DraftGone",
+    "Outgoing",
     "Registration",
     "Store",
     "Unanswered",
@@ -28,7 +32,16 @@ __all__ = [
 ]
 
 
-class Store(UserStore, DraftStore, RegistrationStore, QuestionStore, CaseStore):
+class Store(
+    UserStore,
+    DraftStore,
+    RegistrationStore,
+    QuestionStore,
+    CaseStore,
+    CaseworkStore,
+    ReportingStore,
+    OutboxStore,
+):
     """Every table of the bot, one feature module each, sharing one Database."""
 
     def __init__(self, db: Database) -> None:
@@ -44,8 +57,4 @@ class Store(UserStore, DraftStore, RegistrationStore, QuestionStore, CaseStore):
 
     async def stats(self) -> dict[str, object]:
         """Headline counts (also the CLI's health check: it fails when the database is unreadable)."""
-        return {
-            "users": await self.count_users(),
-            "registrations": await self.count_registrations(),
-            "cases": await self.count_cases(),
-        }
+        return await self.stats_report()

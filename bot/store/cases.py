@@ -145,7 +145,7 @@ async def write_question(db: aiosqlite.Connection, draft: Draft) -> Case:
     return await insert_case(db, draft.user_id, fields, draft.updated_at)
 
 
-async def write_followup(db: aiosqlite.Connection, draft: Draft) -> str:
+async def write_followup(db: aiosqlite.Connection, draft: Draft) -> dict[str, Any]:
     """More information or a message for staff on an open case: one case event."""
     a = draft.answers
     files = a.get("_files", {}).get("text", [])
@@ -155,7 +155,13 @@ async def write_followup(db: aiosqlite.Connection, draft: Draft) -> str:
     )
     await _attach(db, a["_case"], event.lastrowid, files, draft.updated_at)
     await db.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (draft.updated_at, a["_case"]))
-    return a["_reference"]
+    return {
+        "reference": a["_reference"],
+        "case_id": a["_case"],
+        "kind": a["_kind"],
+        "text": a["text"],
+        "files": files,
+    }
 
 
 class CaseStore:
@@ -196,3 +202,17 @@ class CaseStore:
     async def count_cases(self) -> dict[str, int]:
         rows = await self.db.fetch_all("SELECT status, COUNT(*) FROM cases GROUP BY status")
         return {row[0]: row[1] for row in rows}
+
+
+async def write_note(db: aiosqlite.Connection, draft: Draft) -> dict[str, Any]:
+    """A staff note on a case (the note wizard's result): an event and an audit line."""
+    a = draft.answers
+    await db.execute(
+        "INSERT INTO case_events (case_id, kind, actor, body, created_at) VALUES (?, 'note', ?, ?, ?)",
+        (a["_case"], draft.user_id, a["text"], draft.updated_at),
+    )
+    await db.execute(
+        "INSERT INTO audit (actor, action, case_id, created_at) VALUES (?, 'note', ?, ?)",
+        (draft.user_id, a["_case"], draft.updated_at),
+    )
+    return {"reference": a["_reference"]}

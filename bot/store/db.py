@@ -41,16 +41,20 @@ class Database:
         if str(path) != ":memory:":
             create_private_file(Path(path))
         connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        for pragma in (
-            "journal_mode = WAL",
-            "foreign_keys = ON",
-            "synchronous = NORMAL",
-            "busy_timeout = 5000",
-        ):
-            await connection.execute(f"PRAGMA {pragma}")
-        database = cls(connection, clock)
-        await database.migrate()
+        try:
+            connection.row_factory = aiosqlite.Row
+            for pragma in (
+                "journal_mode = WAL",
+                "foreign_keys = ON",
+                "synchronous = NORMAL",
+                "busy_timeout = 5000",
+            ):
+                await connection.execute(f"PRAGMA {pragma}")
+            database = cls(connection, clock)
+            await database.migrate()
+        except BaseException:
+            await connection.close()  # its worker thread would otherwise keep the process alive
+            raise
         return database
 
     async def close(self) -> None:

@@ -133,4 +133,64 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX attachments_case ON attachments (case_id)
         """,
     ),
+    (
+        "0006_outbox",
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            priority INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT '',
+            ref INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            not_before INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            result TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox (status, priority, not_before, id);
+        CREATE INDEX outbox_kind_ref ON outbox (kind, ref, status);
+        CREATE TABLE settings_kv (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        )
+        """,
+    ),
+    (
+        "0007_casework",
+        """
+        CREATE TABLE case_messages (
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (chat_id, message_id)
+        );
+        CREATE INDEX case_messages_case ON case_messages (case_id, kind);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            actor INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            case_id INTEGER REFERENCES cases (id) ON DELETE SET NULL,
+            detail TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX audit_case ON audit (case_id, id);
+        CREATE INDEX cases_assignee ON cases (assignee, status);
+        CREATE INDEX cases_urgent ON cases (urgent, status)
+        """,
+    ),
+    (
+        "0008_outbox_queue",
+        """
+        CREATE INDEX outbox_queue ON outbox (priority, id) WHERE status = 'pending';
+        CREATE INDEX outbox_next ON outbox (not_before) WHERE status = 'pending'
+        """,
+    ),
 ]

@@ -337,6 +337,8 @@ async def _finish(update: Update, context: BotContext, flow: Flow, draft: Draft)
         result = await context.store.complete_draft(draft, flow.finish)
     except DraftGone:
         return
+    if flow.after is not None:
+        await flow.after(update, context, result)
     await _close(update, context, draft, flow.done, result=result)
 
 

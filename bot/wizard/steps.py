@@ -97,6 +97,9 @@ class Flow:
     # Called before a new draft starts: returns the first hidden answers (e.g. the user's registered
     # workers), or raises Invalid(content key) to refuse (e.g. a daily limit reached).
     prepare: Callable[..., Awaitable[dict[str, Any]]] | None = None
+    # Called with (update, context, result) after the result is committed, before the user is told:
+    # e.g. a new case's card for staff.
+    after: Callable[..., Awaitable[None]] | None = None
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)

@@ -1,0 +1,56 @@
+"""Glue between the outbox and cases: what a sent message means for a case, at start-up and after."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import notices
+from bot.context import Services
+from bot.outbox import Outbox
+from bot.store.outbox import OutboxRow
+
+log = logging.getLogger(__name__)
+
+RECONCILE_WINDOW = 2 * 86400  # cards of cases this recent are queued again if they never were
+# Sent outbox rows whose message belongs to a case: staff and reporters may reply to them.
+_MAPPED = {
+    "case_card": "card",
+    "case_file": "relay",
+    "relay_in": "relay",
+    "relay_out": "relay",
+    "notice": "relay",
+}
+
+
+def connect_outbox(services: Services, outbox: Outbox) -> None:
+    """Hooks: remember which case a sent message belongs to, mark blocked users, follow migrations."""
+    store = services.store
+
+    async def remember(row: OutboxRow, message: dict) -> None:
+        if row.ref is not None and "message_id" in message:
+            await store.record_case_message(row.chat_id, message["message_id"], row.ref, _MAPPED[row.kind])
+
+    async def blocked(user_id: int) -> None:
+        await store.set_blocked(user_id, True)
+
+    async def migrated(old: int, new: int) -> None:
+        from bot.handlers.staff import remember_staff_chat
+
+        if old == services.staff_chat_id:
+            await remember_staff_chat(services, new)
+
+    for kind in _MAPPED:
+        outbox.on_sent[kind] = remember
+    outbox.on_blocked = blocked
+    outbox.on_migrated = migrated
+
+
+async def queue_missing_cards(services: Services) -> None:
+    """A crash between committing a case and queueing its card: queue the card now."""
+    if not notices.staff_targets(services):
+        return
+    since = services.store.db.now() - RECONCILE_WINDOW
+    for case in await services.store.cases_without_card():
+        if case.created_at >= since:
+            log.warning("queueing the missing staff card of case id %s", case.id)
+            await services.store.queue(await notices.new_case(services, case))

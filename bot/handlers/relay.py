@@ -1,0 +1,70 @@
+"""Messages between staff and reporters, through the bot: staff reply (a Telegram reply) to a case
+card or a relayed message; reporters reply to what the bot relayed to them. The bot's own map of
+message IDs to cases decides where a reply belongs (forward headers cannot be relied on)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import notices
+from bot.context import BotContext
+from bot.store import Change
+from bot.wizard import engine
+from bot.wizard.engine import file_of
+
+
+async def _case_replied_to(update: Update, context: BotContext):
+    message = update.effective_message
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        return None
+    return await context.store.case_for_message(message.chat.id, replied.message_id)
+
+
+async def from_staff(update: Update, context: BotContext) -> bool:
+    """A staff member's reply to a case message: to the reporter, signed as staff. False if not one."""
+    if not context.is_staff(update.effective_user.id):
+        return False
+    case = await _case_replied_to(update, context)
+    if case is None:
+        return False
+    message = update.effective_message
+    text, file = message.text or message.caption, file_of(message)
+    outgoing = notices.to_reporter(context.services, case, text, file)
+    body = text or (f"[{file[0]}]" if file else "")
+    await context.store.apply_change(
+        case.id, update.effective_user.id, Change(event="message_out", body=body, outgoing=tuple(outgoing))
+    )
+    _wake(context)
+    key = "staff-relayed" if outgoing else "staff-relay-no-reporter"
+    await message.reply_text(context.content.text(context.settings.default_language, key, case=case))
+    return True
+
+
+async def from_reporter(update: Update, context: BotContext) -> bool:
+    """A reporter's reply to a staff message or status notice: threaded under the case for staff."""
+    case = await _case_replied_to(update, context)
+    if case is None or case.user_id != update.effective_user.id:
+        return False
+    message = update.effective_message
+    text, file = message.text or message.caption, file_of(message)
+    files = [list(file)] if file else []
+    outgoing = await notices.to_staff(context.services, case, text, files, "message_in")
+    await context.store.apply_change(
+        case.id, update.effective_user.id, Change(event="message_in", body=text, outgoing=tuple(outgoing))
+    )
+    _wake(context)
+    await message.reply_text(context.text("user-sent-to-staff", case=case))
+    return True
+
+
+async def group_message(update: Update, context: BotContext) -> None:
+    """A staff member's message in a group: the answer to their open note, or a reply to relay."""
+    if await engine.on_message(update, context):
+        return
+    await from_staff(update, context)
+
+
+def _wake(context: BotContext) -> None:
+    if context.services.outbox is not None:
+        context.services.outbox.wake()

@@ -1,0 +1,344 @@
+"""Staff work in Telegram: case cards and their buttons, notes, /cases, /case, /stats, /export, /chatid.
+
+Staff are the user IDs in STAFF_IDS. Staff commands are registered with a filter on the sender's ID
+(anyone else gets what an unknown command gets), and every staff button checks the presser's ID
+again: a staff group can hold others.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot import export, notices
+from bot.callbacks import Callback, pack
+from bot.context import BotContext
+from bot.handlers.commands import STAFF_COMMANDS, USER_COMMANDS
+from bot.handlers.common import answer_query
+from bot.store import Case, Change
+from bot.store.cases import write_note
+from bot.store.casework import CASE_FILTERS
+from bot.wizard import Flow, Text, engine
+
+log = logging.getLogger(__name__)
+
+REFERRALS = {"refk": "KP2MI", "refe": "KBRI/KJRI", "refp": "Polisi/Police"}
+STATUS_OF_ACTION = {"prog": "in_progress", "res": "resolved", **dict.fromkeys(REFERRALS, "referred")}
+
+
+def _staff_lang(context: BotContext) -> str:
+    return context.settings.default_language
+
+
+def _text(context: BotContext, key: str, **kwargs: Any) -> str:
+    return context.content.text(_staff_lang(context), key, **kwargs)
+
+
+# -- new cases ---------------------------------------------------------------------------------
+
+
+async def announce_case(update: Update, context: BotContext, case: Case) -> None:
+    """After a report or question is committed: queue its card (and files) for staff."""
+    await context.store.queue(await notices.new_case(context.services, case))
+    _wake(context)
+
+
+async def announce_followup(update: Update, context: BotContext, result: dict) -> None:
+    """After a reporter added information or a message: thread it under the case for staff."""
+    case = await context.store.case_by_id(result["case_id"])
+    kind = "info" if result["kind"] == "info" else "message_in"
+    await context.store.queue(
+        await notices.to_staff(context.services, case, result["text"], result["files"], kind)
+    )
+    _wake(context)
+
+
+def _wake(context: BotContext) -> None:
+    if context.services.outbox is not None:
+        context.services.outbox.wake()
+
+
+# -- card buttons ------------------------------------------------------------------------------
+
+
+async def on_card_button(update: Update, context: BotContext, data: Callback) -> None:
+    """A staff button on a case card; the presser's ID is checked before anything else."""
+    presser = update.effective_user.id
+    if not context.is_staff(presser):
+        await answer_query(update, _text(context, "staff-not-allowed"))
+        return
+    case = await context.store.case_by_id(int(data.args[0]))
+    action = data.args[1]
+    if case is None:
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    if action == "contact":
+        await _show_contact(update, context, case)
+    elif action == "ref":
+        await answer_query(update)
+        await update.callback_query.edit_message_reply_markup(_referral_markup(context, case))
+    elif action == "back":
+        await answer_query(update)
+        await update.callback_query.edit_message_reply_markup(notices.card_markup(context.services, case))
+    elif action == "note":
+        await answer_query(update)
+        await engine.begin(update, context, NOTE, {"_case": case.id, "_reference": case.reference})
+    else:
+        await _change(update, context, case, action)
+
+
+def _referral_markup(context: BotContext, case: Case) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            _text(context, f"staff-button-{action}"), callback_data=pack("st", str(case.id), action)
+        )
+        for action in (*REFERRALS, "back")
+    ]
+    return InlineKeyboardMarkup([buttons[:3], buttons[3:]])
+
+
+async def _change(update: Update, context: BotContext, case: Case, action: str) -> None:
+    """Take, in progress, referred, resolved: one transaction with the reporter's notice; card edited."""
+    presser = update.effective_user.id
+    if action == "take":
+        status = "in_progress" if case.status == "new" else None
+        change = Change(event="assign", status=status, assignee=presser)
+    else:
+        status = STATUS_OF_ACTION[action]
+        change = Change(event="status", status=status, body=REFERRALS.get(action))
+    if change.status == case.status:
+        change = Change(event=change.event, assignee=change.assignee, body=change.body)
+    notice = (
+        notices.status_notice(context.services, _with_status(case, change.status)) if change.status else None
+    )
+    change = Change(**{**change.__dict__, "outgoing": (notice,) if notice else ()})
+    case = await context.store.apply_change(case.id, presser, change)
+    _wake(context)
+    await answer_query(update, _text(context, "staff-done"))
+    await _refresh_cards(update, context, case)
+
+
+def _with_status(case: Case, status: str | None) -> Case:
+    return Case(**{**case.__dict__, "status": status or case.status})
+
+
+async def _refresh_cards(update: Update, context: BotContext, case: Case) -> None:
+    """Edit the pressed card in place; other copies (one per staff member) through the outbox."""
+    text = await notices.card_text(context.services, case)
+    markup = notices.card_markup(context.services, case)
+    pressed = update.callback_query.message
+    try:
+        await update.callback_query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+    others = [
+        (chat, message)
+        for chat, message in await context.store.case_messages(case.id, "card")
+        if (chat, message) != (pressed.chat.id, pressed.message_id)
+    ]
+    payload = {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()}
+    await context.store.queue(
+        [
+            notices.Outgoing(chat, "editMessageText", {**payload, "message_id": message})
+            for chat, message in others
+        ]
+    )
+
+
+async def _show_contact(update: Update, context: BotContext, case: Case) -> None:
+    """Contact details only to the presser, as an alert; the viewing is logged."""
+    reporter = await context.store.get_user(case.user_id) if case.user_id else None
+    registration = await context.store.registration(case.user_id) if case.user_id else None
+    text = _text(
+        context,
+        "staff-contact",
+        case=case,
+        name=reporter.first_name if reporter else "",
+        phone=case.contact_phone or (registration.phone if registration else ""),
+    )
+    await context.store.audit(update.effective_user.id, "show_contact", case.id)
+    await answer_query(update, text[:200], alert=True)
+
+
+# -- notes -------------------------------------------------------------------------------------
+
+NOTE = Flow(
+    name="note",
+    steps=(Text("text", "staff-note-ask", max_length=3000),),
+    finish=write_note,
+    done="staff-note-done",
+)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+async def cases(update: Update, context: BotContext) -> None:
+    """/cases [open|mine|urgent|all]: ten at a time, newest activity first, urgent on top."""
+    which = context.args[0].lower() if context.args and context.args[0].lower() in CASE_FILTERS else "open"
+    await _show_cases(update, context, which, 0, edit=False)
+
+
+async def on_cases_page(update: Update, context: BotContext, data: Callback) -> None:
+    if not context.is_staff(update.effective_user.id):
+        await answer_query(update, _text(context, "staff-not-allowed"))
+        return
+    await answer_query(update)
+    await _show_cases(update, context, data.args[0], int(data.args[1]), edit=True)
+
+
+async def _show_cases(update: Update, context: BotContext, which: str, offset: int, *, edit: bool) -> None:
+    page = await context.store.list_cases(which, update.effective_user.id, offset)
+    text = _text(
+        context,
+        "staff-cases",
+        page=page,
+        which=which,
+        ages=[notices.when(c.updated_at) for c in page.cases],
+    )
+    rows = [[InlineKeyboardButton(c.reference, callback_data=pack("sc", str(c.id)))] for c in page.cases]
+    nav = []
+    if offset > 0:
+        nav.append(
+            InlineKeyboardButton("⬅️", callback_data=pack("cl", which, str(max(0, offset - page.limit))))
+        )
+    if offset + page.limit < page.total:
+        nav.append(InlineKeyboardButton("➡️", callback_data=pack("cl", which, str(offset + page.limit))))
+    buttons = [*_pairs(rows), nav] if nav else _pairs(rows)
+    markup = InlineKeyboardMarkup(buttons) if buttons else None
+    if edit:
+        await update.callback_query.edit_message_text(text, reply_markup=markup)
+    else:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+def _pairs(rows: list[list[InlineKeyboardButton]]) -> list[list[InlineKeyboardButton]]:
+    flat = [button for row in rows for button in row]
+    return [flat[i : i + 2] for i in range(0, len(flat), 2)]
+
+
+async def case_detail(update: Update, context: BotContext) -> None:
+    """/case LP-XXXXXX: the case with its full history and audit trail."""
+    reference = context.args[0] if context.args else ""
+    case = await context.store.case_by_reference(reference) if reference else None
+    if case is None:
+        await update.effective_message.reply_text(
+            _text(context, "staff-case-not-found", reference=reference[:20])
+        )
+        return
+    await _send_detail(update, context, case)
+
+
+async def on_case_detail(update: Update, context: BotContext, data: Callback) -> None:
+    if not context.is_staff(update.effective_user.id):
+        await answer_query(update, _text(context, "staff-not-allowed"))
+        return
+    await answer_query(update)
+    await _send_detail(update, context, await context.store.case_by_id(int(data.arg)))
+
+
+async def _send_detail(update: Update, context: BotContext, case: Case) -> None:
+    events = await context.store.case_events(case.id)
+    audit = await context.store.case_audit(case.id)
+    names = {u: (await context.store.get_user(u)) for u in {e.actor for e in events if e.actor}}
+    text = _text(
+        context,
+        "staff-case-detail",
+        case=case,
+        events=events[-30:],
+        audit=audit[-20:],
+        card=await notices.card_text(context.services, case),
+        when=notices.when,
+        names={k: (v.first_name if v else str(k)) for k, v in names.items()},
+    )
+    await context.bot.send_message(
+        update.effective_chat.id,
+        text[:4000] if len(text) > 4000 else text,
+        reply_markup=notices.card_markup(context.services, case),
+    )
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """/stats: users, registrations, cases by status, category and country; this week vs last."""
+    figures = await context.store.stats_report()
+    await update.effective_message.reply_text(_text(context, "staff-stats", stats=figures))
+
+
+async def export_data(update: Update, context: BotContext) -> None:
+    """/export: CSV files sent privately to the staff member who asked, never to a group."""
+    staff = update.effective_user.id
+    try:
+        for name in ("reports", "registrations"):
+            data = export.to_csv(await export.rows(context.store, name))
+            await context.bot.send_document(staff, InputFile(data, filename=f"{name}.csv"))
+    except (Forbidden, BadRequest):
+        await update.effective_message.reply_text(_text(context, "staff-export-private-first"))
+        return
+    await context.store.audit(staff, "export")
+    if update.effective_chat.id != staff:
+        await update.effective_message.reply_text(_text(context, "staff-export-sent"))
+
+
+async def chat_id(update: Update, context: BotContext) -> None:
+    """/chatid: the ID of this chat, for STAFF_CHAT_ID."""
+    await update.effective_message.reply_text(
+        _text(context, "staff-chatid", chat_id=update.effective_chat.id)
+    )
+
+
+async def ensure_command_menu(update: Update, context: BotContext) -> None:
+    """Staff commands appear only in a staff member's own scopes: their private chat, and their
+    membership of the staff group (never for a whole chat that non-staff can see). Set once per run."""
+    user, chat = update.effective_user, update.effective_chat
+    message = update.effective_message
+    if user is None or chat is None or not context.is_staff(user.id):
+        return
+    if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+        return  # the old group is gone; the new one gets its menu with the next staff message
+    done = context.application.bot_data.setdefault("staff_menus", set())
+    if (chat.id, user.id) in done:
+        return
+    staff = [BotCommand(name, _text(context, f"staff-command-{name}")) for name in STAFF_COMMANDS]
+    if chat.type == ChatType.PRIVATE:
+        users = [BotCommand(name, context.text(f"user-command-{name}")) for name in USER_COMMANDS]
+        commands, scope = [*users, *staff], BotCommandScopeChat(chat.id)
+    elif chat.id == context.services.staff_chat_id:
+        commands, scope = staff, BotCommandScopeChatMember(chat.id, user.id)
+    else:
+        return
+    done.add((chat.id, user.id))
+    try:
+        await context.bot.set_my_commands(commands, scope=scope)
+    except TelegramError as error:
+        log.warning("could not set the staff command menu: %s", error)
+
+
+async def on_migrated(update: Update, context: BotContext) -> None:
+    """The staff group became a supergroup: keep using its new ID (and say so in the log)."""
+    message = update.effective_message
+    if message.chat.id == context.services.staff_chat_id and message.migrate_to_chat_id:
+        await remember_staff_chat(context.services, message.migrate_to_chat_id)
+
+
+async def remember_staff_chat(services, new_id: int) -> None:
+    old = services.staff_chat_id
+    if old == new_id:
+        return
+    await services.store.set_kv("staff_chat_id", str(new_id))
+    services.staff_chat_override = new_id
+    log.warning(
+        "staff chat %s became supergroup %s: now using the new ID (set STAFF_CHAT_ID=%s)", old, new_id, new_id
+    )
