@@ -9,13 +9,15 @@ import os
 import signal
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram.error import Conflict, InvalidToken, TelegramError
 
-from bot.config import ConfigError, Settings, load_settings, read_dotenv, require_token
+from bot.config import ConfigError, Settings, load_settings, require_token
 from bot.content import load_content
 from bot.handlers import ALLOWED_UPDATES
 from bot.lifecycle import open_services, running_app
@@ -23,6 +25,8 @@ from bot.logs import setup_logging
 from bot.store.db import create_private_file
 
 log = logging.getLogger("bot")
+
+CONFLICT_GRACE = 30.0  # seconds after start-up in which a 409 Conflict makes this instance exit
 
 
 class Exit(Exception):
@@ -45,8 +49,12 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    started = time.monotonic()
+
     def on_poll_error(error: TelegramError) -> None:
-        if isinstance(error, Conflict):
+        # The newcomer leaves; an instance that has been serving for a while keeps going (the
+        # conflicts stop once the newcomer has exited).
+        if isinstance(error, Conflict) and time.monotonic() - started < CONFLICT_GRACE:
             failure.append(Exit(1, "another instance is using this BOT_TOKEN (409 Conflict): stop it first"))
             # Stopping makes one last getUpdates, which gets the same 409: say it once, not as a traceback.
             logging.getLogger("telegram.ext.Updater").setLevel(logging.CRITICAL)
@@ -82,7 +90,7 @@ async def _start_webhook(app: Any, settings: Settings) -> None:
     if not settings.webhook_url:
         raise ConfigError("WEBHOOK_URL", "required for --webhook")
     host, port = settings.webhook_listen
-    path = settings.webhook_url.rstrip("/").rsplit("/", 1)[-1] if settings.webhook_url.count("/") > 2 else ""
+    path = urlsplit(settings.webhook_url).path.strip("/")  # the listener serves the URL's whole path
     await app.updater.start_webhook(
         listen=host,
         port=port,
@@ -100,6 +108,8 @@ async def stats(settings: Settings, args: argparse.Namespace) -> None:
     """Counts for a health check: exits non-zero when the database cannot be read."""
     import json
 
+    if str(settings.database_path) != ":memory:" and not settings.database_path.is_file():
+        raise Exit(1, f"database not found: {settings.database_path}")
     async with open_services(settings) as services:
         figures = await services.store.stats()
     if args.json:
@@ -243,7 +253,9 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         sys.exit(2)
-    if args.command == "chat" and "DATABASE_PATH" not in {**read_dotenv(Path(".env")), **env}:
+    # `chat` never uses the production database by accident: only DATABASE_PATH set in the
+    # environment for this command counts, not the one in .env.
+    if args.command == "chat" and "DATABASE_PATH" not in env:
         settings = settings.with_changes(database_path=Path("data/chat.sqlite3"))
     setup_logging(settings.log_level if args.command == "run" else "WARNING")
     try:

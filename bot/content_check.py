@@ -11,7 +11,7 @@ import yaml
 
 from bot import callbacks, telegram_html
 from bot.content import LANGUAGES, Content, ContentError, content_dir
-from bot.store import Case, CaseEvent, Registration, User, Worker
+from bot.store import Broadcast, Case, CaseEvent, Registration, User, Worker
 from bot.store.casework import CasePage
 
 SOFT_LIMIT = 1200
@@ -125,6 +125,8 @@ def _sample_context() -> dict[str, Any]:
         "draft": None,
         "province": "Jawa Timur",
         "countries": {"HK": "Hong Kong"},
+        "recipients": 300,
+        "at": "",
         "data_retention_days": 730,
         "text": "<gaji & paspor?>",
         "reporter": "Siti",
@@ -160,6 +162,34 @@ def _sample_context() -> dict[str, Any]:
 _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "user-register-done": {"result": 2},
     "user-followup-done": {"result": {"reference": "LP-ABC234"}},
+    "staff-broadcast-done": {"result": 7},
+    "staff-broadcast-bad-post": {"problem": "unsupported start tag <p>"},
+    "staff-broadcast-progress": {
+        "broadcast": Broadcast(
+            id=7,
+            created_by=1,
+            html="<b>Info</b>",
+            photo=None,
+            audience={},
+            recipients=300,
+            status="sending",
+            scheduled_at=0,
+            started_at=0,
+            finished_at=None,
+            progress_chat=1,
+            progress_message=2,
+            created_at=0,
+        ),
+        "sent": 100,
+        "failed": 2,
+        "unknown": 1,
+        "remaining": 197,
+        "rate": 24.7,
+        "left": 8,
+    },
+    "staff-broadcast-list": {"broadcasts": [], "counts": {}},
+    "staff-broadcast-resending": {"count": 3},
+    "staff-broadcast-button-resend": {"unknown": 3},
 }
 
 

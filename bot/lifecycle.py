@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 
 from bot import casework
 from bot.app import build_application, set_commands
+from bot.broadcaster import Broadcaster
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.context import Services
@@ -71,7 +72,9 @@ async def running_app(
         )
         casework.connect_outbox(services, outbox)
         await casework.queue_missing_cards(services)
+        broadcaster = app.bot_data["broadcaster"] = Broadcaster(services, app.bot, clock=clock)
         tasks = [
+            asyncio.create_task(broadcaster.run(), name="broadcaster"),
             asyncio.create_task(purge_forever(services), name="purge"),
             asyncio.create_task(outbox.run(), name="outbox"),
         ]

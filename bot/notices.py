@@ -65,6 +65,8 @@ async def card_text(services: Services, case: Case) -> str:
 
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
     """The card (and the case's files after it) for every staff target."""
+    if not staff_targets(services):
+        return []
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)

@@ -218,6 +218,7 @@ async def test_thirty_cases_in_a_minute_all_reach_the_group_without_a_429(tmp_pa
         }
     )
     emulator = Emulator(think_time=0)  # all 30 within a moment; Telegram allows 20 per minute per group
+    emulator.callback_timeout = 1e9  # the outbox's waits move the emulated clock while people press buttons
     async with local_bot(settings, emulator=emulator, content=content, virtual_pacing=True) as running:
         group = emulator.group(
             id=STAFF_CHAT, title="Petugas", members=[emulator.user(id=9001, first_name="A")]
@@ -268,3 +269,15 @@ async def test_staff_command_menus_only_in_staff_scopes(desk):
     assert "cases" in names(visible(9001)) and "start" in names(visible(9001))
     assert "cases" in names(visible(9001, STAFF_CHAT))
     assert "cases" not in names(visible(9003)) and "cases" not in names(visible(9003, STAFF_CHAT))
+
+
+async def test_deletedata_edits_the_staff_card_and_clears_the_outbox(desk):
+    reference = await reported(desk)
+    running, users, group, settings = desk
+    await users["Siti"].send("/deletedata")
+    await users["Siti"].press("🗑️ Ya, hapus data saya")
+    await running.services.outbox.drain(5)
+    card = next(m for m in group.messages if m.buttons or m.edited)
+    assert card.text == "[data dihapus oleh pengguna]" and reference not in card.text
+    dump = "\n".join(__import__("sqlite3").connect(settings.database_path).iterdump())
+    assert "tidak dibayar 3 bulan" not in dump

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -13,7 +14,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import parse
-from bot.handlers import common, fallback, menu, registration, relay, reports, staff
+from bot.handlers import broadcast, common, fallback, menu, registration, relay, reports, staff
 from bot.handlers.commands import USER_COMMANDS
 from bot.wizard import engine
 
@@ -25,6 +26,7 @@ FLOWS = (
     reports.QUESTION,
     reports.FOLLOWUP,
     staff.NOTE,
+    broadcast.BROADCAST,
 )
 STAFF_COMMANDS = {
     "cases": staff.cases,
@@ -71,6 +73,10 @@ def register(app: Application) -> None:
     staff_only = filters.User(user_id=app.bot_data["services"].settings.staff_ids, allow_empty=False)
     for name, callback in STAFF_COMMANDS.items():
         app.add_handler(CommandHandler(name, callback, filters=staff_only & NEW_MESSAGE))
+    app.add_handler(
+        CommandHandler("broadcast", broadcast.broadcast, filters=staff_only & PRIVATE & NEW_MESSAGE)
+    )
+    app.add_handler(ChatMemberHandler(broadcast.on_member_update, ChatMemberHandler.MY_CHAT_MEMBER))
     for name, callback in PRIVATE_COMMANDS.items():
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(

@@ -13,4 +13,4 @@ USER_COMMANDS = (
     "deletedata",
     "cancel",
 )
-STAFF_COMMANDS = ("cases", "case", "stats", "export", "chatid")
+STAFF_COMMANDS = ("cases", "case", "broadcast", "stats", "export", "chatid")

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.callbacks import parse
 from bot.context import BotContext
-from bot.handlers import reports, screens, search, staff
+from bot.handlers import broadcast, reports, screens, search, staff
 from bot.handlers.common import answer_query, is_private, show
 from bot.wizard import engine
 
@@ -48,6 +48,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     content, lang = context.content, context.lang
     if data.kind == "wz":
         await engine.on_button(update, context, data)
+        return
+    if data.kind == "bc":
+        await broadcast.on_broadcast_button(update, context, data)
+        return
+    if data.kind in ("optout", "ann"):
+        await broadcast.on_optout(update, context, data)
         return
     if data.kind == "st":
         await staff.on_card_button(update, context, data)

@@ -17,6 +17,7 @@ SCREENS = {
     "language": ("user-button-language", ("langm",)),
     "register": ("user-button-register", ("flow", "register")),
     "report": ("user-button-report", ("flow", "report")),
+    "announcements": ("user-button-announcements", ("ann", "show")),
 }
 
 

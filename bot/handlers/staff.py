@@ -316,7 +316,8 @@ async def ensure_command_menu(update: Update, context: BotContext) -> None:
         users = [BotCommand(name, context.text(f"user-command-{name}")) for name in USER_COMMANDS]
         commands, scope = [*users, *staff], BotCommandScopeChat(chat.id)
     elif chat.id == context.services.staff_chat_id:
-        commands, scope = staff, BotCommandScopeChatMember(chat.id, user.id)
+        group = [command for command in staff if command.command != "broadcast"]  # private chat only
+        commands, scope = group, BotCommandScopeChatMember(chat.id, user.id)
     else:
         return
     done.add((chat.id, user.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from bot.store.broadcasts import Broadcast, BroadcastStore
 from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
 from bot.store.casework import CaseworkStore, Change, Outgoing, ReportingStore
 from bot.store.db import Clock, Database
@@ -16,6 +17,7 @@ from bot.store.users import User, UserStore
 
 __all__ = [
     "Attachment",
+    "Broadcast",
     "Case",
     "CaseEvent",
     "Change",
@@ -41,6 +43,7 @@ class Store(
     CaseworkStore,
     ReportingStore,
     OutboxStore,
+    BroadcastStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 

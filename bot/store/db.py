@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
@@ -31,8 +32,9 @@ def create_private_file(path: Path) -> None:
 class Database:
     """Owns one aiosqlite connection; every write goes through `transaction()`."""
 
-    def __init__(self, connection: aiosqlite.Connection, clock: Clock) -> None:
+    def __init__(self, connection: aiosqlite.Connection, clock: Clock, path: str = ":memory:") -> None:
         self._db = connection
+        self.path = path
         self._write_lock = asyncio.Lock()
         self.clock = clock
 
@@ -50,7 +52,7 @@ class Database:
                 "busy_timeout = 5000",
             ):
                 await connection.execute(f"PRAGMA {pragma}")
-            database = cls(connection, clock)
+            database = cls(connection, clock, str(path))
             await database.migrate()
         except BaseException:
             await connection.close()  # its worker thread would otherwise keep the process alive
@@ -110,10 +112,21 @@ class Database:
         return applied
 
     async def backup_to(self, target: Path) -> None:
-        """Online, consistent copy of the database into `target`, owner-only."""
+        """Online, consistent copy of the database into `target`, owner-only.
+
+        SQLite's backup API copies everything in one step from a separate read-only connection in a
+        worker thread: it sees one committed snapshot while the bot keeps writing, and it never
+        queues behind (or blocks) the bot's own connection."""
         create_private_file(target)
-        async with aiosqlite.connect(str(target)) as destination:
-            await self._db.backup(destination)
+        await asyncio.to_thread(_copy, self.path, target)
+
+
+def _copy(source: str, target: Path) -> None:
+    with (
+        contextlib.closing(sqlite3.connect(Path(source).resolve().as_uri() + "?mode=ro", uri=True)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
 
 
 def _split(script: str) -> Iterable[str]:

@@ -193,4 +193,29 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX outbox_next ON outbox (not_before) WHERE status = 'pending'
         """,
     ),
+    (
+        "0009_broadcasts",
+        """
+        CREATE TABLE broadcasts (
+            id INTEGER PRIMARY KEY,
+            created_by INTEGER NOT NULL,
+            html TEXT NOT NULL,
+            photo TEXT,
+            audience TEXT NOT NULL,
+            recipients INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            scheduled_at INTEGER,
+            started_at INTEGER,
+            finished_at INTEGER,
+            progress_chat INTEGER,
+            progress_message INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX broadcasts_status ON broadcasts (status, scheduled_at);
+        ALTER TABLE users ADD COLUMN opted_out INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX users_reachable ON users (blocked, opted_out);
+        CREATE INDEX workers_user ON workers (user_id)
+        """,
+    ),
 ]

@@ -19,6 +19,7 @@ class User:
     first_seen: int
     last_seen: int
     blocked: bool
+    opted_out: bool = False
 
 
 class UserStore:
@@ -47,7 +48,9 @@ class UserStore:
 
     async def get_user(self, user_id: int) -> User | None:
         row = await self.db.fetch_one("SELECT * FROM users WHERE id = ?", (user_id,))
-        return None if row is None else User(**{**dict(row), "blocked": bool(row["blocked"])})
+        if row is None:
+            return None
+        return User(**{**dict(row), "blocked": bool(row["blocked"]), "opted_out": bool(row["opted_out"])})
 
     async def set_language(self, user_id: int, language: str) -> None:
         async with self.db.transaction() as db:

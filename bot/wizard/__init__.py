@@ -1,5 +1,5 @@
 """The one wizard mechanism: steps as data, drafts committed to SQLite at every step."""
 
-from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Step, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Text
 
-__all__ = ["Choice", "Confirm", "Flow", "Invalid", "Media", "Option", "Phone", "Step", "Text"]
+__all__ = ["Choice", "Confirm", "Flow", "Invalid", "Media", "Option", "Phone", "Post", "Step", "Text"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.wizard.steps import Choice, Confirm, Flow, Media, Phone, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Media, Phone, Post, Text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "flows"
 
@@ -19,6 +19,7 @@ def _node(step) -> str:
         Phone: "phone or contact",
         Confirm: "summary",
         Media: "files, then done",
+        Post: "formatted text or photo",
     }[type(step)]
     if isinstance(step, Text) and step.media:
         kind += " or " + "/".join(sorted(step.media))

@@ -19,12 +19,13 @@ from telegram import (
     Update,
 )
 
+from bot import telegram_html
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
 from bot.handlers import screens
 from bot.handlers.common import answer_query, show
 from bot.store.drafts import Draft, DraftGone
-from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Step, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Text
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,13 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
     return InlineKeyboardMarkup([*rows, nav])
 
 
-def _prompt(context: BotContext, flow: Flow, draft: Draft, step: Step) -> str:
+async def _prompt(context: BotContext, flow: Flow, draft: Draft, step: Step) -> str:
+    extra = await flow.prompt_context(context, draft.answers) if flow.prompt_context else {}
     if isinstance(step, Confirm):
-        return context.text(step.summary, answers=draft.answers, summary=summarise(context, flow, draft))
-    return context.text(step.prompt, answers=draft.answers, count=len(_files(draft, step.key)))
+        return context.text(
+            step.summary, answers=draft.answers, summary=summarise(context, flow, draft), **extra
+        )
+    return context.text(step.prompt, answers=draft.answers, count=len(_files(draft, step.key)), **extra)
 
 
 def _files(draft: Draft, key: str) -> list[list[str]]:
@@ -136,7 +140,10 @@ async def show_step(
 ) -> None:
     """Ask the current step's question (after an error line when the last answer did not fit)."""
     step = flow.step(draft.step)
-    text = _prompt(context, flow, draft, step)
+    if isinstance(step, Confirm) and step.preview is not None and not error:
+        await step.preview(update, context, draft)
+        edit = False
+    text = await _prompt(context, flow, draft, step)
     if error:
         text = f"{error}\n\n{text}"
     markup = _markup(context, flow, draft, step, more=more)
@@ -338,7 +345,10 @@ async def _finish(update: Update, context: BotContext, flow: Flow, draft: Draft)
     except DraftGone:
         return
     if flow.after is not None:
-        await flow.after(update, context, result)
+        try:
+            await flow.after(update, context, result)
+        except Exception:  # the result is committed: the user must still be told
+            log.exception("after-hook of flow %s failed", flow.name)
     await _close(update, context, draft, flow.done, result=result)
 
 
@@ -375,6 +385,20 @@ async def on_message(update: Update, context: BotContext) -> bool:
         return True
     await _advance(update, context, flow, draft, {**answers, step.key: value}, message_id=message.message_id)
     return True
+
+
+def _read_post(message: Message) -> dict[str, Any]:
+    """A staff post: its formatting kept as Telegram HTML (from the message's entities), checked."""
+    if message.photo:
+        html, photo, limit = message.caption_html or "", message.photo[-1].file_id, 1024
+    elif message.text:
+        html, photo, limit = message.text_html, None, 4096
+    else:
+        raise Invalid("staff-broadcast-expect-post")
+    problems = telegram_html.validate(html, limit=limit) if html else []
+    if problems:
+        raise Invalid("staff-broadcast-bad-post", problem=problems[0])
+    return {"html": html, "photo": photo}
 
 
 MEDIA_ICONS = {"voice": "🎤", "photo": "🖼️", "document": "📄", "video": "🎞️", "audio": "🎵"}
@@ -419,6 +443,8 @@ def _read(step: Step, message: Message, context: BotContext) -> Any:
     """The typed (or shared) answer to `step`, parsed; raises Invalid with a content key."""
     if isinstance(step, Phone) and message.contact is not None:
         return step.parse(message.contact.phone_number)
+    if isinstance(step, Post):
+        return _read_post(message)
     if isinstance(step, Choice | Confirm):
         raise Invalid("user-wizard-use-buttons")
     if isinstance(step, Media):

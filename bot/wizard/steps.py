@@ -80,10 +80,18 @@ class Phone(Step):
 
 
 @dataclass(frozen=True)
+class Post(Step):
+    """A message as the staff member typed it: text with its formatting (kept as Telegram HTML), or a
+    photo with a caption. The answer is {"html": ..., "photo": file_id or None}."""
+
+
+@dataclass(frozen=True)
 class Confirm(Step):
     """The summary: confirm, edit one answer, or cancel."""
 
     summary: str = ""  # content key of the summary template (receives `answers`)
+    # Sends something before the summary, e.g. a preview exactly as recipients will see it.
+    preview: Callable[..., Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,8 @@ class Flow:
     # Called with (update, context, result) after the result is committed, before the user is told:
     # e.g. a new case's card for staff.
     after: Callable[..., Awaitable[None]] | None = None
+    # Extra variables for every prompt, from the answers so far (e.g. a live recipient count).
+    prompt_context: Callable[..., Awaitable[dict[str, Any]]] | None = None
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)

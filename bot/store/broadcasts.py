@@ -1,0 +1,207 @@
+"""Broadcasts: audiences as SQL, recipients queued straight from SQL into the outbox (never all in
+memory), schedules that survive restarts, and honest progress counts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.store.db import Database
+from bot.store.drafts import Draft
+from bot.store.outbox import BROADCAST
+
+AUDIENCE_KEYS = ("lang", "registered", "country", "stage", "province", "district", "village")
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    created_by: int
+    html: str
+    photo: str | None
+    audience: dict[str, Any]
+    recipients: int
+    status: str  # scheduled | sending | done | cancelled
+    scheduled_at: int | None
+    started_at: int | None
+    finished_at: int | None
+    progress_chat: int | None
+    progress_message: int | None
+    created_at: int
+
+
+def _broadcast(row: aiosqlite.Row) -> Broadcast:
+    fields = {k: row[k] for k in row.keys() if k != "updated_at"}  # noqa: SIM118 - aiosqlite.Row
+    return Broadcast(**{**fields, "audience": json.loads(row["audience"])})
+
+
+def audience_sql(audience: dict[str, Any], default_language: str) -> tuple[str, str, list[Any]]:
+    """(effective-language SQL, WHERE clause over `users u`, parameters) for an audience.
+
+    Blocked and opted-out users are never part of any audience."""
+    lang = (
+        "CASE WHEN u.language IN ('id', 'en') THEN u.language"
+        " WHEN substr(u.telegram_language, 1, 2) IN ('id', 'en') THEN substr(u.telegram_language, 1, 2)"
+        f" ELSE '{'en' if default_language == 'en' else 'id'}' END"
+    )
+    where, params = ["u.blocked = 0", "u.opted_out = 0"], []
+    if audience.get("lang") in ("id", "en"):
+        where.append(f"{lang} = ?")
+        params.append(audience["lang"])
+    worker = [(column, audience[column]) for column in ("country", "stage") if audience.get(column)]
+    place = [
+        (column, audience[column]) for column in ("province", "district", "village") if audience.get(column)
+    ]
+    if audience.get("registered") or worker or place:
+        condition = " AND ".join(f"r.{c} = ? COLLATE NOCASE" for c, _ in place) or "1 = 1"
+        where.append(f"EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = u.id AND {condition})")
+        params += [v for _, v in place]
+    if worker:
+        condition = " AND ".join(f"w.{c} = ?" for c, _ in worker)
+        where.append(f"EXISTS (SELECT 1 FROM workers w WHERE w.user_id = u.id AND {condition})")
+        params += [v for _, v in worker]
+    return lang, " AND ".join(where), params
+
+
+async def write_broadcast(db: aiosqlite.Connection, draft: Draft) -> int:
+    """The broadcast wizard's result: a 'scheduled' row (due now when sent at once)."""
+    a = draft.answers
+    audience = {key: a.get(key) for key in AUDIENCE_KEYS if a.get(key) not in (None, "", "all")}
+    cursor = await db.execute(
+        "INSERT INTO broadcasts (created_by, html, photo, audience, status, scheduled_at, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, 'scheduled', ?, ?, ?)",
+        (
+            draft.user_id,
+            a["post"]["html"],
+            a["post"].get("photo"),
+            json.dumps(audience),
+            a.get("at") or draft.updated_at,
+            draft.updated_at,
+            draft.updated_at,
+        ),
+    )
+    return cursor.lastrowid
+
+
+class BroadcastStore:
+    db: Database
+
+    async def count_audience(self, audience: dict[str, Any], default_language: str) -> int:
+        _, where, params = audience_sql(audience, default_language)
+        return await self.db.fetch_value(f"SELECT COUNT(*) FROM users u WHERE {where}", params)
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        row = await self.db.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return None if row is None else _broadcast(row)
+
+    async def broadcasts(self, status: str | None = None, limit: int = 10) -> list[Broadcast]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM broadcasts WHERE ? IS NULL OR status = ? ORDER BY id DESC LIMIT ?",
+            (status, status, limit),
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def start_due_broadcasts(
+        self, payloads: dict[str, dict[str, Any]], method_for: dict[str, str], default_language: str
+    ) -> list[Broadcast]:
+        """Queue every recipient of each broadcast whose time has come, from SQL into the outbox.
+
+        `payloads[str(id)]` holds per-language payloads {"id": {...}, "en": {...}} built by the caller."""
+        now = self.db.now()
+        started = []
+        due = await self.db.fetch_all(
+            "SELECT * FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY id", (now,)
+        )
+        for row in due:
+            broadcast = _broadcast(row)
+            per_lang = payloads.get(str(broadcast.id))
+            if per_lang is None:
+                continue
+            lang, where, params = audience_sql(broadcast.audience, default_language)
+            async with self.db.transaction() as db:
+                claimed = await db.execute(
+                    "UPDATE broadcasts SET status = 'sending', started_at = ?, updated_at = ?"
+                    " WHERE id = ? AND status = 'scheduled'",
+                    (now, now, broadcast.id),
+                )
+                if claimed.rowcount != 1:
+                    continue  # started meanwhile (or cancelled): queue nobody twice
+                cursor = await db.execute(
+                    "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, created_at,"
+                    " updated_at)"
+                    f" SELECT ?, u.id, ?, CASE WHEN {lang} = 'en' THEN ? ELSE ? END, 'broadcast', ?, ?, ?"
+                    f" FROM users u WHERE {where} ORDER BY u.id",
+                    (
+                        BROADCAST,
+                        method_for[str(broadcast.id)],
+                        json.dumps(per_lang["en"], ensure_ascii=False),
+                        json.dumps(per_lang["id"], ensure_ascii=False),
+                        broadcast.id,
+                        now,
+                        now,
+                        *params,
+                    ),
+                )
+                await db.execute(
+                    "UPDATE broadcasts SET recipients = ? WHERE id = ?", (cursor.rowcount, broadcast.id)
+                )
+            started.append(await self.broadcast(broadcast.id))
+        return started
+
+    async def broadcast_counts(self, broadcast_id: int) -> dict[str, int]:
+        rows = await self.db.fetch_all(
+            "SELECT status, COUNT(*) FROM outbox WHERE kind = 'broadcast' AND ref = ? GROUP BY status",
+            (broadcast_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def set_progress_message(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        async with self.db.transaction() as db:
+            await db.execute(
+                "UPDATE broadcasts SET progress_chat = ?, progress_message = ? WHERE id = ?",
+                (chat_id, message_id, broadcast_id),
+            )
+
+    async def finish_broadcast(self, broadcast_id: int) -> None:
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            await db.execute(
+                "UPDATE broadcasts SET status = 'done', finished_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'sending'",
+                (now, now, broadcast_id),
+            )
+
+    async def cancel_broadcast(self, broadcast_id: int) -> bool:
+        """Stop a scheduled or running broadcast: rows not yet sent are cancelled."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, updated_at = ?"
+                " WHERE id = ? AND status IN ('scheduled', 'sending')",
+                (now, now, broadcast_id),
+            )
+            await db.execute(
+                "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE kind = 'broadcast' AND ref = ?"
+                " AND status = 'pending'",
+                (now, broadcast_id),
+            )
+        return cursor.rowcount > 0
+
+    async def set_opted_out(self, user_id: int, opted_out: bool) -> None:
+        async with self.db.transaction() as db:
+            await db.execute("UPDATE users SET opted_out = ? WHERE id = ?", (int(opted_out), user_id))
+
+    async def opted_out(self, user_id: int) -> bool:
+        return bool(await self.db.fetch_value("SELECT opted_out FROM users WHERE id = ?", (user_id,)))
+
+    async def reopen_broadcast(self, broadcast_id: int) -> None:
+        """After staff chose to re-send the unknown rows: track the broadcast until they are sent."""
+        async with self.db.transaction() as db:
+            await db.execute(
+                "UPDATE broadcasts SET status = 'sending', finished_at = NULL"
+                " WHERE id = ? AND status = 'done'",
+                (broadcast_id,),
+            )
