@@ -5,7 +5,6 @@ Everything a user reads lives under `content/`; Python refers to it by key. No `
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,11 +88,11 @@ class Country:
 
 
 def content_dir() -> Path:
-    """The shipped content: inside the installed package, or ./content in a source checkout."""
+    """The shipped content: ./content in a source checkout, else bot/_content inside the installed package."""
     checkout = Path(__file__).resolve().parent.parent / "content"
     if (checkout / "menu.yaml").is_file():
         return checkout
-    return Path(str(importlib.resources.files("bot._content")))
+    return Path(__file__).resolve().parent / "_content"
 
 
 def pick_language(chosen: str | None, telegram_code: str | None, default: str) -> str:
