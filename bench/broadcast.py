@@ -1,0 +1,95 @@
+"""Broadcast delivery: achieved rate, duplicates and memory, through the real bot and the emulator.
+
+    python bench/broadcast.py                      # 20,000 recipients at 200 msg/s, emulator limits raised
+    python bench/broadcast.py --realistic          # 1,500 recipients at the default 25/s, Telegram's limits
+
+Runs the bot in-process on the emulator (real time), puts the recipients in the store, starts one
+broadcast and waits until every row is settled. Prints recipients, time, achieved rate, flood
+errors, duplicates, missing, and peak RSS of this process (bot + emulator together).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from bot.config import load_settings
+from bot.emulator import Emulator, FloodLimits
+from bot.local import local_bot
+
+UNLIMITED = FloodLimits(private_per_second=None, group_per_minute=None, overall_per_second=None)
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run(recipients: int, rate: float, realistic: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(
+            {"DATABASE_PATH": f"{folder}/bench.sqlite3", "BROADCAST_RATE": str(rate), "LOG_LEVEL": "WARNING"}
+        )
+        emulator = Emulator(flood=FloodLimits() if realistic else UNLIMITED)
+        async with local_bot(settings, emulator=emulator) as running:
+            store = running.services.store
+            ids = list(range(100_000, 100_000 + recipients))
+            emulator.user(id=1, first_name="Staff", language_code="id")  # gets the progress message
+            for user_id in ids:
+                emulator.user(id=user_id, first_name="U", language_code="id")
+            now = store.db.now()
+            async with store.db.transaction() as db:
+                await db.executemany(
+                    "INSERT INTO users (id, first_name, telegram_language, first_seen, last_seen) VALUES (?, 'U', 'id', ?, ?)",
+                    [(user_id, now, now) for user_id in ids],
+                )
+                await db.execute(
+                    "INSERT INTO broadcasts (created_by, html, audience, status, scheduled_at, created_at, updated_at)"
+                    " VALUES (1, '<b>Pengumuman</b> uji', '{}', 'scheduled', 0, 0, 0)"
+                )
+            started = time.perf_counter()
+            running.app.bot_data["broadcaster"].wake()
+            while True:
+                await asyncio.sleep(0.5)
+                [broadcast] = await store.broadcasts(limit=1)
+                if broadcast.status == "done":
+                    break
+            elapsed = time.perf_counter() - started
+            counts = await store.broadcast_counts(broadcast.id)
+        per_user = [len(emulator.messages_in(user_id)) for user_id in ids]
+        floods = sum(1 for call in emulator.errors if call.status == 429)
+        sent = counts.get("sent", 0)
+        print(
+            f"recipients: {recipients}  configured rate: {rate:g}/s  emulator limits: "
+            f"{'Telegram-like' if realistic else 'raised'}"
+        )
+        print(f"sent: {sent}  failed: {counts.get('failed', 0)}  unknown: {counts.get('unknown', 0)}")
+        print(
+            f"time: {elapsed:.1f} s  achieved: {sent / elapsed:.1f} msg/s ({sent / elapsed / rate:.0%} of configured)"
+        )
+        print(
+            f"flood errors (429): {floods}  duplicates: {sum(n > 1 for n in per_user)}  "
+            f"missing: {sum(n == 0 for n in per_user)}"
+        )
+        print(f"peak RSS (bot + emulator + simulated users): {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int)
+    parser.add_argument("--rate", type=float)
+    parser.add_argument("--realistic", action="store_true", help="Telegram-like limits, default 25/s")
+    args = parser.parse_args()
+    realistic = args.realistic
+    asyncio.run(
+        run(
+            args.recipients or (1_500 if realistic else 20_000),
+            args.rate or (25.0 if realistic else 200.0),
+            realistic,
+        )
+    )
