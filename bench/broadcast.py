@@ -45,11 +45,13 @@ async def run(recipients: int, rate: float, realistic: bool) -> None:
             now = store.db.now()
             async with store.db.transaction() as db:
                 await db.executemany(
-                    "INSERT INTO users (id, first_name, telegram_language, first_seen, last_seen) VALUES (?, 'U', 'id', ?, ?)",
+                    "INSERT INTO users (id, first_name, telegram_language, first_seen, last_seen)"
+                    " VALUES (?, 'U', 'id', ?, ?)",
                     [(user_id, now, now) for user_id in ids],
                 )
                 await db.execute(
-                    "INSERT INTO broadcasts (created_by, html, audience, status, scheduled_at, created_at, updated_at)"
+                    "INSERT INTO broadcasts (created_by, html, audience, status, scheduled_at, created_at,"
+                    " updated_at)"
                     " VALUES (1, '<b>Pengumuman</b> uji', '{}', 'scheduled', 0, 0, 0)"
                 )
             started = time.perf_counter()
