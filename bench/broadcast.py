@@ -71,9 +71,8 @@ async def run(recipients: int, rate: float, realistic: bool) -> None:
             f"{'Telegram-like' if realistic else 'raised'}"
         )
         print(f"sent: {sent}  failed: {counts.get('failed', 0)}  unknown: {counts.get('unknown', 0)}")
-        print(
-            f"time: {elapsed:.1f} s  achieved: {sent / elapsed:.1f} msg/s ({sent / elapsed / rate:.0%} of configured)"
-        )
+        achieved = sent / elapsed
+        print(f"time: {elapsed:.1f} s  achieved: {achieved:.1f} msg/s ({achieved / rate:.0%} of configured)")
         print(
             f"flood errors (429): {floods}  duplicates: {sum(n > 1 for n in per_user)}  "
             f"missing: {sum(n == 0 for n in per_user)}"
