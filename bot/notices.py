@@ -11,6 +11,7 @@ from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case
 from bot.store.casework import Outgoing
+from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
 FILE_METHODS = {
@@ -21,6 +22,22 @@ FILE_METHODS = {
     "audio": "sendAudio",
 }
 STAFF_ACTIONS = ("take", "prog", "ref", "res", "note", "contact")
+
+
+TEXT_ROOM, CAPTION_ROOM = 3500, 800  # UTF-16 units left for relayed words inside a header
+
+
+def clip(text: str, units: int) -> str:
+    """At most `units` UTF-16 code units of `text` (how Telegram counts), with … when cut."""
+    if utf16_len(text) <= units:
+        return text
+    out, used = [], 0
+    for ch in text:
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units - 1:
+            break
+        out.append(ch)
+    return "".join(out) + "…"
 
 
 def when(timestamp: int) -> str:
@@ -110,7 +127,8 @@ def to_reporter(
     """A staff message for the reporter: signed "Petugas"/"Staff", never with the staff member's name."""
     if case.user_id is None:
         return []
-    header = services.content.text(case.lang, "user-staff-message", case=case, text=text or "")
+    room = CAPTION_ROOM if file else TEXT_ROOM
+    header = services.content.text(case.lang, "user-staff-message", case=case, text=clip(text or "", room))
     if file is None:
         return [
             Outgoing(
@@ -140,7 +158,9 @@ async def to_staff(
 ) -> list[Outgoing]:
     """A reporter's message or added information, threaded under the case's card in each staff chat."""
     lang = services.settings.default_language
-    header = services.content.text(lang, f"staff-reporter-{kind}", case=case, text=text or "")
+    header = services.content.text(
+        lang, f"staff-reporter-{kind}", case=case, text=clip(text or "", TEXT_ROOM)
+    )
     items = []
     for chat_id in staff_targets(services):
         cards = [m for c, m in await services.store.case_messages(case.id, "card") if c == chat_id]

@@ -10,6 +10,9 @@ from bot.handlers import broadcast, reports, screens, search, staff
 from bot.handlers.common import answer_query, is_private, show
 from bot.wizard import engine
 
+# The flows a user may start from a button; staff and internal flows start from their own commands.
+USER_FLOWS = frozenset({"register", "report"})
+
 
 def _flows(context: BotContext) -> frozenset[str]:
     """The next-step actions an answer may offer: built-in screens plus the flows that exist."""
@@ -73,7 +76,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if data.kind == "fb":
         await search.on_feedback(update, context, data)
         return
-    if data.kind == "flow" and data.arg in engine.flows(context):
+    if data.kind == "flow" and data.arg in USER_FLOWS:
         await answer_query(update)
         await engine.begin(update, context, engine.flows(context)[data.arg])
         return

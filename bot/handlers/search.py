@@ -86,13 +86,13 @@ async def _dont_know(update: Update, context: BotContext, result: SearchResult) 
 async def on_feedback(update: Update, context: BotContext, data: Callback) -> None:
     """ "Was this helpful?": record the vote once and take the two buttons off the answer."""
     entry_id, vote = data.args
+    message = update.callback_query.message
+    markup = getattr(message, "reply_markup", None)
+    rows = markup.inline_keyboard if markup else ()
+    kept = [row for row in rows if not any((b.callback_data or "").startswith("fb:") for b in row)]
+    if len(kept) == len(rows):  # already answered (a double tap): count the vote once
+        await answer_query(update, context.text("user-feedback-thanks"))
+        return
     await context.store.record_feedback(update.effective_user.id, entry_id, context.lang, vote == "y")
     await answer_query(update, context.text("user-feedback-thanks"))
-    message = update.callback_query.message
-    if message is not None and message.reply_markup is not None:
-        rows = [
-            row
-            for row in message.reply_markup.inline_keyboard
-            if not any((b.callback_data or "").startswith("fb:") for b in row)
-        ]
-        await update.callback_query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+    await update.callback_query.edit_message_reply_markup(InlineKeyboardMarkup(kept))

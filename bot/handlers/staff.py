@@ -22,11 +22,11 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import export, notices
+from bot import export, notices, telegram_html
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
 from bot.handlers.commands import STAFF_COMMANDS, USER_COMMANDS
-from bot.handlers.common import answer_query
+from bot.handlers.common import answer_query, shows
 from bot.store import Case, Change
 from bot.store.cases import write_note
 from bot.store.casework import CASE_FILTERS
@@ -139,11 +139,8 @@ async def _refresh_cards(update: Update, context: BotContext, case: Case) -> Non
     text = await notices.card_text(context.services, case)
     markup = notices.card_markup(context.services, case)
     pressed = update.callback_query.message
-    try:
+    if not shows(pressed, text, markup):
         await update.callback_query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
     others = [
         (chat, message)
         for chat, message in await context.store.case_messages(case.id, "card")
@@ -156,6 +153,7 @@ async def _refresh_cards(update: Update, context: BotContext, case: Case) -> Non
             for chat, message in others
         ]
     )
+    _wake(context)
 
 
 async def _show_contact(update: Update, context: BotContext, case: Case) -> None:
@@ -186,8 +184,16 @@ NOTE = Flow(
 # -- commands ----------------------------------------------------------------------------------
 
 
+def _staff_place(update: Update, context: BotContext) -> bool:
+    """Case data is shown only in a private chat or the staff group, never in another group."""
+    chat = update.effective_chat
+    return chat.type == ChatType.PRIVATE or chat.id == context.services.staff_chat_id
+
+
 async def cases(update: Update, context: BotContext) -> None:
     """/cases [open|mine|urgent|all]: ten at a time, newest activity first, urgent on top."""
+    if not _staff_place(update, context):
+        return
     which = context.args[0].lower() if context.args and context.args[0].lower() in CASE_FILTERS else "open"
     await _show_cases(update, context, which, 0, edit=False)
 
@@ -232,6 +238,8 @@ def _pairs(rows: list[list[InlineKeyboardButton]]) -> list[list[InlineKeyboardBu
 
 async def case_detail(update: Update, context: BotContext) -> None:
     """/case LP-XXXXXX: the case with its full history and audit trail."""
+    if not _staff_place(update, context):
+        return
     reference = context.args[0] if context.args else ""
     case = await context.store.case_by_reference(reference) if reference else None
     if case is None:
@@ -254,25 +262,30 @@ async def _send_detail(update: Update, context: BotContext, case: Case) -> None:
     events = await context.store.case_events(case.id)
     audit = await context.store.case_audit(case.id)
     names = {u: (await context.store.get_user(u)) for u in {e.actor for e in events if e.actor}}
-    text = _text(
-        context,
-        "staff-case-detail",
-        case=case,
-        events=events[-30:],
-        audit=audit[-20:],
-        card=await notices.card_text(context.services, case),
-        when=notices.when,
-        names={k: (v.first_name if v else str(k)) for k, v in names.items()},
-    )
+    card = await notices.card_text(context.services, case)
+    shown = {k: (v.first_name if v else str(k)) for k, v in names.items()}
+    for keep in (30, 20, 12, 6, 3, 1, 0):  # the newest history that fits one message
+        text = _text(
+            context,
+            "staff-case-detail",
+            case=case,
+            events=events[-keep:] if keep else [],
+            audit=audit[-keep:] if keep else [],
+            card=card,
+            when=notices.when,
+            names=shown,
+        )
+        if not telegram_html.validate(text):
+            break
     await context.bot.send_message(
-        update.effective_chat.id,
-        text[:4000] if len(text) > 4000 else text,
-        reply_markup=notices.card_markup(context.services, case),
+        update.effective_chat.id, text, reply_markup=notices.card_markup(context.services, case)
     )
 
 
 async def stats(update: Update, context: BotContext) -> None:
     """/stats: users, registrations, cases by status, category and country; this week vs last."""
+    if not _staff_place(update, context):
+        return
     figures = await context.store.stats_report()
     await update.effective_message.reply_text(_text(context, "staff-stats", stats=figures))
 

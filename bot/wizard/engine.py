@@ -76,10 +76,9 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
         if step.more and not more:
             rows.append([_button(draft, flow, text("user-button-more"), MORE)])
     elif isinstance(step, Confirm):
-        rows = [
-            [_button(draft, flow, text("user-button-confirm"), OK)],
-            [_button(draft, flow, text("user-button-edit"), EDIT)],
-        ]
+        rows = [[_button(draft, flow, text("user-button-confirm"), OK)]]
+        if _editable(flow, draft):
+            rows.append([_button(draft, flow, text("user-button-edit"), EDIT)])
     elif isinstance(step, Media):
         label = "user-button-done" if _files(draft, step.key) else "user-button-skip"
         rows = [[_button(draft, flow, text(label), OK)]]
@@ -236,7 +235,8 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
     token, index, value = data.args
     draft = await _live_draft(context, update.effective_user.id)
     flow = flows(context).get(draft.flow) if draft else None
-    if flow is None or draft.token != token or flow.steps[int(index)].key != draft.step:
+    stale = flow is None or int(index) >= len(flow.steps) or draft.token != token
+    if stale or flow.steps[int(index)].key != draft.step:
         await answer_query(update, context.text("user-stale-button"))
         return
     await answer_query(update)
@@ -279,8 +279,8 @@ async def _on_choice(
 async def _on_confirm(update: Update, context: BotContext, flow: Flow, draft: Draft, value: str) -> None:
     if value == OK:
         await _advance(update, context, flow, draft, draft.answers)
-    elif value == EDIT:
-        editable = [s for s in flow.steps if s.label and s.applies(draft.answers)]
+    elif value == EDIT and _editable(flow, draft):
+        editable = _editable(flow, draft)
         buttons = [_button(draft, flow, context.text(s.label), f"~{s.key}") for s in editable]
         text = context.text("user-wizard-edit-which")
         await show(update, context, screens.Screen(text, InlineKeyboardMarkup(_rows(buttons, 2))), edit=True)
@@ -290,6 +290,10 @@ async def _on_confirm(update: Update, context: BotContext, flow: Flow, draft: Dr
             replace(draft, step=target.key, path=(*draft.path, target.key), editing=True)
         )
         await show_step(update, context, flow, draft)
+
+
+def _editable(flow: Flow, draft: Draft) -> list[Step]:
+    return [s for s in flow.steps if s.label and s.applies(draft.answers)]
 
 
 async def _back(update: Update, context: BotContext, flow: Flow, draft: Draft) -> None:

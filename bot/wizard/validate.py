@@ -30,9 +30,14 @@ def place(text: str) -> str:
     """A district or village name, tidied: 'kab. malang' -> 'Kabupaten Malang'."""
     value = _clean(text)
     value = _PLACE_PREFIX.sub("Kabupaten ", value)
-    if len(value) < 2 or len(value) > 60 or not re.match(r"^[^\W_][\w .'’()/\-]*$", value):
+    if len(value) < 2 or not re.match(r"^[^\W_][\w .'’()/\-]*$", value):
         raise Invalid("user-invalid-place")
-    return " ".join(word if word.isupper() and len(word) > 1 else word.capitalize() for word in value.split())
+    value = " ".join(
+        word if word.isupper() and len(word) > 1 else word.capitalize() for word in value.split()
+    )
+    if len(value) > 60:  # checked after capitalising, which can lengthen a word ('ﬃ' -> 'Ffi')
+        raise Invalid("user-invalid-place")
+    return value
 
 
 def phone(text: str) -> str:
