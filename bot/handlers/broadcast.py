@@ -12,46 +12,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.broadcaster import progress_markup, recipient_payload
 from bot.callbacks import Callback, pack
-from bot.content import Content
 from bot.context import BotContext
 from bot.handlers.common import answer_query
 from bot.handlers.registration import STAGES
 from bot.notices import JAKARTA, when
 from bot.store import Broadcast
 from bot.store.broadcasts import AUDIENCE_KEYS, write_broadcast
-from bot.wizard import Choice, Confirm, Flow, Invalid, Option, Post, Text, engine, validate
-
-
-def _options(prefix: str, values: tuple[str, ...]):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [Option(v, content.text(lang, f"{prefix}-{v}")) for v in values]
-
-    return options
-
-
-def _with_all(build):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [Option("all", content.text(lang, "staff-broadcast-all")), *build(content, lang, answers)]
-
-    return options
-
-
-def _countries(main: bool):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [
-            Option(c.code, c.name(lang))
-            for c in content.countries.values()
-            if c.main == main and c.code != "ID"
-        ]
-
-    return options
-
-
-def _provinces(main: bool):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [Option(p["value"], p["name"]) for p in content.provinces if bool(p.get("main")) == main]
-
-    return options
+from bot.wizard import Choice, Confirm, Flow, Invalid, Post, Text, engine, options, validate
 
 
 def _optional_place(text: str) -> str:
@@ -132,20 +99,20 @@ BROADCAST = Flow(
             "lang",
             "staff-broadcast-ask-lang",
             label="staff-broadcast-label-lang",
-            options=_with_all(_options("staff-broadcast-lang", ("id", "en"))),
+            options=options.with_all(options.labelled("staff-broadcast-lang", ("id", "en"))),
         ),
         Choice(
             "registered",
             "staff-broadcast-ask-registered",
             label="staff-broadcast-label-registered",
-            options=_options("staff-broadcast-registered", ("all", "yes")),
+            options=options.labelled("staff-broadcast-registered", ("all", "yes")),
         ),
         Choice(
             "country",
             "staff-broadcast-ask-country",
             label="staff-broadcast-label-country",
-            options=_with_all(_countries(True)),
-            more=_countries(False),
+            options=options.with_all(options.countries(True)),
+            more=options.countries(False),
             columns=2,
             when=_registered,
         ),
@@ -153,15 +120,15 @@ BROADCAST = Flow(
             "stage",
             "staff-broadcast-ask-stage",
             label="staff-broadcast-label-stage",
-            options=_with_all(_options("user-stage", STAGES)),
+            options=options.with_all(options.labelled("user-stage", STAGES)),
             when=_registered,
         ),
         Choice(
             "province",
             "staff-broadcast-ask-province",
             label="staff-broadcast-label-province",
-            options=_with_all(_provinces(True)),
-            more=_provinces(False),
+            options=options.with_all(options.provinces(True)),
+            more=options.provinces(False),
             columns=2,
             when=_registered,
         ),
@@ -185,7 +152,7 @@ BROADCAST = Flow(
             "when",
             "staff-broadcast-ask-when",
             label="staff-broadcast-label-when",
-            options=_options("staff-broadcast-when", ("now", "later")),
+            options=options.labelled("staff-broadcast-when", ("now", "later")),
         ),
         Text(
             "at",

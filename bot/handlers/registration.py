@@ -5,40 +5,14 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.content import Content
 from bot.context import BotContext
 from bot.store import Outgoing
 from bot.store.privacy import erase_draft_owner
 from bot.store.registrations import write_registration
-from bot.wizard import Choice, Confirm, Flow, Option, Phone, Text, engine, validate
+from bot.wizard import Choice, Confirm, Flow, Phone, Text, engine, options, validate
 
 RELATIONS = ("self", "spouse", "parent", "child", "sibling", "other")
 STAGES = ("preparing", "abroad", "returned")
-
-
-def _labelled(prefix: str, values: tuple[str, ...]):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [Option(v, content.text(lang, f"{prefix}-{v}")) for v in values]
-
-    return options
-
-
-def _countries(main: bool):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [
-            Option(c.code, c.name(lang))
-            for c in content.countries.values()
-            if c.main == main and c.code != "ID"
-        ]
-
-    return options
-
-
-def _provinces(main: bool):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [Option(p["value"], p["name"]) for p in content.provinces if bool(p.get("main")) == main]
-
-    return options
 
 
 REGISTER = Flow(
@@ -47,14 +21,14 @@ REGISTER = Flow(
         Choice(
             "consent",
             "user-register-consent",
-            options=_labelled("user-consent", ("yes", "no")),
+            options=options.labelled("user-consent", ("yes", "no")),
             stop=frozenset({"no"}),
         ),
         Choice(
             "relation",
             "user-register-ask-relation",
             label="user-register-label-relation",
-            options=_labelled("user-relation", RELATIONS),
+            options=options.labelled("user-relation", RELATIONS),
             columns=2,
         ),
         Text("name", "user-register-ask-name", label="user-register-label-name", parse=validate.person_name),
@@ -62,22 +36,22 @@ REGISTER = Flow(
             "country",
             "user-register-ask-country",
             label="user-register-label-country",
-            options=_countries(True),
-            more=_countries(False),
+            options=options.countries(True),
+            more=options.countries(False),
             columns=2,
         ),
         Choice(
             "stage",
             "user-register-ask-stage",
             label="user-register-label-stage",
-            options=_labelled("user-stage", STAGES),
+            options=options.labelled("user-stage", STAGES),
         ),
         Choice(
             "province",
             "user-register-ask-province",
             label="user-register-label-province",
-            options=_provinces(True),
-            more=_provinces(False),
+            options=options.provinces(True),
+            more=options.provinces(False),
             columns=2,
         ),
         Text(
@@ -107,7 +81,7 @@ DELETE = Flow(
         Choice(
             "sure",
             "user-deletedata-ask",
-            options=_labelled("user-deletedata", ("yes", "no")),
+            options=options.labelled("user-deletedata", ("yes", "no")),
             stop=frozenset({"no"}),
         ),
     ),

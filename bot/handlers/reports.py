@@ -13,7 +13,7 @@ from bot.handlers import screens, staff
 from bot.handlers.common import answer_query, show
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, write_followup, write_question, write_report
-from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Text, engine, validate
+from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Text, engine, options, validate
 
 CATEGORIES = (
     "unpaid_wages",
@@ -31,13 +31,6 @@ DAILY_LIMIT = 5
 DESCRIPTION_LIMIT = 3000
 
 
-def _labelled(prefix: str, values: tuple[str, ...]):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [Option(v, content.text(lang, f"{prefix}-{v}")) for v in values]
-
-    return options
-
-
 def _subjects(content: Content, lang: str, answers) -> list[Option]:
     """Me, each registered family member by name, someone else."""
     workers = [Option(f"w{w[0]}", w[1]) for w in answers.get("_workers", [])]
@@ -46,13 +39,6 @@ def _subjects(content: Content, lang: str, answers) -> list[Option]:
         *workers,
         Option("other", content.text(lang, "user-subject-other")),
     ]
-
-
-def _countries(main: bool):
-    def options(content: Content, lang: str, answers) -> list[Option]:
-        return [Option(c.code, c.name(lang)) for c in content.countries.values() if c.main == main]
-
-    return options
 
 
 def _vital(answers) -> bool:
@@ -75,24 +61,24 @@ REPORT = Flow(
             "category",
             "user-report-ask-category",
             label="user-report-label-category",
-            options=_labelled("user-category", CATEGORIES),
+            options=options.labelled("user-category", CATEGORIES),
             columns=2,
         ),
         Choice("subject", "user-report-ask-subject", label="user-report-label-subject", options=_subjects),
         Choice(
             "consent",
             "user-report-consent",
-            options=_labelled("user-consent", ("yes", "no")),
+            options=options.labelled("user-consent", ("yes", "no")),
             stop=frozenset({"no"}),
             when=lambda a: not _vital(a),
         ),
-        Choice("vital", "user-report-vital", options=_labelled("user-vital", ("ok",)), when=_vital),
+        Choice("vital", "user-report-vital", options=options.labelled("user-vital", ("ok",)), when=_vital),
         Choice(
             "country",
             "user-report-ask-country",
             label="user-report-label-country",
-            options=_countries(True),
-            more=_countries(False),
+            options=options.countries(True, home=True),
+            more=options.countries(False, home=True),
             columns=2,
             when=lambda a: not str(a.get("subject", "")).startswith("w"),
         ),
@@ -108,7 +94,7 @@ REPORT = Flow(
             "contact",
             "user-report-ask-contact",
             label="user-report-label-contact",
-            options=_labelled("user-contact-by", ("telegram", "phone", "none")),
+            options=options.labelled("user-contact-by", ("telegram", "phone", "none")),
         ),
         Phone(
             "phone",

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiosqlite
+
 from bot.store.cases import OPEN_STATUSES, Case, _case
 from bot.store.db import Database
 from bot.store.outbox import enqueue
@@ -61,6 +63,19 @@ _FILTERS = {
 }
 
 
+async def _enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: int) -> None:
+    for item in items:
+        await enqueue(
+            db,
+            chat_id=item.chat_id,
+            method=item.method,
+            payload=item.payload,
+            now=now,
+            kind=item.kind,
+            ref=item.ref,
+        )
+
+
 class CaseworkStore:
     db: Database
 
@@ -92,16 +107,7 @@ class CaseworkStore:
                 "INSERT INTO audit (actor, action, case_id, detail, created_at) VALUES (?, ?, ?, ?, ?)",
                 (actor, change.event, case_id, change.status or None, now),
             )
-            for item in change.outgoing:
-                await enqueue(
-                    db,
-                    chat_id=item.chat_id,
-                    method=item.method,
-                    payload=item.payload,
-                    now=now,
-                    kind=item.kind,
-                    ref=item.ref,
-                )
+            await _enqueue_all(db, change.outgoing, now)
             async with db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
                 return _case(await cursor.fetchone())
 
@@ -109,16 +115,7 @@ class CaseworkStore:
         """Queue messages on their own (e.g. a new case's card, after the case was committed)."""
         now = self.db.now()
         async with self.db.transaction() as db:
-            for item in items:
-                await enqueue(
-                    db,
-                    chat_id=item.chat_id,
-                    method=item.method,
-                    payload=item.payload,
-                    now=now,
-                    kind=item.kind,
-                    ref=item.ref,
-                )
+            await _enqueue_all(db, items, now)
 
     async def audit(
         self, actor: int, action: str, case_id: int | None = None, detail: str | None = None
