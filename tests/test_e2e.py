@@ -9,11 +9,24 @@ from journeys import fill_registration_until_phone, rows, start_report
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorServer
 from bot.local import BotProcess
 
+STARTED: list[BotProcess] = []
+
+
+@pytest.fixture(autouse=True)
+async def _no_orphans():
+    """A failing test must not leave a bot process running."""
+    yield
+    while STARTED:
+        process = STARTED.pop().process
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+
 
 @pytest.fixture
 async def served(request):
     emulator = Emulator()
-    emulator.settle = (10.0, 0.15)
+    emulator.settle = (20.0, 0.3)  # generous: a loaded CI machine answers slower
     async with EmulatorServer(emulator) as server:
         yield emulator, server
     if "allow_api_errors" not in request.keywords:
@@ -27,6 +40,7 @@ def env(tmp_path):
 
 async def start_bot(server, env, emulator):
     bot = await BotProcess(server.url, env).start()
+    STARTED.append(bot)
     await emulator.wait_polling(timeout=30)
     return bot
 
@@ -98,6 +112,7 @@ async def test_a_second_instance_conflict_ends_run_with_one_line(served, env):
     emulator, server = served
     emulator.force_conflict = True
     bot = await BotProcess(server.url, env).start()
+    STARTED.append(bot)
     assert await bot.wait(timeout=30) == 1
     assert (
         bot.log.strip().splitlines()[-1]
@@ -124,6 +139,7 @@ async def test_webhook_mode_processes_pushed_updates_and_checks_the_secret(serve
         "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
     }
     bot = await BotProcess(server.url, env).start()
+    STARTED.append(bot)
     for _ in range(300):
         if emulator.webhook is not None:
             break
