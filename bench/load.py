@@ -1,0 +1,337 @@
+"""Load: N simulated users in concurrent sessions against the real `python -m bot run` process.
+
+Each session: /start, a section button, an entry button, a free-text question in informal Indonesian,
+/status. Latency is measured per action, from the moment the user's update is queued in the emulator
+to the moment the bot's reply (sendMessage / editMessageText for that chat) reaches the emulator.
+Phases, all against one bot process on its own temporary database, flood limits off, loopback HTTP:
+
+  capacity  every user acts again as soon as the previous reply arrived (closed loop, no think time)
+  paced     users think between actions so that the offered load is --rate updates/s
+  /start    each user sends /start --starts times, closed loop; then the same against a minimal PTB
+            bot (bench/minimal_bot.py) on the same emulator: our throughput as a ratio of its own
+
+Columns: bot CPU and emu CPU are ms of CPU per update (utime+stime of the bot process from /proc, and
+of this process, which runs the emulator); ceiling/s = 1000 / bot CPU ms, the rate one free core
+would allow. The emulator shares the machine: read throughput together with the load average printed.
+
+    python bench/load.py [--users 200] [--rate 300] [--starts 5] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.emulator import Emulator, EmulatorServer, SimUser
+from bot.local import BotProcess
+
+REPLIES = {"sendMessage", "editMessageText"}
+ACTIONS = ("start", "section", "entry", "question", "status")
+QUESTIONS = (
+    "brp biaya penempatan ke hongkong",
+    "syarat jd pmi apa aja",
+    "paspor sy ilang di malaysia hrs gmn",
+    "cara cek agen resmi gmn",
+    "kerja ke korea lewat eps gmn caranya",
+    "umur brp boleh kerja ke luar negeri",
+    "dokumen apa aja yg hrs disiapin",
+    "klo pulang kampung dpt bantuan usaha ga",
+    "nomor pengaduan bp2mi brp",
+    "berangkat lewat calo aman ga",
+)
+ACTION_TIMEOUT = 30.0
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Lost(Exception):
+    """No reply within ACTION_TIMEOUT: the simulated user gives up its session."""
+
+
+class ReplyLog(list):
+    """The emulator's request log; it also wakes the simulated user a reply is addressed to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: dict[int, asyncio.Future[float]] = {}
+
+    def append(self, call) -> None:
+        super().append(call)
+        if call.method in REPLIES and call.ok:
+            future = self.waiting.pop(int(call.params.get("chat_id", 0)), None)
+            if future is not None and not future.done():
+                future.set_result(call.at)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What one phase measured: seconds per action kind, CPU seconds of the bot and of this process."""
+
+    name: str
+    seconds: float
+    latencies: dict[str, list[float]]
+    bot_cpu: float
+    own_cpu: float
+    lost: int = 0
+
+    @property
+    def updates(self) -> int:
+        return sum(len(values) for values in self.latencies.values())
+
+    @property
+    def all(self) -> list[float]:
+        return [value for values in self.latencies.values() for value in values]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (ms)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000 if ordered else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Load:
+    """Simulated users and the latencies they saw."""
+
+    def __init__(self, emulator: Emulator, log: ReplyLog, seed: int) -> None:
+        self.emulator = emulator
+        self.log = log
+        self.rng = random.Random(seed)
+        self.next_id = 700_000
+        self.latencies: dict[str, list[float]] = {}
+        self.lost = 0
+
+    def users(self, count: int) -> list[SimUser]:
+        """Fresh users (new ids), phones set to Indonesian."""
+        made = [
+            self.emulator.user(id=self.next_id + n, first_name=f"User{n}", language_code="id")
+            for n in range(count)
+        ]
+        self.next_id += count
+        return made
+
+    async def act(self, user: SimUser, kind: str, action: Callable[[], Awaitable[object]]) -> None:
+        """Do one action and wait for the bot's reply; records queued→reply seconds (or a lost reply)."""
+        future = asyncio.get_running_loop().create_future()
+        self.log.waiting[user.id] = future
+        queued = self.emulator.now()
+        await action()
+        try:
+            replied = await asyncio.wait_for(future, ACTION_TIMEOUT)
+        except TimeoutError:
+            self.lost += 1
+            raise Lost(kind) from None
+        self.latencies.setdefault(kind, []).append(replied - queued)
+
+    async def session(self, user: SimUser, think: float) -> None:
+        """/start, a section, an entry, a free-text question, /status."""
+        rng = self.rng
+
+        async def pause() -> None:
+            if think:
+                await asyncio.sleep(rng.uniform(0, 2 * think))
+
+        await pause()
+        await self.act(user, "start", lambda: user.send("/start"))
+        await pause()
+        await self.act(user, "section", lambda: user.press(self._pick(user, "sec:")))
+        await pause()
+        await self.act(user, "entry", lambda: user.press(self._pick(user, "faq:")))
+        await pause()
+        await self.act(user, "question", lambda: user.send(rng.choice(QUESTIONS)))
+        await pause()
+        await self.act(user, "status", lambda: user.send("/status"))
+
+    async def starts(self, user: SimUser, count: int) -> None:
+        for _ in range(count):
+            await self.act(user, "start", lambda: user.send("/start"))
+
+    def _pick(self, user: SimUser, prefix: str) -> str:
+        labels = [b.text for row in user.last.buttons for b in row if (b.data or "").startswith(prefix)]
+        if not labels:
+            raise LookupError(f"{user!r} sees no {prefix!r} button: {user.last.labels}")
+        return self.rng.choice(labels)
+
+    async def phase(self, name: str, pid: int, work: list[Coroutine]) -> Phase:
+        """Run the coroutines concurrently; CPU and wall time around them."""
+        self.latencies, self.lost = {}, 0
+        bot_before, own_before, started = cpu_seconds(pid), time.process_time(), time.perf_counter()
+        await asyncio.gather(*(_giving_up(coroutine) for coroutine in work))
+        seconds = time.perf_counter() - started
+        return Phase(
+            name,
+            seconds,
+            self.latencies,
+            cpu_seconds(pid) - bot_before,
+            time.process_time() - own_before,
+            self.lost,
+        )
+
+
+async def _giving_up(coroutine: Coroutine) -> None:
+    with contextlib.suppress(Lost):
+        await coroutine
+
+
+class MinimalBot(BotProcess):
+    """bench/minimal_bot.py as its own process, on the same emulator."""
+
+    async def start(self) -> MinimalBot:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(Path(__file__).with_name("minimal_bot.py")),
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return self
+
+
+async def ended(bot: BotProcess) -> int:
+    """SIGTERM, and kill -9 if it does not end in time: never leave a process behind."""
+    try:
+        return await bot.stop()
+    except TimeoutError:
+        await bot.kill()
+        return -9
+
+
+async def wait_not_polling(emulator: Emulator, timeout: float = 10) -> None:
+    """Return once no bot holds a long poll (the previous process is gone)."""
+    deadline = time.monotonic() + timeout
+    while emulator.feed.polling and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
+async def measure_ours(server: EmulatorServer, load: Load, users: int, rate: float, starts: int) -> list:
+    """Warm-up, then the capacity, paced and /start phases on the real bot; its peak RSS last."""
+    think = users / rate if rate else 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        env = {"DATABASE_PATH": str(Path(folder) / "load.sqlite3"), "LOG_LEVEL": "WARNING"}
+        bot = await BotProcess(server.url, env).start()
+        try:
+            await server.emulator.wait_polling(timeout=30)
+            pid = bot.process.pid
+            await load.phase("warm-up", pid, [load.session(u, 0) for u in load.users(20)])
+            phases = [
+                await load.phase("sessions, capacity", pid, [load.session(u, 0) for u in load.users(users)]),
+                await load.phase(
+                    f"sessions, {rate:.0f}/s offered",
+                    pid,
+                    [load.session(u, think) for u in load.users(users)],
+                ),
+                await load.phase("/start only", pid, [load.starts(u, starts) for u in load.users(users)]),
+            ]
+            rss = peak_rss_mb(pid)
+        finally:
+            code = await ended(bot)
+    if code != 0:
+        print(f"the bot exited with {code}:\n{bot.log[-3000:]}")
+    return [*phases, rss, code]
+
+
+async def measure_minimal(server: EmulatorServer, load: Load, users: int, starts: int) -> tuple:
+    """The same /start phase on the minimal PTB bot."""
+    await wait_not_polling(server.emulator)
+    bot = await MinimalBot(server.url, {}).start()
+    try:
+        await server.emulator.wait_polling(timeout=30)
+        pid = bot.process.pid
+        await load.phase("warm-up", pid, [load.starts(u, 2) for u in load.users(20)])
+        phase = await load.phase(
+            "minimal PTB, /start only", pid, [load.starts(u, starts) for u in load.users(users)]
+        )
+        rss = peak_rss_mb(pid)
+    finally:
+        await ended(bot)
+    return phase, rss
+
+
+async def main(users: int, rate: float, starts: int, seed: int) -> int:
+    emulator = Emulator(flood=None, think_time=0.0)  # think_time 0: the emulator's clock is real time
+    log = emulator.requests = ReplyLog()
+    load = Load(emulator, log, seed)
+    load_before = os.getloadavg()[0]
+    async with EmulatorServer(emulator) as server:
+        capacity, paced, only_starts, rss, code = await measure_ours(server, load, users, rate, starts)
+        baseline, minimal_rss = await measure_minimal(server, load, users, starts)
+    print(
+        f"{users} users; real `python -m bot run` and the emulator on 127.0.0.1, flood limits off, "
+        f"LOG_LEVEL=WARNING; {os.cpu_count()} CPUs, load average {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after"
+    )
+    print_table([capacity, paced, only_starts, baseline])
+    for phase in (capacity, paced):
+        print_actions(phase)
+    ratio = throughput(only_starts) / throughput(baseline)
+    print(f"peak RSS (VmHWM): bot {rss:.0f} MB, minimal PTB bot {minimal_rss:.0f} MB")
+    print(f"/start throughput, ours / minimal PTB bot: {ratio:.2f}")
+    print(f"API errors answered by the emulator: {len(emulator.errors)}")
+    checks = [
+        ("capacity >= 300 updates/s", throughput(capacity) >= 300),
+        (f"p95 <= 100 ms at {users} users, {paced.name}", percentile(paced.all, 95) <= 100),
+        ("ratio >= 0.8", ratio >= 0.8),
+    ]
+    print("targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks))
+    lost = sum(phase.lost for phase in (capacity, paced, only_starts, baseline))
+    return 0 if code == 0 and not lost and not emulator.errors else 1
+
+
+def throughput(phase: Phase) -> float:
+    return phase.updates / phase.seconds
+
+
+def print_table(phases: list[Phase]) -> None:
+    """One row per phase; CPU columns are ms per update; ceiling = 1000 / bot CPU ms per update."""
+    print(
+        f"{'phase':<26}{'updates':>8}{'lost':>5}{'upd/s':>7}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        f"{'bot CPU':>9}{'emu CPU':>9}{'ceiling/s':>10}"
+    )
+    for phase in phases:
+        per_update = 1000 / max(phase.updates, 1)
+        print(
+            f"{phase.name:<26}{phase.updates:>8}{phase.lost:>5}{throughput(phase):>7.0f}"
+            + "".join(f"{percentile(phase.all, p):>8.1f}" for p in (50, 95, 99))
+            + f"{phase.bot_cpu * per_update:>9.2f}{phase.own_cpu * per_update:>9.2f}"
+            + f"{phase.updates / phase.bot_cpu if phase.bot_cpu else float('nan'):>10.0f}"
+        )
+
+
+def print_actions(phase: Phase) -> None:
+    parts = [
+        f"{kind} {percentile(values, 50):.0f}/{percentile(values, 95):.0f}"
+        for kind, values in phase.latencies.items()
+    ]
+    print(f"  {phase.name}, p50/p95 ms by action: " + ", ".join(parts))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=300, help="offered updates/s in the paced phase")
+    parser.add_argument("--starts", type=int, default=5, help="/start messages per user in the /start phases")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.users, args.rate, args.starts, args.seed)))
