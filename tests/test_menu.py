@@ -116,3 +116,22 @@ async def test_walking_every_menu_button_reaches_all_topics(bot, content, lang):
                 queue.append(shown)
     topics = yaml.safe_load((content.root / "topics.yaml").read_text())["topics"]
     assert set(topics) <= reached and len(topics) == 44
+
+
+def test_the_terminal_chat_shows_numbered_buttons_and_opens_a_section(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "chat.sqlite3")}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="/start\n1\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "Halo" in out and "[1] 🧳" in out and "[3] 🆘 Laporkan masalah" in out
+    assert "*Bekerja ke luar negeri secara aman*" in out and "Syarat menjadi PMI" in out

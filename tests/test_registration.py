@@ -219,3 +219,31 @@ def test_flow_diagrams_are_generated_from_the_steps():
         assert (DOCS / f"{flow.name}.mmd").read_text(encoding="utf-8") == mermaid(flow), (
             "run: python -m bot.wizard.diagram"
         )
+
+
+# (action that reaches the step, the step's question) for every step of /register
+STEPS = [
+    (lambda u: u.send("/register"), "Pendaftaran keluarga PMI"),
+    (lambda u: u.press("✅ Saya setuju"), "Anda siapanya PMI"),
+    (lambda u: u.press("Anak"), "Tulis nama lengkap PMI"),
+    (lambda u: u.send("Siti Aminah"), "Di negara mana PMI bekerja"),
+    (lambda u: u.press("🇹🇼 Taiwan"), "Sekarang PMI sedang di tahap mana"),
+    (lambda u: u.press("Sedang bekerja di luar negeri"), "Di provinsi mana"),
+    (lambda u: u.press("Jawa Timur"), "Tulis nama kabupaten"),
+    (lambda u: u.send("Malang"), "Tulis nama desa"),
+    (lambda u: u.send("Kromengan"), "Kirim nomor HP Anda"),
+    (lambda u: u.send("081234567890"), "Periksa lagi data Anda"),
+]
+
+
+@pytest.mark.parametrize("step", range(1, len(STEPS)))
+async def test_back_and_cancel_at_every_step(siti, settings, step):
+    for action, _ in STEPS[: step + 1]:
+        await action(siti)
+    assert STEPS[step][1] in siti.last_text
+    await (siti.press(BACK) if step != 8 else siti.send(BACK))  # the phone step has a reply keyboard
+    assert STEPS[step - 1][1] in siti.last_text
+    await STEPS[step][0](siti)
+    await siti.send("/cancel")
+    assert siti.last_text.startswith("Dibatalkan")
+    assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]
