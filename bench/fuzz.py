@@ -39,7 +39,7 @@ from bot.content import Content, content_dir, load_content
 from bot.emulator import Emulator, SimGroup, SimUser
 from bot.emulator.world import Message
 from bot.handlers import FLOWS
-from bot.handlers import STAFF_COMMANDS as BOT_STAFF_COMMANDS
+from bot.handlers.commands import STAFF_COMMANDS as BOT_STAFF_COMMANDS
 from bot.handlers.commands import USER_COMMANDS as BOT_USER_COMMANDS
 from bot.local import LocalBot, local_bot
 from bot.telegram_html import utf16_len
@@ -302,7 +302,10 @@ class Fuzzer:
         for call in self.emulator.requests[self._requests :]:
             if call.status >= 400:
                 sent = next((f for f in ("text", "caption") if isinstance(call.params.get(f), str)), None)
-                what = f" ({sent} {call.params[sent][:30]!r})" if sent else ""
+                where = " ".join(
+                    f"{k}={call.params[k]}" for k in ("chat_id", "message_id") if k in call.params
+                )
+                what = f" ({where}, {sent} {call.params[sent][:30]!r})" if sent else f" ({where})"
                 self._fail(f"API {call.status} {call.method}: {call.description}{what}")
         self._requests = len(self.emulator.requests)
 
@@ -435,8 +438,9 @@ class Fuzzer:
         await self._say(self._user(), self.texts.command())
 
     async def _persevere(self) -> None:
-        """One of two persevering users goes on with their form: every flow gets finished now and then."""
-        await self._answer(self.rng.choice(self.people[:2]))
+        """A persevering user (two people, one staff member) goes on with their form: every flow gets
+        finished now and then."""
+        await self._answer(self.rng.choice([*self.people[:2], self.staff[0]]))
 
     async def _answer(self, user: SimUser | None = None) -> None:
         """Mostly a fitting answer to the user's open form step (a button of it, a valid name, phone,
@@ -445,7 +449,11 @@ class Fuzzer:
         draft = await self.running.services.store.get_draft(user.id)
         flow = FLOWS_BY_NAME.get(draft.flow) if draft else None
         if flow is None or draft.step not in {s.key for s in flow.steps}:
-            text = rng.choice(("/report", "/register", "/start", "/status")) if rng.random() < 0.6 else None
+            starts = ["/report", "/register", "/start", "/status"]
+            starts += [
+                f"/{name}" for name in BOT_STAFF_COMMANDS if user in self.staff and name == "broadcast"
+            ]
+            text = rng.choice(starts) if rng.random() < 0.6 else None
             await self._say(user, text or self.texts.any())
             return
         step, hostile = flow.step(draft.step), rng.random() < 0.2
@@ -692,6 +700,7 @@ DEPTH = {  # how deep the run got: rows the flows wrote
     "registrations": "SELECT COUNT(*) FROM registrations",
     "cases": "SELECT COUNT(*) FROM cases",
     "case events": "SELECT COUNT(*) FROM case_events",
+    "broadcasts": "SELECT COUNT(*) FROM broadcasts",
     "messages sent by the outbox": "SELECT COUNT(*) FROM outbox WHERE status = 'sent'",
 }
 
@@ -715,7 +724,7 @@ def report(failures: list[Failure], repeats: int = 3) -> list[str]:
     """Every failure, but at most `repeats` of one problem (then how many more there were)."""
     lines, seen = [], Counter()
     for failure in failures:
-        key = re.sub(r"\d+", "#", re.sub(r" \((text|caption) .*\)$|'.*'", "…", failure.problem))[:120]
+        key = re.sub(r"\d+", "#", re.sub(r" \(chat_id.*\)$|'.*'", "…", failure.problem))[:120]
         seen[key] += 1
         if seen[key] <= repeats:
             lines.append(str(failure))

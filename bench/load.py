@@ -286,8 +286,14 @@ async def main(users: int, rate: float, starts: int, seed: int) -> int:
     for phase in (capacity, paced):
         print_actions(phase)
     ratio = throughput(only_starts) / throughput(baseline)
+    cost_ratio = (baseline.bot_cpu / baseline.updates) / (only_starts.bot_cpu / only_starts.updates)
     print(f"peak RSS (VmHWM): bot {rss:.0f} MB, minimal PTB bot {minimal_rss:.0f} MB")
-    print(f"/start throughput, ours / minimal PTB bot: {ratio:.2f}")
+    print(
+        f"/start throughput, ours / minimal PTB bot: {ratio:.2f} "
+        f"(CPU per update, minimal / ours: {cost_ratio:.2f}, less sensitive to other load)"
+    )
+    if max(load_before, os.getloadavg()[0]) > 1.0:
+        print("warning: other processes were busy (load average > 1 on this machine): figures are noisy")
     print(f"API errors answered by the emulator: {len(emulator.errors)}")
     checks = [
         ("capacity >= 300 updates/s", throughput(capacity) >= 300),

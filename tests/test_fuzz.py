@@ -4,6 +4,7 @@ smallest reproductions of what the fuzzing found. A new finding goes here as a s
 
 import importlib.util
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -139,6 +140,22 @@ def test_a_place_that_grows_past_60_characters_is_refused():
 # -- the seeded run -------------------------------------------------------------------------------
 
 
+# Open bugs, each pinned by a strict xfail test below: (action pattern, problem pattern, that test).
+# The seeded run tolerates their failures; when the xfail test passes, delete its line here.
+OPEN_BUGS: tuple[tuple[str, str, str], ...] = ()
+
+
+def unexplained(failures):
+    """The failures no open bug explains."""
+    return [
+        f
+        for f in failures
+        if not any(
+            re.match(action, f.action) and re.search(problem, f.problem) for action, problem, _ in OPEN_BUGS
+        )
+    ]
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_a_seeded_hostile_run_breaks_nothing(tmp_path, content, seed):
     emulator = Emulator()
@@ -147,7 +164,7 @@ async def test_a_seeded_hostile_run_breaks_nothing(tmp_path, content, seed):
         fuzzer = fuzz.Fuzzer(running, content, seed)
         failures = await fuzzer.run(updates=1500, batch=250)
     assert fuzzer.count == 1500
-    assert failures == [], "\n".join(fuzz.report(failures))
+    assert unexplained(failures) == [], "\n".join(fuzz.report(unexplained(failures)))
 
 
 def test_the_leak_check_knows_staff_only_lines():
@@ -296,9 +313,10 @@ async def test_a_staff_command_shows_no_case_in_a_non_staff_group(desk):
     assert not any(reference in m.text for m in village.messages)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="_refresh_cards queues edits of the other card copies even when unchanged"
-)
+# -- open bugs the fuzzing found (see OPEN_BUGS) -----------------------------------------------------
+
+
+
 async def test_a_repeated_staff_button_in_a_private_chat_edits_no_card_into_itself(desk):
     running, staff, group = desk
     reference = await reported(running)
@@ -307,3 +325,21 @@ async def test_a_repeated_staff_button_in_a_private_chat_edits_no_card_into_itse
         await staff.press("🙋 Ambil (saya)")
         await running.services.outbox.drain(5)
     assert running.emulator.errors == []
+
+
+async def test_a_staff_button_pressed_on_a_file_message_crashes_nothing(desk, errors):
+    running, staff, group = desk
+    await reported(running)
+    await staff.send("/export")
+    document = next(m for m in staff.messages if m.kind == "document")
+    await staff.press_data(pack("st", "1", "take"), document.message_id)  # a forged press
+    assert errors == [] and running.emulator.errors == []
+
+
+@pytest.mark.allow_api_errors
+async def test_a_double_tap_on_announcements_edits_nothing(bot, siti):
+    await siti.send("/start")
+    message = siti.last
+    for _ in range(2):
+        await siti.press_data(pack("ann", "show"), message.message_id)
+    assert bot.emulator.errors == []

@@ -13,8 +13,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.broadcaster import progress_markup, recipient_payload
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
-from bot.handlers.common import answer_query
+from bot.handlers.common import answer_query, show
 from bot.handlers.registration import STAGES
+from bot.handlers.screens import Screen
 from bot.notices import JAKARTA, when
 from bot.store import Broadcast
 from bot.store.broadcasts import AUDIENCE_KEYS, write_broadcast
@@ -239,7 +240,7 @@ async def show_announcements(update: Update, context: BotContext) -> None:
     )
     menu = InlineKeyboardButton(context.text("user-button-menu"), callback_data=pack("menu"))
     text = context.text("user-announcements-off" if off else "user-announcements-on")
-    await update.callback_query.edit_message_text(text, reply_markup=InlineKeyboardMarkup([[button], [menu]]))
+    await show(update, context, Screen(text, InlineKeyboardMarkup([[button], [menu]])), edit=True)
 
 
 async def on_member_update(update: Update, context: BotContext) -> None:

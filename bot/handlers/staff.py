@@ -124,23 +124,27 @@ async def _change(update: Update, context: BotContext, case: Case, action: str) 
         notices.status_notice(context.services, _with_status(case, change.status)) if change.status else None
     )
     change = Change(**{**change.__dict__, "outgoing": (notice,) if notice else ()})
+    before = await notices.card_text(context.services, case)
     case = await context.store.apply_change(case.id, presser, change)
     _wake(context)
     await answer_query(update, _text(context, "staff-done"))
-    await _refresh_cards(update, context, case)
+    await _refresh_cards(update, context, case, before)
 
 
 def _with_status(case: Case, status: str | None) -> Case:
     return Case(**{**case.__dict__, "status": status or case.status})
 
 
-async def _refresh_cards(update: Update, context: BotContext, case: Case) -> None:
-    """Edit the pressed card in place; other copies (one per staff member) through the outbox."""
+async def _refresh_cards(update: Update, context: BotContext, case: Case, before: str) -> None:
+    """Edit the pressed card in place; other copies (one per staff member) through the outbox.
+    Nothing is edited when the card reads as it did (`before`), or when the pressed message is a file."""
     text = await notices.card_text(context.services, case)
     markup = notices.card_markup(context.services, case)
     pressed = update.callback_query.message
-    if not shows(pressed, text, markup):
+    if getattr(pressed, "text", None) is not None and not shows(pressed, text, markup):
         await update.callback_query.edit_message_text(text, reply_markup=markup)
+    if text == before:
+        return
     others = [
         (chat, message)
         for chat, message in await context.store.case_messages(case.id, "card")
