@@ -313,8 +313,7 @@ async def test_a_staff_command_shows_no_case_in_a_non_staff_group(desk):
     assert not any(reference in m.text for m in village.messages)
 
 
-# -- open bugs the fuzzing found (see OPEN_BUGS) -----------------------------------------------------
-
+# -- found by the long runs (fixed in d014a22; kept as regression tests) ----------------------------
 
 
 async def test_a_repeated_staff_button_in_a_private_chat_edits_no_card_into_itself(desk):
@@ -336,7 +335,6 @@ async def test_a_staff_button_pressed_on_a_file_message_crashes_nothing(desk, er
     assert errors == [] and running.emulator.errors == []
 
 
-@pytest.mark.allow_api_errors
 async def test_a_double_tap_on_announcements_edits_nothing(bot, siti):
     await siti.send("/start")
     message = siti.last
