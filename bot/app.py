@@ -12,9 +12,16 @@ from bot.content import LANGUAGES
 from bot.context import BotContext, Services
 from bot.emulator import DEFAULT_TOKEN
 from bot.processor import OrderedUpdateProcessor
+from bot.request import AiohttpRequest
 
 # The local emulator's token (chat, tests, benchmarks): it never reaches Telegram.
 EMULATOR_TOKEN = DEFAULT_TOKEN
+
+# Updates handled at once, and HTTP connections for their replies and the outbox's sends. A request
+# that finds no free connection waits up to POOL_TIMEOUT seconds for one (PTB's default is 1 s).
+MAX_WORKING = 16
+CONNECTIONS = 32
+POOL_TIMEOUT = 10.0
 
 
 def build_application(
@@ -30,10 +37,11 @@ def build_application(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(OrderedUpdateProcessor())
+        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING))
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+    if request is None:  # Telegram, or the emulator's HTTP front
+        request, updates_request = AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT), AiohttpRequest()
+    builder = builder.request(request).get_updates_request(updates_request or request)
     app = builder.build()
     app.bot_data["services"] = services
     handlers.register(app)

@@ -38,13 +38,14 @@ KINDS: dict[str, Kind] = {
     "ask": Kind(1, ()),  # send the question this message replies to, to staff
     "case": Kind(1, (_REFERENCE,)),  # one of the user's cases (/status)
     "cfu": Kind(1, (_REFERENCE, r"info|msg")),  # add information / a message to an open case
-    "st": Kind(1, (r"\d{1,10}", r"take|prog|ref|refk|refe|refp|back|res|note|contact")),  # staff card
-    "cl": Kind(1, (r"open|mine|urgent|all", r"\d{1,7}")),  # staff: a page of /cases
-    "sc": Kind(1, (r"\d{1,10}",)),  # staff: one case's history
-    "bc": Kind(1, (r"\d{1,10}", r"cancel|resend")),  # staff: control a broadcast
+    "st": Kind(1, (r"[0-9]{1,10}", r"take|prog|ref|refk|refe|refp|back|res|note|contact")),  # staff card
+    "cl": Kind(1, (r"open|mine|urgent|all", r"[0-9]{1,7}")),  # staff: a page of /cases
+    "sc": Kind(1, (r"[0-9]{1,10}",)),  # staff: one case's history
+    "bc": Kind(1, (r"[0-9]{1,10}", r"cancel|resend")),  # staff: control a broadcast
     "optout": Kind(1, ()),  # "stop announcements" under a broadcast
     "ann": Kind(1, (r"on|off|show",)),  # announcements switch in the menu
-    "wz": Kind(1, (r"[0-9a-f]{6}", r"\d{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),  # wizard: draft token, step, value
+    # wizard: draft token, step, value
+    "wz": Kind(1, (r"[0-9a-f]{6}", r"[0-9]{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),
 }
 
 

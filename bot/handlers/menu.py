@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 
-from bot.callbacks import parse
+from bot.callbacks import Callback, parse
 from bot.context import BotContext
 from bot.handlers import broadcast, reports, screens, search, staff
 from bot.handlers.common import answer_query, is_private, show
@@ -46,63 +49,75 @@ async def language(update: Update, context: BotContext) -> None:
 
 
 async def on_button(update: Update, context: BotContext) -> None:
-    """Open the screen a menu button names, editing the message in place."""
+    """Route a button to its feature's handler, or open the menu screen it names in place."""
     data = parse(update.callback_query.data)
-    content, lang = context.content, context.lang
-    if data.kind == "wz":
-        await engine.on_button(update, context, data)
+    route = _ROUTES.get(data.kind)
+    if route is not None:
+        await route(update, context, data)
         return
-    if data.kind == "bc":
-        await broadcast.on_broadcast_button(update, context, data)
-        return
-    if data.kind in ("optout", "ann"):
-        await broadcast.on_optout(update, context, data)
-        return
-    if data.kind == "st":
-        await staff.on_card_button(update, context, data)
-        return
-    if data.kind == "cl":
-        await staff.on_cases_page(update, context, data)
-        return
-    if data.kind == "sc":
-        await staff.on_case_detail(update, context, data)
-        return
-    if data.kind == "ask":
-        await reports.ask_staff(update, context)
-        return
-    if data.kind in ("case", "cfu"):
-        await reports.on_case_button(update, context, data)
-        return
-    if data.kind == "fb":
-        await search.on_feedback(update, context, data)
-        return
-    if data.kind == "flow" and data.arg in USER_FLOWS:
-        await answer_query(update)
-        await engine.begin(update, context, engine.flows(context)[data.arg])
-        return
-    if data.kind == "lang":
-        await context.store.set_language(update.effective_user.id, data.arg)
-        context.lang = lang = data.arg
-        await answer_query(update, context.text("user-language-set"))
-        await show(update, context, screens.main_menu(content, lang), edit=True)
-        return
-    screen = {
-        "menu": lambda: screens.main_menu(content, lang),
-        "sec": lambda: screens.section(content, lang, data.arg),
-        "faq": lambda: screens.entry(content, lang, data.arg, _flows(context)),
-        "ctc": lambda: screens.contacts(content, lang),
-        "ctcc": lambda: (
-            screens.more_countries(content, lang)
-            if data.arg == "more"
-            else screens.country_contacts(content, lang, data.arg)
-        ),
-        "langm": lambda: screens.languages(content, lang),
-    }.get(data.kind, lambda: None)()
+    screen = _screen(context, data)
     if screen is None:
         await stale_button(update, context)
         return
+    # The answer and the edit are independent requests: sent together, the user waits for one.
+    await asyncio.gather(answer_query(update), show(update, context, screen, edit=True))
+
+
+def _screen(context: BotContext, data: Callback) -> screens.Screen | None:
+    """The menu screen a button names, if it still exists."""
+    content, lang = context.content, context.lang
+    if data.kind == "menu":
+        return screens.main_menu(content, lang)
+    if data.kind == "sec":
+        return screens.section(content, lang, data.arg)
+    if data.kind == "faq":
+        return screens.entry(content, lang, data.arg, _flows(context))
+    if data.kind == "ctc":
+        return screens.contacts(content, lang)
+    if data.kind == "ctcc" and data.arg == "more":
+        return screens.more_countries(content, lang)
+    if data.kind == "ctcc":
+        return screens.country_contacts(content, lang, data.arg)
+    if data.kind == "langm":
+        return screens.languages(content, lang)
+    return None
+
+
+async def _begin_flow(update: Update, context: BotContext, data: Callback) -> None:
+    if data.arg not in USER_FLOWS:
+        await stale_button(update, context)
+        return
     await answer_query(update)
-    await show(update, context, screen, edit=True)
+    await engine.begin(update, context, engine.flows(context)[data.arg])
+
+
+async def _set_language(update: Update, context: BotContext, data: Callback) -> None:
+    await context.store.set_language(update.effective_user.id, data.arg)
+    context.lang = data.arg
+    await answer_query(update, context.text("user-language-set"))
+    await show(update, context, screens.main_menu(context.content, context.lang), edit=True)
+
+
+async def _ask_staff(update: Update, context: BotContext, data: Callback) -> None:
+    await reports.ask_staff(update, context)
+
+
+# Buttons whose handler lives with its feature (callback kinds: bot/callbacks.py).
+_ROUTES: dict[str, Callable[[Update, BotContext, Callback], Awaitable[None]]] = {
+    "wz": engine.on_button,
+    "bc": broadcast.on_broadcast_button,
+    "optout": broadcast.on_optout,
+    "ann": broadcast.on_optout,
+    "st": staff.on_card_button,
+    "cl": staff.on_cases_page,
+    "sc": staff.on_case_detail,
+    "ask": _ask_staff,
+    "case": reports.on_case_button,
+    "cfu": reports.on_case_button,
+    "fb": search.on_feedback,
+    "flow": _begin_flow,
+    "lang": _set_language,
+}
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
