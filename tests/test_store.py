@@ -87,3 +87,23 @@ async def test_failed_transaction_rolls_back():
     except RuntimeError:
         pass
     assert (await store.get_user(1)).first_name == "A"
+
+
+async def test_a_one_statement_write_waits_for_an_open_transaction_and_outlives_its_rollback():
+    store = await memory_store()
+    inside = asyncio.Event()
+
+    async def rolled_back() -> None:
+        async with store.db.transaction() as db:
+            await db.execute("INSERT INTO settings_kv (key, value, updated_at) VALUES ('a', '1', 0)")
+            inside.set()
+            await asyncio.sleep(0.05)  # the write below is attempted now
+            raise RuntimeError("changed my mind")
+
+    task = asyncio.create_task(rolled_back())
+    await inside.wait()
+    changed = await store.db.write("INSERT INTO settings_kv (key, value, updated_at) VALUES ('b', '2', 0)")
+    with pytest.raises(RuntimeError):
+        await task
+    assert changed == 1
+    assert [row[0] for row in await store.db.fetch_all("SELECT key FROM settings_kv")] == ["b"]

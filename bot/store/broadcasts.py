@@ -191,8 +191,7 @@ class BroadcastStore:
         return cursor.rowcount > 0
 
     async def set_opted_out(self, user_id: int, opted_out: bool) -> None:
-        async with self.db.transaction() as db:
-            await db.execute("UPDATE users SET opted_out = ? WHERE id = ?", (int(opted_out), user_id))
+        await self.db.write("UPDATE users SET opted_out = ? WHERE id = ?", (int(opted_out), user_id))
 
     async def opted_out(self, user_id: int) -> bool:
         return bool(await self.db.fetch_value("SELECT opted_out FROM users WHERE id = ?", (user_id,)))

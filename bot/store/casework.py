@@ -120,11 +120,10 @@ class CaseworkStore:
     async def audit(
         self, actor: int, action: str, case_id: int | None = None, detail: str | None = None
     ) -> None:
-        async with self.db.transaction() as db:
-            await db.execute(
-                "INSERT INTO audit (actor, action, case_id, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-                (actor, action, case_id, detail, self.db.now()),
-            )
+        await self.db.write(
+            "INSERT INTO audit (actor, action, case_id, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+            (actor, action, case_id, detail, self.db.now()),
+        )
 
     async def case_audit(self, case_id: int) -> list[AuditEntry]:
         rows = await self.db.fetch_all("SELECT * FROM audit WHERE case_id = ? ORDER BY id", (case_id,))
@@ -132,12 +131,11 @@ class CaseworkStore:
 
     async def record_case_message(self, chat_id: int, message_id: int, case_id: int, kind: str) -> None:
         """Remember which case a message in a chat belongs to (forward headers cannot be relied on)."""
-        async with self.db.transaction() as db:
-            await db.execute(
-                "INSERT OR REPLACE INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (chat_id, message_id, case_id, kind, self.db.now()),
-            )
+        await self.db.write(
+            "INSERT OR REPLACE INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (chat_id, message_id, case_id, kind, self.db.now()),
+        )
 
     async def case_for_message(self, chat_id: int, message_id: int) -> Case | None:
         row = await self.db.fetch_one(

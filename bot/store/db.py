@@ -77,6 +77,13 @@ class Database:
                 raise
             await self._db.execute("COMMIT")
 
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement as its own transaction (autocommit), in one trip to the database thread;
+        returns how many rows it changed. The lock keeps it out of another coroutine's transaction."""
+        async with self._write_lock:
+            cursor = await self._db.execute(sql, params)
+            return cursor.rowcount
+
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         async with self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())

@@ -83,31 +83,29 @@ class DraftStore:
     async def save_draft(self, draft: Draft) -> Draft:
         """Commit the draft's step and answers, if it is still the same draft (same token)."""
         now = self.db.now()
-        async with self.db.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE drafts SET step = ?, answers = ?, path = ?, editing = ?, last_message_id = ?,"
-                " updated_at = ? WHERE user_id = ? AND token = ?",
-                (
-                    draft.step,
-                    json.dumps(draft.answers, ensure_ascii=False),
-                    json.dumps(draft.path),
-                    int(draft.editing),
-                    draft.last_message_id,
-                    now,
-                    draft.user_id,
-                    draft.token,
-                ),
-            )
-            if cursor.rowcount != 1:
-                raise DraftGone
+        changed = await self.db.write(
+            "UPDATE drafts SET step = ?, answers = ?, path = ?, editing = ?, last_message_id = ?,"
+            " updated_at = ? WHERE user_id = ? AND token = ?",
+            (
+                draft.step,
+                json.dumps(draft.answers, ensure_ascii=False),
+                json.dumps(draft.path),
+                int(draft.editing),
+                draft.last_message_id,
+                now,
+                draft.user_id,
+                draft.token,
+            ),
+        )
+        if changed != 1:
+            raise DraftGone
         return await self.get_draft(draft.user_id)
 
     async def delete_draft(self, user_id: int, token: str | None = None) -> bool:
-        async with self.db.transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM drafts WHERE user_id = ? AND (? IS NULL OR token = ?)", (user_id, token, token)
-            )
-        return cursor.rowcount > 0
+        deleted = await self.db.write(
+            "DELETE FROM drafts WHERE user_id = ? AND (? IS NULL OR token = ?)", (user_id, token, token)
+        )
+        return deleted > 0
 
     async def complete_draft(
         self, draft: Draft, write: Callable[[aiosqlite.Connection, Draft], Awaitable[Any]]

@@ -208,12 +208,10 @@ class OutboxStore:
     async def _set(self, row: OutboxRow, status: str, *, only_if: str | None = None, **fields: Any) -> int:
         assignments = "".join(f", {name} = ?" for name in fields)
         guard = " AND status = ?" if only_if else ""
-        async with self.db.transaction() as db:
-            cursor = await db.execute(
-                f"UPDATE outbox SET status = ?, updated_at = ?{assignments} WHERE id = ?{guard}",
-                (status, self.db.now(), *fields.values(), row.id, *([only_if] if only_if else [])),
-            )
-            return cursor.rowcount
+        return await self.db.write(
+            f"UPDATE outbox SET status = ?, updated_at = ?{assignments} WHERE id = ?{guard}",
+            (status, self.db.now(), *fields.values(), row.id, *([only_if] if only_if else [])),
+        )
 
 
 def _filters(kind: str | None, ref: int | None) -> tuple[str, tuple[Any, ...]]:

@@ -19,11 +19,10 @@ class QuestionStore:
     db: Database
 
     async def record_feedback(self, user_id: int, entry_id: str, lang: str, helpful: bool) -> None:
-        async with self.db.transaction() as db:
-            await db.execute(
-                "INSERT INTO feedback (user_id, entry_id, lang, helpful, created_at) VALUES (?, ?, ?, ?, ?)",
-                (user_id, entry_id, lang, int(helpful), self.db.now()),
-            )
+        await self.db.write(
+            "INSERT INTO feedback (user_id, entry_id, lang, helpful, created_at) VALUES (?, ?, ?, ?, ?)",
+            (user_id, entry_id, lang, int(helpful), self.db.now()),
+        )
 
     async def feedback_counts(self) -> dict[str, tuple[int, int]]:
         """Per entry: (helpful, not helpful)."""
@@ -37,12 +36,11 @@ class QuestionStore:
         if not question:
             return
         now = self.db.now()
-        async with self.db.transaction() as db:
-            await db.execute(
-                "INSERT INTO unanswered (question, lang, count, first_at, last_at) VALUES (?, ?, 1, ?, ?)"
-                " ON CONFLICT (question, lang) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
-                (question[:500], lang, now, now),
-            )
+        await self.db.write(
+            "INSERT INTO unanswered (question, lang, count, first_at, last_at) VALUES (?, ?, 1, ?, ?)"
+            " ON CONFLICT (question, lang) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+            (question[:500], lang, now, now),
+        )
 
     async def top_unanswered(self, since: int = 0, limit: int = 50) -> list[Unanswered]:
         rows = await self.db.fetch_all(

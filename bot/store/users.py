@@ -34,14 +34,13 @@ class UserStore:
         seen = self._touched.get(user_id)
         if seen and seen[1:] == (first_name, telegram_language) and now - seen[0] < TOUCH_INTERVAL:
             return
-        async with self.db.transaction() as db:
-            await db.execute(
-                "INSERT INTO users (id, first_name, telegram_language, first_seen, last_seen)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-                " first_name = excluded.first_name, telegram_language = excluded.telegram_language,"
-                " last_seen = excluded.last_seen, blocked = 0",
-                (user_id, first_name, telegram_language, now, now),
-            )
+        await self.db.write(
+            "INSERT INTO users (id, first_name, telegram_language, first_seen, last_seen)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+            " first_name = excluded.first_name, telegram_language = excluded.telegram_language,"
+            " last_seen = excluded.last_seen, blocked = 0",
+            (user_id, first_name, telegram_language, now, now),
+        )
         if len(self._touched) > 50_000:
             self._touched.clear()
         self._touched[user_id] = (now, first_name, telegram_language)
@@ -53,16 +52,14 @@ class UserStore:
         return User(**{**dict(row), "blocked": bool(row["blocked"]), "opted_out": bool(row["opted_out"])})
 
     async def set_language(self, user_id: int, language: str) -> None:
-        async with self.db.transaction() as db:
-            await db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        await self.db.write("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
     async def user_language(self, user_id: int) -> str | None:
         """The language the user chose with /language, if any."""
         return await self.db.fetch_value("SELECT language FROM users WHERE id = ?", (user_id,))
 
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
-        async with self.db.transaction() as db:
-            await db.execute("UPDATE users SET blocked = ? WHERE id = ?", (int(blocked), user_id))
+        await self.db.write("UPDATE users SET blocked = ? WHERE id = ?", (int(blocked), user_id))
         self._touched.pop(user_id, None)
 
     async def count_users(self) -> int:
