@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import random
 import statistics
 import sys
@@ -324,8 +325,8 @@ def queries(store: Store, filled: Filled) -> tuple[list[tuple[str, Callable, boo
         ("registration (/mydata)", lambda: store.registration(filled.registered_user), True),
         ("stats_report (/stats)", store.stats_report, False),
         ("cases_without_card (start-up)", store.cases_without_card, False),
-        ("export rows: reports", lambda: export.rows(store, "reports"), False),
-        ("export rows: registrations", lambda: export.rows(store, "registrations"), False),
+        ("export: reports CSV", lambda: export.write(store, "reports", io.BytesIO()), False),
+        ("export: registrations CSV", lambda: export.write(store, "registrations", io.BytesIO()), False),
     ]
     return listed, source
 

@@ -125,16 +125,15 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> None:
     from bot import export
 
     async with open_services(settings) as services:
-        data = await export.rows(services.store, args.what)
-    body = export.to_csv(data) if args.format == "csv" else export.to_json(data)
-    if args.out:
+        if not args.out:
+            await export.write(services.store, args.what, sys.stdout.buffer, args.format)
+            sys.stdout.flush()
+            return
         target = Path(args.out)
         create_private_file(target)
-        target.write_bytes(body)
-        print(f"{len(data)} rows written to {target}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(body)
-        sys.stdout.flush()
+        with target.open("wb") as file:
+            count = await export.write(services.store, args.what, file, args.format)
+    print(f"{count} rows written to {target}", file=sys.stderr)
 
 
 async def backup(settings: Settings, args: argparse.Namespace) -> None:

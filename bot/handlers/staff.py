@@ -8,6 +8,7 @@ again: a staff group can hold others.
 from __future__ import annotations
 
 import logging
+import tempfile
 from typing import Any
 
 from telegram import (
@@ -299,8 +300,10 @@ async def export_data(update: Update, context: BotContext) -> None:
     staff = update.effective_user.id
     try:
         for name in ("reports", "registrations"):
-            data = export.to_csv(await export.rows(context.store, name))
-            await context.bot.send_document(staff, InputFile(data, filename=f"{name}.csv"))
+            with tempfile.TemporaryFile() as file:  # owner-only, and gone when closed
+                await export.write(context.store, name, file)
+                file.seek(0)
+                await context.bot.send_document(staff, InputFile(file, filename=f"{name}.csv"))
     except (Forbidden, BadRequest):
         await update.effective_message.reply_text(_text(context, "staff-export-private-first"))
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,25 +185,25 @@ class CaseworkStore:
             )
 
 
+_EXPORTS = {
+    "reports": "SELECT reference, category, urgent, status, country, subject, lang, contact_method,"
+    " contact_phone, description, assignee, created_at, updated_at FROM cases ORDER BY id",
+    "registrations": "SELECT r.user_id, r.phone, r.province, r.district, r.village, w.relation,"
+    " w.name AS worker_name, w.country, w.stage, w.updated_at"
+    " FROM workers w JOIN registrations r ON r.user_id = w.user_id ORDER BY r.user_id, w.id",
+}
+
+
 class ReportingStore:
     """Counts and exports for staff (/stats, `stats`, `export`)."""
 
     db: Database
 
-    async def export_cases(self) -> list[dict[str, Any]]:
-        rows = await self.db.fetch_all(
-            "SELECT reference, category, urgent, status, country, subject, lang, contact_method,"
-            " contact_phone, description, assignee, created_at, updated_at FROM cases ORDER BY id"
-        )
-        return [dict(row) for row in rows]
-
-    async def export_registrations(self) -> list[dict[str, Any]]:
-        rows = await self.db.fetch_all(
-            "SELECT r.user_id, r.phone, r.province, r.district, r.village, w.relation, w.name AS worker_name,"
-            " w.country, w.stage, w.updated_at FROM workers w JOIN registrations r ON r.user_id = w.user_id"
-            " ORDER BY r.user_id, w.id"
-        )
-        return [dict(row) for row in rows]
+    async def export_rows(self, what: str) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every case (`reports`) or every registered worker with their family's registration
+        (`registrations`), in batches: an export never holds the whole table in memory."""
+        async for rows in self.db.stream(_EXPORTS[what]):
+            yield [dict(row) for row in rows]
 
     async def stats_report(self) -> dict[str, Any]:
         now = self.db.now()

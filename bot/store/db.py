@@ -84,6 +84,14 @@ class Database:
             cursor = await self._db.execute(sql, params)
             return cursor.rowcount
 
+    async def stream(
+        self, sql: str, params: Sequence[Any] = (), batch: int = 500
+    ) -> AsyncIterator[list[aiosqlite.Row]]:
+        """The rows in batches, for results too big to hold at once (writes may run in between)."""
+        async with self._db.execute(sql, params) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                yield list(rows)
+
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         async with self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
