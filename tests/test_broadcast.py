@@ -10,6 +10,8 @@ from bot.config import load_settings
 from bot.emulator import Emulator, FloodLimits
 from bot.local import local_bot
 from bot.notices import JAKARTA
+from bot.store import Store
+from bot.store.broadcasts import audience_sql
 
 STAFF = 9001
 
@@ -81,6 +83,41 @@ async def test_segment_counts(tmp_path, content):
         await store.set_opted_out(20_000, True)
         await store.set_blocked(20_001, True)
         assert await count({}, "id") == 4
+
+
+async def test_segments_follow_the_default_language_and_start_from_the_few_users_they_pick():
+    store = await Store.open(":memory:")
+    try:
+        for user_id, telegram, chosen in [
+            (1, "id", "en"),
+            (2, "en", "id"),
+            (3, "en-GB", None),
+            (4, "ms", None),
+        ]:
+            await store.touch_user(user_id, "U", telegram)
+            if chosen:
+                await store.set_language(user_id, chosen)
+        await store.touch_user(5, "U", None)
+        count = store.count_audience
+        assert [await count({"lang": "id"}, "id"), await count({"lang": "en"}, "id")] == [3, 2]
+        assert [await count({"lang": "id"}, "en"), await count({"lang": "en"}, "en")] == [1, 4]
+        # Segments that pick a few users start from those users, never from all reachable users.
+        audiences = [
+            {"lang": "en"},
+            {"registered": "yes"},
+            {"province": "jawa-timur", "district": "Malang"},
+            {"country": "HK", "stage": "abroad"},
+            {"province": "ntb", "country": "TW", "lang": "en"},
+        ]
+        for audience in audiences:
+            _, where, params = audience_sql(audience, "id")
+            plan = await store.db.fetch_all(
+                f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM users u WHERE {where}", params
+            )
+            walks = [row[3] for row in plan if row[3].startswith("SCAN") or "opted_out=?)" in row[3]]
+            assert not walks, audience
+    finally:
+        await store.close()
 
 
 async def test_preview_is_exactly_what_recipients_get(tmp_path, content):
