@@ -55,7 +55,8 @@ async def local_bot(
     ):
 
         async def deliver(update: dict) -> None:
-            await app.process_update(Update.de_json(update, app.bot))
+            parsed = Update.de_json(update, app.bot)  # then as polling hands it on: through the processor
+            await app.update_processor.process_update(parsed, app.process_update(parsed))
 
         emulator.deliver = deliver
         try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
@@ -15,6 +17,24 @@ log = logging.getLogger("bot.updates")
 
 # PTB's own semaphore only bounds how many updates may wait here (memory); real work is bounded below.
 MAX_WAITING = 10_000
+
+# The handlers that ran for the update in hand, for its log line. PTB awaits (blocking) handlers in
+# the update's own task, so what they add here is seen when the update is done.
+_HANDLED_BY: ContextVar[list[str] | None] = ContextVar("handled_by", default=None)
+
+
+def traced(callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The callback, recording its name (`module.function`) for the update's log line."""
+    name = f"{callback.__module__.rsplit('.', 1)[-1]}.{callback.__name__}"
+
+    @functools.wraps(callback)
+    async def run(update: object, context: Any) -> Any:
+        names = _HANDLED_BY.get()
+        if names is not None:
+            names.append(name)
+        return await callback(update, context)
+
+    return run
 
 
 def update_key(update: object) -> int | None:
@@ -60,13 +80,16 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
 
     @staticmethod
     async def _timed(update: object, coroutine: Awaitable[Any]) -> None:
-        """One INFO line per update: its ID and how long it took (no personal data)."""
-        started = time.perf_counter()
+        """One INFO line per update: its ID, the handlers that ran, how long it took (no personal data)."""
+        started, names = time.perf_counter(), []
+        reset = _HANDLED_BY.set(names)
         try:
             await coroutine
         finally:
+            _HANDLED_BY.reset(reset)
             update_id = update.update_id if isinstance(update, Update) else None
-            log.info("handled update %s in %.1f ms", update_id, (time.perf_counter() - started) * 1000)
+            milliseconds = (time.perf_counter() - started) * 1000
+            log.info("handled update %s by %s in %.1f ms", update_id, "+".join(names) or "-", milliseconds)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -16,6 +16,7 @@ from telegram.ext import (
 from bot.callbacks import parse
 from bot.handlers import broadcast, common, fallback, menu, registration, relay, reports, staff
 from bot.handlers.commands import USER_COMMANDS
+from bot.processor import traced
 from bot.wizard import engine
 
 # Commands shown in the command menu, each with a `user-command-<name>` description in content.
@@ -104,3 +105,6 @@ def register(app: Application) -> None:
     )
 
     app.add_error_handler(common.on_error)
+    for group, handlers in app.handlers.items():
+        for handler in handlers if group >= 0 else ():  # the gate runs for every update: not named
+            handler.callback = traced(handler.callback)
