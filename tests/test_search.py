@@ -233,6 +233,34 @@ def test_faq_abbreviations_are_not_slang(small):
     assert small.search("kk saya", "id").candidates[0].id == "docs"  # IndoCollex: kk -> kakak
 
 
+def test_words_side_by_side_outweigh_the_same_words_apart():
+    family = _doc(
+        "id",
+        "family",
+        "Mendaftar sebagai keluarga",
+        ["cara daftar keluarga di sini", "daftar suami yang kerja di malaysia", "daftar gratis?"],
+        ["daftar"],
+    )
+    job = _doc(
+        "id",
+        "job",
+        "Syarat bekerja di luar negeri",
+        [
+            "cara daftar jadi pekerja migran, mulai dari mana",
+            "syarat kerja di luar negeri",
+            "umur berapa boleh kerja",
+            "cara daftar kerja ke luar negeri",
+        ],
+    )
+    docs = [d for d in FIXTURE if d.id != "korea"] + [family, job]
+    r = SearchEngine.build(docs).search("gmn cara daftar kerja", "id")
+    assert [c.id for c in r.candidates[:2]] == ["job", "family"]  # "daftar" alone favours family
+
+
+def test_the_guides_example_question(real):
+    assert real.search("gmn cara daftar kerja ke taiwan", "id").id == "placement.requirements"
+
+
 # -- accuracy floors on the dev set (tests/eval/faq-dev.tsv, real content)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from bot.search.talk import detect_talk
 from bot.search.urgent import is_urgent
 
 K1, B = 1.2, 0.75  # textbook BM25; field weights (title, keywords x2) measured no better
+PAIR_WEIGHT = 0.5  # two words side by side ("daftar kerja") add to entries that use them together
 COUNTRY_WEIGHT = 0.5  # a country in a question counts half, and only for entries titled with it
 OTHER_LANGUAGE = 0.8  # users mix languages: the other index is searched too, at a discount
 # Confidence tiers on SearchResult.score (BM25 of the best entry x the share of the question's
@@ -63,15 +65,19 @@ class _LangIndex:
         self.ids = [d.id for d in docs]
         self.norm = self._normalizer(lang, docs, foreign)
         weighted: list[Counter[str]] = []
+        self.lengths: list[int] = []
         for doc in docs:
             title_slots = {t for t in self.norm.terms(doc.title, repair=False) if t[0] == COUNTRY_PREFIX}
             tf: Counter[str] = Counter()
+            pairs: Counter[str] = Counter()
             for text in (doc.title, *doc.questions, *doc.keywords):
-                for term in self.norm.terms(str(text), repair=False):
+                terms = self.norm.terms(str(text), repair=False)
+                for term in terms:
                     if not term.startswith(COUNTRY_PREFIX) or term in title_slots:
                         tf[term] += 1
-            weighted.append(tf)
-        self.lengths = [sum(tf.values()) for tf in weighted]
+                pairs.update(_pairs(terms))
+            self.lengths.append(sum(tf.values()))
+            weighted.append(tf + pairs)
         self.avg_len = sum(self.lengths) / max(1, len(self.lengths))
         self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, tf in enumerate(weighted):
@@ -103,7 +109,8 @@ class _LangIndex:
 
     def score(self, text: str) -> list[tuple[float, int]]:
         """(score, doc index) pairs, best first; score = BM25 x explained share of the query."""
-        terms = [t for t in dict.fromkeys(self.norm.terms(text)) if not t.isdigit()]
+        all_terms = [t for t in self.norm.terms(text) if not t.isdigit()]
+        terms = list(dict.fromkeys(all_terms))
         # A country is a slot: it adds to entries titled with it but is not part of the topic,
         # unless the question is nothing but a country ("korea?").
         slot = COUNTRY_PREFIX if any(t[0] != COUNTRY_PREFIX for t in terms) else None
@@ -116,12 +123,36 @@ class _LangIndex:
             is_slot = term[0] == slot
             idf = self.idf.get(term, 0.0)
             for i, tf in self.postings.get(term, ()):
-                norm = K1 * (1 - B + B * self.lengths[i] / self.avg_len)
-                bm25[i] += (COUNTRY_WEIGHT if is_slot else 1.0) * idf * tf * (K1 + 1) / (tf + norm)
+                bm25[i] += (COUNTRY_WEIGHT if is_slot else 1.0) * idf * self._saturate(tf, i)
                 if not is_slot:
                     explained[i] += idf
+        for pair in dict.fromkeys(_pairs(all_terms)):
+            idf = self.idf.get(pair, 0.0)
+            for i, tf in self.postings.get(pair, ()):
+                bm25[i] += PAIR_WEIGHT * idf * self._saturate(tf, i)
         ranked = [(bm25[i] * min(1.0, explained[i] / total), i) for i in bm25]
         return sorted(ranked, reverse=True)
+
+    def _saturate(self, tf: int, i: int) -> float:
+        """BM25's term-frequency part for entry i: more mentions count less and less."""
+        norm = K1 * (1 - B + B * self.lengths[i] / self.avg_len)
+        return tf * (K1 + 1) / (tf + norm)
+
+
+# Question words say what kind of answer is wanted, not what it is about: they never start or end a pair.
+_ASKING = frozenset(
+    {"apa", "gimana", "bagaimana", "berapa", "kapan", "mana", "dimana", "siapa", "kenapa", "mengapa"}
+    | {"what", "when", "where", "who", "why", "which", "how", "much", "many"}
+)
+
+
+def _pairs(terms: list[str]) -> list[str]:
+    """Neighbouring terms as one term ("daftar kerja"); countries and question words break a pair."""
+    return [
+        f"{a} {b}"
+        for a, b in itertools.pairwise(terms)
+        if COUNTRY_PREFIX not in (a[0], b[0]) and a not in _ASKING and b not in _ASKING
+    ]
 
 
 class SearchEngine:
