@@ -189,3 +189,15 @@ async def to_staff(
             for k, fid in files
         ]
     return items
+
+
+async def mark_erased(services: Services, shown: list[tuple[int, int]], key: str) -> None:
+    """Staff cards of erased cases now say why their text is gone (e.g. "[data deleted by the user]")."""
+    if not shown:
+        return
+    text = services.content.text(services.settings.default_language, key)
+    await services.store.queue(
+        [Outgoing(chat, "editMessageText", {"text": text, "message_id": message}) for chat, message in shown]
+    )
+    if services.outbox is not None:
+        services.outbox.wake()

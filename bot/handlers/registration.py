@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import notices
 from bot.context import BotContext
-from bot.store import Outgoing
 from bot.store.privacy import erase_draft_owner
 from bot.store.registrations import write_registration
 from bot.wizard import Choice, Confirm, Flow, Phone, Text, engine, options, validate
@@ -87,18 +87,8 @@ DELETE = Flow(
     ),
     finish=erase_draft_owner,
     done="user-deletedata-done",
-    after=lambda update, context, shown: _mark_deleted(context, shown),
+    after=lambda update, context, shown: notices.mark_erased(context.services, shown, "staff-data-deleted"),
 )
-
-
-async def _mark_deleted(context: BotContext, shown: list[tuple[int, int]]) -> None:
-    """Messages the bot posted to staff about the user now read "[data deleted by the user]"."""
-    text = context.content.text(context.settings.default_language, "staff-data-deleted")
-    await context.store.queue(
-        [Outgoing(chat, "editMessageText", {"text": text, "message_id": message}) for chat, message in shown]
-    )
-    if context.services.outbox is not None:
-        context.services.outbox.wake()
 
 
 async def register(update: Update, context: BotContext) -> None:

@@ -11,6 +11,7 @@ from bot.store.casework import CaseworkStore, Change, Outgoing, ReportingStore
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
 from bot.store.outbox import OutboxStore
+from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
 from bot.store.users import User, UserStore
@@ -44,6 +45,7 @@ class Store(
     ReportingStore,
     OutboxStore,
     BroadcastStore,
+    PrivacyStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 

@@ -34,7 +34,7 @@ class Broadcast:
 
 
 def _broadcast(row: aiosqlite.Row) -> Broadcast:
-    fields = {k: row[k] for k in row.keys() if k != "updated_at"}  # noqa: SIM118 - aiosqlite.Row
+    fields = {k: row[k] for k in row.keys() if k not in ("updated_at", "outcome")}  # noqa: SIM118 - aiosqlite.Row
     return Broadcast(**{**fields, "audience": json.loads(row["audience"])})
 
 
@@ -165,6 +165,10 @@ class BroadcastStore:
         return started
 
     async def broadcast_counts(self, broadcast_id: int) -> dict[str, int]:
+        """Recipients by outbox status ("sent", "failed", "unknown", ...), also after the rows are purged."""
+        outcome = await self.db.fetch_value("SELECT outcome FROM broadcasts WHERE id = ?", (broadcast_id,))
+        if outcome:
+            return json.loads(outcome)
         rows = await self.db.fetch_all(
             "SELECT status, COUNT(*) FROM outbox WHERE kind = 'broadcast' AND ref = ? GROUP BY status",
             (broadcast_id,),

@@ -234,4 +234,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX cases_listing ON cases (urgent, updated_at)
         """,
     ),
+    (
+        # Retention: finished broadcasts keep their outcome after their outbox rows are purged, and
+        # the hourly purge finds old finished rows without reading the whole outbox.
+        "0011_retention",
+        """
+        ALTER TABLE broadcasts ADD COLUMN outcome TEXT;
+        CREATE INDEX outbox_done ON outbox (updated_at) WHERE status NOT IN ('pending', 'sending')
+        """,
+    ),
 ]

@@ -205,6 +205,30 @@ class OutboxStore:
             counts.setdefault(status, {})[row_kind] = count
         return counts
 
+    async def purge_outbox(self, older_than: int, batch: int = 5000) -> int:
+        """Retention: finished rows (their text may hold a story or a name) untouched since `older_than`.
+
+        A finished broadcast first keeps its outcome (counts by status) in its own row."""
+        async with self.db.transaction() as db:
+            await db.execute(
+                "UPDATE broadcasts SET outcome = (SELECT json_group_object(status, n) FROM (SELECT status,"
+                " COUNT(*) AS n FROM outbox WHERE kind = 'broadcast' AND ref = broadcasts.id"
+                " GROUP BY status))"
+                " WHERE outcome IS NULL AND status IN ('done', 'cancelled') AND finished_at < ?",
+                (older_than,),
+            )
+        deleted = 0
+        while True:
+            count = await self.db.write(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                " WHERE status NOT IN ('pending', 'sending') AND updated_at < ? AND (kind != 'broadcast'"
+                " OR ref IN (SELECT id FROM broadcasts WHERE outcome IS NOT NULL)) LIMIT ?)",
+                (older_than, batch),
+            )
+            deleted += count
+            if count < batch:
+                return deleted
+
     async def _set(self, row: OutboxRow, status: str, *, only_if: str | None = None, **fields: Any) -> int:
         assignments = "".join(f", {name} = ?" for name in fields)
         guard = " AND status = ?" if only_if else ""

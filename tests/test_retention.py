@@ -1,0 +1,106 @@
+"""Retention: what the hourly purge removes once its time has come, and what it keeps for statistics."""
+
+import asyncio
+import re
+
+from journeys import full_report, rows
+
+from bot.config import load_settings
+from bot.emulator import Emulator
+from bot.local import local_bot
+from bot.store import Store
+
+STAFF_CHAT = -100999
+DAY = 86400
+REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
+
+
+async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_path, content):
+    settings = load_settings(
+        {
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "STAFF_IDS": "9001",
+            "STAFF_CHAT_ID": str(STAFF_CHAT),
+        }
+    )
+    now = [1_000_000_000.0]
+    emulator = Emulator()
+    siti = emulator.user(id=1001, first_name="Siti", language_code="id")
+    tono = emulator.user(id=1003, first_name="Tono", language_code="id")
+    ani = emulator.user(id=9001, first_name="Ani", language_code="id")
+    group = emulator.group(id=STAFF_CHAT, title="Petugas", members=[ani])
+    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]) as running:
+        await full_report(siti)
+        open_ref = REFERENCE.search(siti.last_text).group()
+        await full_report(tono)
+        resolved_ref = REFERENCE.search(tono.last_text).group()
+        await running.services.outbox.drain(5)
+        await ani.press("✅ Selesai", group)  # the newest card: Tono's
+        await running.services.outbox.drain(5)
+    now[0] += 729 * DAY  # not yet: DATA_RETENTION_DAYS is 730
+    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]):
+        await asyncio.sleep(0.05)
+    case = (
+        "SELECT description IS NULL, contact_method, user_id IS NULL, status FROM cases WHERE reference = ?"
+    )
+    assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(0, "telegram", 0, "resolved")]
+    now[0] += 2 * DAY
+    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]) as running:
+        await asyncio.sleep(0.05)
+        await running.services.outbox.drain(5)
+    assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(1, "none", 1, "resolved")]
+    assert rows(settings, case.replace("?", f"'{open_ref}'")) == [(0, "telegram", 0, "new")]
+    resolved_id = f"(SELECT id FROM cases WHERE reference = '{resolved_ref}')"
+    assert rows(settings, f"SELECT COUNT(*) FROM attachments WHERE case_id = {resolved_id}") == [(0,)]
+    assert rows(
+        settings, f"SELECT COUNT(*) FROM case_events WHERE case_id = {resolved_id} AND body IS NOT NULL"
+    ) == [(0,)]
+    assert rows(settings, "SELECT COUNT(*) FROM audit") == [(0,)]  # the resolve action, 731 days ago
+    texts = [m.text for m in group.messages if m.edited or m.buttons]
+    assert "[data pribadi dihapus: masa simpan sudah habis]" in texts
+    assert any(open_ref in text for text in texts) and not any(resolved_ref in text for text in texts)
+    assert emulator.errors == []
+
+
+async def test_old_outbox_rows_go_and_finished_broadcasts_keep_their_outcome():
+    now = [1_000_000_000]
+    store = await Store.open(":memory:", clock=lambda: now[0])
+    try:
+        db = store.db
+        for broadcast_id, status in ((1, "done"), (2, "sending")):
+            await db.write(
+                "INSERT INTO broadcasts (id, created_by, html, audience, status, finished_at, created_at,"
+                " updated_at) VALUES (?, 9001, 'Lowongan', '{}', ?, ?, ?, ?)",
+                (broadcast_id, status, now[0] if status == "done" else None, now[0], now[0]),
+            )
+        outbox = [("sent", "broadcast", 1)] * 3 + [("failed", "broadcast", 1), ("sent", "broadcast", 2)]
+        outbox += [("sent", "notice", 7), ("pending", "notice", 8), ("sending", "notice", 9)]
+        for status, kind, ref in outbox:
+            await db.write(
+                "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, status, created_at,"
+                " updated_at) VALUES (0, 5, 'sendMessage', '{\"text\": \"Siti\"}', ?, ?, ?, ?, ?)",
+                (kind, ref, status, now[0], now[0]),
+            )
+        await store.record_feedback(5, "placement.requirements", "id", True)
+        await store.audit(9001, "export")
+        now[0] += 29 * DAY
+        assert await store.purge_outbox(older_than=now[0] - 30 * DAY) == 0
+        now[0] += 2 * DAY
+        assert await store.purge_outbox(older_than=now[0] - 30 * DAY) == 5  # not the unfinished broadcast's
+        remaining = await db.fetch_all("SELECT status, ref FROM outbox ORDER BY id")
+        assert [tuple(row) for row in remaining] == [("sent", 2), ("pending", 8), ("sending", 9)]
+        assert await store.broadcast_counts(1) == {"sent": 3, "failed": 1}
+        assert await store.purge_feedback(older_than=now[0] - 30 * DAY) == 1
+        assert await store.feedback_counts() == {"placement.requirements": (1, 0)}
+        assert await db.fetch_value("SELECT COUNT(*) FROM feedback WHERE user_id IS NOT NULL") == 0
+        assert await store.purge_audit(older_than=now[0] - 30 * DAY) == 1
+    finally:
+        await store.close()
+
+
+async def test_the_outbox_purge_reads_an_index_not_the_whole_outbox(store):
+    plan = await store.db.fetch_all(
+        "EXPLAIN QUERY PLAN SELECT id FROM outbox"
+        " WHERE status NOT IN ('pending', 'sending') AND updated_at < 5"
+    )
+    assert any("outbox_done" in row[3] for row in plan), [tuple(row) for row in plan]
