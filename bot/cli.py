@@ -103,6 +103,8 @@ async def _start_webhook(app: Any, settings: Settings) -> None:
 
 # -- store commands ----------------------------------------------------------------------------
 
+CLI_ACTOR = 0  # the audit's actor for what the operator does on the command line
+
 
 async def stats(settings: Settings, args: argparse.Namespace) -> None:
     """Counts for a health check: exits non-zero when the database cannot be read."""
@@ -128,12 +130,28 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> None:
         if not args.out:
             await export.write(services.store, args.what, sys.stdout.buffer, args.format)
             sys.stdout.flush()
+            await services.store.audit(CLI_ACTOR, "export", detail=f"{args.what} (command line)")
             return
         target = Path(args.out)
         create_private_file(target)
         with target.open("wb") as file:
             count = await export.write(services.store, args.what, file, args.format)
+        await services.store.audit(CLI_ACTOR, "export", detail=f"{args.what} (command line)")
     print(f"{count} rows written to {target}", file=sys.stderr)
+
+
+async def erase(settings: Settings, args: argparse.Namespace) -> None:
+    """/deletedata for a request that came by phone or letter: the same erasure, by Telegram user ID.
+    Staff cards that showed the user's reports are edited when the bot runs (through the outbox)."""
+    from bot import notices
+
+    async with open_services(settings) as services:
+        if await services.store.get_user(args.user_id) is None:
+            raise Exit(1, f"no user {args.user_id} in {settings.database_path}")
+        shown = await services.store.erase_user(args.user_id)
+        await notices.mark_erased(services, shown, "staff-data-deleted")
+        await services.store.audit(CLI_ACTOR, "erase_user")
+    print(f"personal data of user {args.user_id} erased; {len(shown)} staff cards will be edited")
 
 
 async def backup(settings: Settings, args: argparse.Namespace) -> None:
@@ -215,6 +233,8 @@ def _parser() -> argparse.ArgumentParser:
     export_cmd.add_argument("what", choices=("reports", "registrations"))
     export_cmd.add_argument("--format", choices=("csv", "json"), default="csv")
     export_cmd.add_argument("--out", metavar="FILE", help="write to FILE (owner-only) instead of stdout")
+    erase_cmd = sub.add_parser("erase", help="delete a user's personal data, as /deletedata does")
+    erase_cmd.add_argument("user_id", type=int, metavar="USER_ID", help="the user's Telegram ID")
     backup_cmd = sub.add_parser("backup", help="online copy of the database")
     backup_cmd.add_argument("file")
     ask_cmd = sub.add_parser("ask", help="answer questions with the bot's search (stdin: one per line)")
@@ -235,6 +255,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "run": lambda settings, args: run_bot(settings, webhook=args.webhook),
     "stats": stats,
     "backup": backup,
+    "erase": erase,
     "export": export_command,
     "check-content": check_content_command,
     "chat": chat_command,

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -86,3 +87,7 @@ async def test_the_cli_writes_an_owner_only_file(tmp_path, form):
     body = target.read_text("utf-8-sig")
     rows = json.loads(body) if form == "json" else list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 600
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT actor, action, detail FROM audit").fetchall() == [
+            (0, "export", "reports (command line)")
+        ]

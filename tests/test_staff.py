@@ -281,3 +281,21 @@ async def test_deletedata_edits_the_staff_card_and_clears_the_outbox(desk):
     assert card.text == "[data dihapus oleh pengguna]" and reference not in card.text
     dump = "\n".join(__import__("sqlite3").connect(settings.database_path).iterdump())
     assert "tidak dibayar 3 bulan" not in dump
+
+
+async def test_erase_on_the_command_line_does_what_deletedata_does(desk, capsys):
+    import argparse
+
+    from bot.cli import erase
+
+    reference = await reported(desk)
+    running, users, group, settings = desk
+    await erase(settings, argparse.Namespace(user_id=users["Siti"].id))
+    assert "1 staff cards will be edited" in capsys.readouterr().out
+    running.services.outbox.wake()  # the running bot looks at its queue every 30 s on its own
+    await running.services.outbox.drain(5)
+    card = next(m for m in group.messages if m.buttons or m.edited)
+    assert card.text == "[data dihapus oleh pengguna]" and reference not in card.text
+    dump = "\n".join(__import__("sqlite3").connect(settings.database_path).iterdump())
+    assert "tidak dibayar 3 bulan" not in dump
+    assert rows(settings, "SELECT actor FROM audit WHERE action = 'erase_user'") == [(0,)]
