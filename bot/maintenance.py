@@ -7,6 +7,7 @@ import logging
 
 from bot import notices
 from bot.context import Services
+from bot.store.outbox import HOUSEKEEPING
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ async def purge_once(services: Services) -> dict[str, int]:
     now = store.db.now()
     retention = now - settings.data_retention_days * 86400
     shown = await store.purge_cases(resolved_before=retention)
-    await notices.mark_erased(services, shown, "staff-data-expired")
+    await notices.mark_erased(services, shown, "staff-data-expired", HOUSEKEEPING)
     counts = {
         "case cards": len(shown),
         "drafts": await store.purge_drafts(older_than=now - settings.draft_ttl_hours * 3600),

@@ -11,6 +11,7 @@ from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case
 from bot.store.casework import Outgoing
+from bot.store.outbox import NOTICE
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -191,13 +192,18 @@ async def to_staff(
     return items
 
 
-async def mark_erased(services: Services, shown: list[tuple[int, int]], key: str) -> None:
+async def mark_erased(
+    services: Services, shown: list[tuple[int, int]], key: str, priority: int = NOTICE
+) -> None:
     """Staff cards of erased cases now say why their text is gone (e.g. "[data deleted by the user]")."""
     if not shown:
         return
     text = services.content.text(services.settings.default_language, key)
     await services.store.queue(
-        [Outgoing(chat, "editMessageText", {"text": text, "message_id": message}) for chat, message in shown]
+        [
+            Outgoing(chat, "editMessageText", {"text": text, "message_id": message}, priority=priority)
+            for chat, message in shown
+        ]
     )
     if services.outbox is not None:
         services.outbox.wake()

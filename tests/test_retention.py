@@ -59,6 +59,8 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
     texts = [m.text for m in group.messages if m.edited or m.buttons]
     assert "[data pribadi dihapus: masa simpan sudah habis]" in texts
     assert any(open_ref in text for text in texts) and not any(resolved_ref in text for text in texts)
+    edits = "SELECT DISTINCT priority FROM outbox WHERE method = 'editMessageText'"
+    assert rows(settings, edits) == [(2,)]  # after new cards and notices, however many there are
     assert emulator.errors == []
 
 

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.store.cases import OPEN_STATUSES, Case, _case
 from bot.store.db import Database
-from bot.store.outbox import enqueue
+from bot.store.outbox import NOTICE, enqueue
 
 STATUSES = (*OPEN_STATUSES, "resolved")
 CASE_FILTERS = ("open", "mine", "urgent", "all")
@@ -25,6 +25,7 @@ class Outgoing:
     payload: dict[str, Any]
     kind: str = ""
     ref: int | None = None
+    priority: int = NOTICE
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ async def _enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now:
             now=now,
             kind=item.kind,
             ref=item.ref,
+            priority=item.priority,
         )
 
 

@@ -18,6 +18,7 @@ from bot.store.db import Database
 # Lower sends first. Interactive replies never go through the outbox at all.
 NOTICE = 0  # case cards, status notices, relayed messages
 BROADCAST = 1
+HOUSEKEEPING = 2  # edits of old staff cards after retention: after everything else
 
 
 async def enqueue(
