@@ -5,7 +5,7 @@ in with executemany inside `store.db.transaction()`, the store having no bulk me
 runs through the store's own method (median and worst of --repeat runs) and SQLite's EXPLAIN QUERY
 PLAN is printed for the exact SQL that method ran (captured, not copied). Last, the peak RSS of the
 real `python -m bot run` process opened on that database, after a user's /start and /status and after
-a staff member's /cases, /stats and /export.
+a staff member's /cases, /stats and /export. And the first retention purge two years on.
 
     python bench/store.py [--users 100000] [--registrations 20000] [--cases 50000] [--repeat 5]
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import random
 import re
@@ -29,6 +30,7 @@ from typing import Any
 from bot import export
 from bot.emulator import Emulator, EmulatorServer
 from bot.local import BotProcess
+from bot.maintenance import OUTBOX_KEEP_DAYS
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, new_reference
 
@@ -415,6 +417,49 @@ async def measure(
     return timings, filled
 
 
+async def purge_later(database: Path, filled: Filled) -> str:
+    """The first retention purge 731 days on, when every resolved case of the fill is past
+    DATA_RETENTION_DAYS: its time, and the longest single write (the bot's own writes wait that long)."""
+    later = filled.now + 731 * DAY
+    store = await Store.open(database, clock=lambda: later)
+    writes: list[float] = []
+    transaction, write = store.db.transaction, store.db.write
+
+    @contextlib.asynccontextmanager
+    async def timed_transaction():
+        started = time.perf_counter()
+        async with transaction() as db:
+            yield db
+        writes.append(time.perf_counter() - started)
+
+    async def timed_write(sql: str, params=()):
+        started = time.perf_counter()
+        try:
+            return await write(sql, params)
+        finally:
+            writes.append(time.perf_counter() - started)
+
+    store.db.transaction, store.db.write = timed_transaction, timed_write
+    try:
+        started = time.perf_counter()
+        cases = await store.db.fetch_value("SELECT COUNT(*) FROM cases WHERE status = 'resolved'")
+        await store.purge_cases(resolved_before=later - 730 * DAY)
+        case_seconds = time.perf_counter() - started
+        outbox = await store.purge_outbox(older_than=later - OUTBOX_KEEP_DAYS * DAY)
+        total = time.perf_counter() - started
+        again = time.perf_counter()
+        await store.purge_cases(resolved_before=later - 730 * DAY)
+        await store.purge_outbox(older_than=later - OUTBOX_KEEP_DAYS * DAY)
+        idle_ms = (time.perf_counter() - again) * 1000
+    finally:
+        await store.close()
+    return (
+        f"retention purge 731 days on: {cases} resolved cases erased in {case_seconds:.1f} s, {outbox} outbox"
+        f" rows deleted, {total:.1f} s in all; longest single write {max(writes) * 1000:.0f} ms"
+        f" ({len(writes)} writes); the next hourly purge with nothing to do: {idle_ms:.1f} ms"
+    )
+
+
 async def main(users: int, registrations: int, cases: int, repeat: int, seed: int) -> int:
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "store.sqlite3"
@@ -425,6 +470,7 @@ async def main(users: int, registrations: int, cases: int, repeat: int, seed: in
             await store.close()  # its worker thread would otherwise keep the process alive
         size_mb = database.stat().st_size / 2**20
         rss = await bot_rss(database, filled)
+        purged = await purge_later(database, filled)
     slow = [t.name for t in timings if t.hot and t.median > TARGET_MS]
     scanning = [t.name for t in timings if t.hot and t.full_scans]
     print(f"database file: {size_mb:.0f} MB")
@@ -432,6 +478,7 @@ async def main(users: int, registrations: int, cases: int, repeat: int, seed: in
         f"bot peak RSS (VmHWM): {rss[0]:.0f} MB started, {rss[1]:.0f} MB after /start + /status, "
         f"{rss[2]:.0f} MB after staff /cases + /stats, {rss[3]:.0f} MB after /export"
     )
+    print(purged)
     print(f"hot queries over {TARGET_MS:.0f} ms: {', '.join(slow) or 'none'}")
     print(f"hot queries with a full scan: {', '.join(scanning) or 'none'}")
     print(f"RSS <= 150 MB: {'met' if max(rss) <= 150 else 'MISSED'}")
