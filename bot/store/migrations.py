@@ -236,11 +236,13 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         # Retention: finished broadcasts keep their outcome after their outbox rows are purged, and
-        # the hourly purge finds old finished rows without reading the whole outbox.
+        # the hourly purge finds old finished rows and resolved cases not yet erased from indexes.
         "0011_retention",
         """
         ALTER TABLE broadcasts ADD COLUMN outcome TEXT;
-        CREATE INDEX outbox_done ON outbox (updated_at) WHERE status NOT IN ('pending', 'sending')
+        CREATE INDEX outbox_done ON outbox (updated_at) WHERE status NOT IN ('pending', 'sending');
+        CREATE INDEX cases_to_purge ON cases (updated_at) WHERE status = 'resolved'
+            AND (user_id IS NOT NULL OR description IS NOT NULL OR contact_phone IS NOT NULL)
         """,
     ),
 ]

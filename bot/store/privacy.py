@@ -76,7 +76,7 @@ class PrivacyStore:
         shown: list[tuple[int, int]] = []
         while True:
             rows = await self.db.fetch_all(
-                "SELECT id FROM cases WHERE status = 'resolved' AND updated_at < ?"
+                "SELECT id FROM cases INDEXED BY cases_to_purge WHERE status = 'resolved' AND updated_at < ?"
                 " AND (user_id IS NOT NULL OR description IS NOT NULL OR contact_phone IS NOT NULL) LIMIT ?",
                 (resolved_before, batch),
             )
