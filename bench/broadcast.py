@@ -14,20 +14,14 @@ import argparse
 import asyncio
 import tempfile
 import time
-from pathlib import Path
+
+from _proc import peak_rss_mb
 
 from bot.config import load_settings
 from bot.emulator import Emulator, FloodLimits
 from bot.local import local_bot
 
 UNLIMITED = FloodLimits(private_per_second=None, group_per_minute=None, overall_per_second=None)
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def run(recipients: int, rate: float, realistic: bool) -> None:

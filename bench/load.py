@@ -35,6 +35,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
+from _proc import cpu_seconds, peak_rss_mb
+
 from bot.emulator import Emulator, EmulatorServer, SimUser
 from bot.local import BotProcess
 
@@ -53,7 +55,6 @@ QUESTIONS = (
     "berangkat lewat calo aman ga",
 )
 ACTION_TIMEOUT = 30.0
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 class Lost(Exception):
@@ -99,20 +100,6 @@ def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (ms)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000 if ordered else float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set) of a process, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Load:
@@ -212,15 +199,6 @@ class MinimalBot(BotProcess):
         return self
 
 
-async def ended(bot: BotProcess) -> int:
-    """SIGTERM, and kill -9 if it does not end in time: never leave a process behind."""
-    try:
-        return await bot.stop()
-    except TimeoutError:
-        await bot.kill()
-        return -9
-
-
 async def wait_not_polling(emulator: Emulator, timeout: float = 10) -> None:
     """Return once no bot holds a long poll (the previous process is gone)."""
     deadline = time.monotonic() + timeout
@@ -250,7 +228,7 @@ async def measure_ours(
             )
             rss = peak_rss_mb(pid)
         finally:
-            code = await ended(bot)
+            code = await bot.end()
     if code != 0:
         print(f"the bot exited with {code}:\n{bot.log[-3000:]}")
     return phases, rss, code
@@ -269,7 +247,7 @@ async def measure_minimal(server: EmulatorServer, load: Load, users: int, starts
         )
         rss = peak_rss_mb(pid)
     finally:
-        await ended(bot)
+        await bot.end()
     return phase, rss
 
 

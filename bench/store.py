@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _proc import peak_rss_mb
+
 from bot import export
 from bot.emulator import Emulator, EmulatorServer
 from bot.local import BotProcess
@@ -341,22 +343,6 @@ def print_timing(timing: Timing) -> None:
             print(f"      {line}")
 
 
-async def ended(bot: BotProcess) -> int:
-    """SIGTERM, and kill -9 if it does not end in time: never leave a process behind."""
-    try:
-        return await bot.stop()
-    except TimeoutError:
-        await bot.kill()
-        return -9
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def bot_rss(database: Path, filled: Filled) -> tuple[float, ...]:
     """Peak RSS (MB) of the real bot on this database: started, after a user's /start and /status,
     after staff /cases and /stats, after staff /export (both CSV files received)."""
@@ -389,7 +375,7 @@ async def bot_rss(database: Path, filled: Filled) -> tuple[float, ...]:
                 await asyncio.sleep(0.1)
             after_staff = peak_rss_mb(pid)
         finally:
-            code = await ended(bot)
+            code = await bot.end()
     if code != 0 or emulator.errors:
         print(f"bot exit code {code}, API errors {emulator.errors[:3]}\n{bot.log[-2000:]}")
     return started, after_user, after_lists, after_staff

@@ -109,6 +109,14 @@ class BotProcess:
         self.process.kill()
         await self.wait()
 
+    async def end(self, timeout: float = 20) -> int:
+        """SIGTERM, and kill -9 if it does not end in time (then -9): never leave a process behind."""
+        try:
+            return await self.stop(timeout)
+        except TimeoutError:
+            await self.kill()
+            return -9
+
     @property
     def log(self) -> str:
         return self.stderr.decode(errors="replace")
