@@ -109,6 +109,18 @@ async def test_staff_reply_reaches_the_reporter_without_staff_identity(desk):
     assert group.last_text.startswith("✅ Terkirim ke pelapor")
 
 
+async def test_a_staff_photo_reply_reaches_the_reporter_as_a_photo(desk):
+    reference = await reported(desk)
+    running, users, group, settings = desk
+    card = next(m for m in group.messages if reference in m.text and m.buttons)
+    await users["Ani"].reply_photo_in(group, card.message_id, "Ini alamat KBRI <Jakarta>")
+    await running.services.outbox.drain(5)
+    photo = users["Siti"].messages[-1]
+    assert photo.kind == "photo" and photo.text.startswith("💬 Petugas")  # text: the caption
+    assert "Ini alamat KBRI <Jakarta>" in photo.text and "Ani" not in photo.text
+    assert group.last_text.startswith("✅ Terkirim ke pelapor")
+
+
 async def test_reporter_reply_reaches_the_staff_thread(desk):
     reference = await reported(desk)
     running, users, group, settings = desk

@@ -264,10 +264,28 @@ class SimUser(_Reader):
     async def reply_in(self, group: SimGroup, to_message_id: int, text: str) -> Message:
         """Reply in a group to one of its messages."""
         chat = self._member_of(group)
-        target = self.emulator.find_message(chat, to_message_id)
+        return await self._say(chat, text, reply_to=self._find(chat, to_message_id))
+
+    async def reply_photo_in(
+        self, group: SimGroup, to_message_id: int, caption: str | None = None
+    ) -> Message:
+        """Reply in a group to one of its messages with a photo (and a caption)."""
+        chat = self._member_of(group)
+        stored = self.emulator.new_file("photo", b"\xff\xd8\xff\xe0fake-jpeg", "photo.jpg")
+        return await self.emulator.post(
+            self.user,
+            chat,
+            caption=caption,
+            file=stored,
+            content={"photo": media_object(stored, "photo")},
+            reply_to=self._find(chat, to_message_id),
+        )
+
+    def _find(self, chat: Chat, message_id: int) -> Message:
+        target = self.emulator.find_message(chat, message_id)
         if target is None:
-            raise LookupError(f"no message {to_message_id} in group {chat.id}")
-        return await self._say(chat, text, reply_to=target)
+            raise LookupError(f"no message {message_id} in chat {chat.id}")
+        return target
 
     def _member_of(self, group: SimGroup) -> Chat:
         if self.id not in group.chat.members:
