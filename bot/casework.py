@@ -50,7 +50,6 @@ async def queue_missing_cards(services: Services) -> None:
     if not notices.staff_targets(services):
         return
     since = services.store.db.now() - RECONCILE_WINDOW
-    for case in await services.store.cases_without_card():
-        if case.created_at >= since:
-            log.warning("queueing the missing staff card of case id %s", case.id)
-            await services.store.queue(await notices.new_case(services, case))
+    for case in await services.store.cases_without_card(since):
+        log.warning("queueing the missing staff card of case id %s", case.id)
+        await services.store.queue(await notices.new_case(services, case))

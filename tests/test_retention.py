@@ -15,14 +15,18 @@ DAY = 86400
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
 
 
-async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_path, content):
-    settings = load_settings(
+def staff_settings(tmp_path):
+    return load_settings(
         {
             "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
             "STAFF_IDS": "9001",
             "STAFF_CHAT_ID": str(STAFF_CHAT),
         }
     )
+
+
+async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_path, content):
+    settings = staff_settings(tmp_path)
     now = [1_000_000_000.0]
     emulator = Emulator()
     siti = emulator.user(id=1001, first_name="Siti", language_code="id")
@@ -106,3 +110,28 @@ async def test_the_outbox_purge_reads_an_index_not_the_whole_outbox(store):
         " WHERE status NOT IN ('pending', 'sending') AND updated_at < 5"
     )
     assert any("outbox_done" in row[3] for row in plan), [tuple(row) for row in plan]
+
+
+async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
+    """A crash between committing a case and queueing its card: the next start posts the card, but
+    only for recent cases (older ones have had their sent cards' outbox rows purged)."""
+    from bot.store.cases import insert_case
+
+    settings = staff_settings(tmp_path)
+    now = 1_000_000_000
+    store = await Store.open(settings.database_path, clock=lambda: now)
+    fields = {"category": "unpaid_wages", "subject": "me", "contact_method": "telegram", "lang": "id"}
+    try:
+        await store.touch_user(1001, "Siti", "id")
+        async with store.db.transaction() as db:
+            old = await insert_case(db, 1001, {**fields, "description": "lama"}, now - 40 * DAY)
+            new = await insert_case(db, 1001, {**fields, "description": "baru"}, now - 3600)
+    finally:
+        await store.close()
+    emulator = Emulator()
+    ani = emulator.user(id=9001, first_name="Ani", language_code="id")
+    group = emulator.group(id=STAFF_CHAT, title="Petugas", members=[ani])
+    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now) as running:
+        await running.services.outbox.drain(5)
+    cards = [m.text for m in group.messages if m.buttons]
+    assert len(cards) == 1 and new.reference in cards[0] and old.reference not in cards[0]

@@ -157,11 +157,13 @@ class CaseworkStore:
         row = await self.db.fetch_one("SELECT * FROM cases WHERE id = ?", (case_id,))
         return None if row is None else _case(row)
 
-    async def cases_without_card(self) -> list[Case]:
-        """Cases whose staff card was never queued (a crash between commit and queueing)."""
+    async def cases_without_card(self, since: int) -> list[Case]:
+        """Cases created since `since` whose staff card was never queued (a crash between commit and
+        queueing). Older cases are not looked at: their sent cards' outbox rows are purged."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM cases WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.kind = 'case_card'"
-            " AND outbox.ref = cases.id) ORDER BY id"
+            "SELECT * FROM cases WHERE created_at >= ? AND NOT EXISTS (SELECT 1 FROM outbox"
+            " WHERE outbox.kind = 'case_card' AND outbox.ref = cases.id) ORDER BY id",
+            (since,),
         )
         return [_case(row) for row in rows]
 
