@@ -91,6 +91,19 @@ def test_surface_normalisation(text, surface):
 
 
 @pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        ("I'm 50, can I still work", ["i", "am", "age", "can", "i", "still", "work"]),
+        ("im 17", ["i", "am", "age"]),  # chat spelling: im -> i am
+        ("i am 5 minutes away", ["i", "am", "5", "minutes", "away"]),  # not an age of a worker
+        ("room 50", ["room", "50"]),
+    ],
+)
+def test_a_stated_age_is_kept(text, surface):
+    assert Normalizer("en").surface(text) == surface
+
+
+@pytest.mark.parametrize(
     ("word", "standard"),
     [("dilecehin", "dilecehkan"), ("nawarin", "menawarkan"), ("gaji", "gaji")],
 )

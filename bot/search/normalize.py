@@ -157,6 +157,11 @@ def stem_en(word: str) -> str:
     return word
 
 
+def _is_age(tok: str) -> bool:
+    """A number that can be the age of someone asking about work abroad."""
+    return tok.isdigit() and 14 <= int(tok) <= 80
+
+
 @dataclass(frozen=True)
 class _Phrases:
     """Multi-word replacements, with the set of their first words for a quick skip."""
@@ -225,6 +230,9 @@ class Normalizer:
         out: list[str] = []
         for i, tok in enumerate(tokens):
             out += [tok] if i in done else self._token(tok, repair).split()
+        # "I'm 50" / "im 17": a person's age, which would otherwise be dropped as a bare number
+        before = ["", *out[:-1]]
+        out = ["age" if prev == "am" and _is_age(tok) else tok for prev, tok in zip(before, out, strict=True)]
         return self._phrases.apply(out, set())
 
     def _token_uncached(self, tok: str, repair: bool) -> str:
