@@ -131,6 +131,7 @@ def main() -> None:
     near = _near_dev(heldout, dev)
     sets = {
         "faq-dev.tsv": dev,
+        "faq-probe.tsv (tuning)": load_eval("faq-probe.tsv"),
         "faq-heldout.tsv": heldout,
         f"heldout minus {len(near)} ~dev": [r for r in heldout if r[2] not in near],
     }
