@@ -97,6 +97,7 @@ def test_surface_normalisation(text, surface):
         ("im 17", ["i", "am", "age"]),  # chat spelling: im -> i am
         ("i am 5 minutes away", ["i", "am", "5", "minutes", "away"]),  # not an age of a worker
         ("room 50", ["room", "50"]),
+        ("\ufeff", []),  # nothing left after tokenising (found by the fuzz run)
     ],
 )
 def test_a_stated_age_is_kept(text, surface):

@@ -231,7 +231,7 @@ class Normalizer:
         for i, tok in enumerate(tokens):
             out += [tok] if i in done else self._token(tok, repair).split()
         # "I'm 50" / "im 17": a person's age, which would otherwise be dropped as a bare number
-        before = ["", *out[:-1]]
+        before = ["", *out][: len(out)]
         out = ["age" if prev == "am" and _is_age(tok) else tok for prev, tok in zip(before, out, strict=True)]
         return self._phrases.apply(out, set())
 
