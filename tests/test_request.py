@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 
 import pytest
@@ -50,6 +51,43 @@ async def test_messages_keyboards_and_api_errors_go_through(served):
             await bot.send_message(42, "<b>unclosed", parse_mode="HTML")
     assert sent.text == "Halo Siti" and sent.chat.id == 42
     assert (user.last_text, user.buttons) == ("Halo Siti", ["Ya"])
+
+
+async def test_calls_without_files_send_a_json_body():
+    """JSON, not the urlencoded form PTB's HTTPXRequest sends: no per-byte quoting of each text."""
+    seen: list[tuple[bytes, bytes]] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(
+            next(line for line in head.lower().split(b"\r\n") if line.startswith(b"content-length"))[15:]
+        )
+        seen.append((head.lower(), await reader.readexactly(length)))
+        me = b'{"id": 1, "is_bot": true, "first_name": "Bot", "username": "bot"}'
+        body = b'{"ok": true, "result": %s}' % (me if b"/getme " in head.lower() else b"true")
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ya & tidak", callback_data="y")]])
+    try:
+        async with Bot("1:A", base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest()) as bot:
+            await bot.set_my_description("Halo <b>Siti</b> 👋")
+            await bot.edit_message_reply_markup(inline_message_id="É&1", reply_markup=keyboard)
+    finally:
+        server.close()
+        await server.wait_closed()
+    head, body = seen[-1]
+    assert b"content-type: application/json" in head
+    assert json.loads(seen[-2][1]) == {"description": "Halo <b>Siti</b> 👋"}
+    sent = json.loads(body)  # reply_markup stays a "JSON-serialized object", as the Bot API documents it
+    assert sent["inline_message_id"] == "É&1"
+    assert json.loads(sent["reply_markup"]) == {
+        "inline_keyboard": [[{"text": "Ya & tidak", "callback_data": "y"}]]
+    }
 
 
 async def test_uploads_are_multipart_with_name_type_and_bytes(served):
