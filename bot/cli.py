@@ -127,17 +127,17 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> None:
     from bot import export
 
     async with open_services(settings) as services:
-        if not args.out:
+        if args.out:
+            target = Path(args.out)
+            create_private_file(target)
+            with target.open("wb") as file:
+                count = await export.write(services.store, args.what, file, args.format)
+        else:
             await export.write(services.store, args.what, sys.stdout.buffer, args.format)
             sys.stdout.flush()
-            await services.store.audit(CLI_ACTOR, "export", detail=f"{args.what} (command line)")
-            return
-        target = Path(args.out)
-        create_private_file(target)
-        with target.open("wb") as file:
-            count = await export.write(services.store, args.what, file, args.format)
         await services.store.audit(CLI_ACTOR, "export", detail=f"{args.what} (command line)")
-    print(f"{count} rows written to {target}", file=sys.stderr)
+    if args.out:
+        print(f"{count} rows written to {target}", file=sys.stderr)
 
 
 async def erase(settings: Settings, args: argparse.Namespace) -> None:

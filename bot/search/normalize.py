@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -231,8 +232,7 @@ class Normalizer:
         for i, tok in enumerate(tokens):
             out += [tok] if i in done else self._token(tok, repair).split()
         # "I'm 50" / "im 17": a person's age, which would otherwise be dropped as a bare number
-        before = ["", *out][: len(out)]
-        out = ["age" if prev == "am" and _is_age(tok) else tok for prev, tok in zip(before, out, strict=True)]
+        out = ["age" if p == "am" and _is_age(tok) else tok for p, tok in itertools.pairwise(["", *out])]
         return self._phrases.apply(out, set())
 
     def _token_uncached(self, tok: str, repair: bool) -> str:

@@ -210,14 +210,12 @@ class OutboxStore:
         """Retention: finished rows (their text may hold a story or a name) untouched since `older_than`.
 
         A finished broadcast first keeps its outcome (counts by status) in its own row."""
-        async with self.db.transaction() as db:
-            await db.execute(
-                "UPDATE broadcasts SET outcome = (SELECT json_group_object(status, n) FROM (SELECT status,"
-                " COUNT(*) AS n FROM outbox WHERE kind = 'broadcast' AND ref = broadcasts.id"
-                " GROUP BY status))"
-                " WHERE outcome IS NULL AND status IN ('done', 'cancelled') AND finished_at < ?",
-                (older_than,),
-            )
+        await self.db.write(
+            "UPDATE broadcasts SET outcome = (SELECT json_group_object(status, n) FROM (SELECT status,"
+            " COUNT(*) AS n FROM outbox WHERE kind = 'broadcast' AND ref = broadcasts.id GROUP BY status))"
+            " WHERE outcome IS NULL AND status IN ('done', 'cancelled') AND finished_at < ?",
+            (older_than,),
+        )
         deleted = 0
         while True:
             count = await self.db.write(
