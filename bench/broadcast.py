@@ -49,7 +49,7 @@ async def run(recipients: int, rate: float, realistic: bool) -> None:
                     " VALUES (1, '<b>Pengumuman</b> uji', '{}', 'scheduled', 0, 0, 0)"
                 )
             started = time.perf_counter()
-            running.app.bot_data["broadcaster"].wake()
+            running.services.broadcaster.wake()
             while True:
                 await asyncio.sleep(0.5)
                 [broadcast] = await store.broadcasts(limit=1)

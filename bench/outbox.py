@@ -20,7 +20,7 @@ from pathlib import Path
 from telegram.ext import ExtBot
 
 from bot.emulator import Emulator, EmulatorRequest, FloodLimits
-from bot.outbox import Outbox, Pacing
+from bot.outbox.worker import Outbox, Pacing
 from bot.store import Store
 from bot.store.outbox import BROADCAST, enqueue
 

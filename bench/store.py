@@ -32,7 +32,7 @@ from _proc import peak_rss_mb
 from bot import export
 from bot.emulator import Emulator, EmulatorServer
 from bot.local import BotProcess
-from bot.maintenance import OUTBOX_KEEP_DAYS
+from bot.retention import OUTBOX_KEEP_DAYS
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, new_reference
 

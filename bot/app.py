@@ -10,12 +10,8 @@ from telegram.request import BaseRequest
 from bot import handlers
 from bot.content import LANGUAGES
 from bot.context import BotContext, Services
-from bot.emulator import DEFAULT_TOKEN
 from bot.processor import OrderedUpdateProcessor
 from bot.request import AiohttpRequest
-
-# The local emulator's token (chat, tests, benchmarks): it never reaches Telegram.
-EMULATOR_TOKEN = DEFAULT_TOKEN
 
 # Updates handled at once, and HTTP connections for their replies and the outbox's sends. A request
 # that finds no free connection waits up to POOL_TIMEOUT seconds for one (PTB's default is 1 s).
@@ -31,7 +27,7 @@ def build_application(
     settings = services.settings
     builder = (
         Application.builder()
-        .token(settings.bot_token or EMULATOR_TOKEN)
+        .token(settings.bot_token)
         .base_url(settings.telegram_api_url)
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))

@@ -143,7 +143,7 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> None:
 async def erase(settings: Settings, args: argparse.Namespace) -> None:
     """/deletedata for a request that came by phone or letter: the same erasure, by Telegram user ID.
     Staff cards that showed the user's reports are edited when the bot runs (through the outbox)."""
-    from bot import notices
+    from bot.outbox import notices
 
     async with open_services(settings) as services:
         if await services.store.get_user(args.user_id) is None:
@@ -219,6 +219,15 @@ async def check_content_command(settings: Settings, args: argparse.Namespace) ->
         raise Exit(1, "content has errors")
 
 
+async def diagrams(settings: Settings, args: argparse.Namespace) -> None:
+    """Rewrite docs/flows/<flow>.mmd from the flows' steps (a test checks they are current)."""
+    from bot.handlers import FLOWS
+    from bot.wizard.diagram import DOCS, write_all
+
+    write_all(list(FLOWS))
+    print(f"wrote {len(FLOWS)} diagrams to {DOCS}")
+
+
 # -- wiring ------------------------------------------------------------------------------------
 
 
@@ -248,6 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--content", metavar="DIR", help="check this content folder instead of the shipped one"
     )
+    sub.add_parser("diagrams", help="rewrite docs/flows/*.mmd from the flows' steps (developers)")
     return parser
 
 
@@ -261,6 +271,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "chat": chat_command,
     "ask": ask,
     "unanswered": unanswered,
+    "diagrams": diagrams,
 }
 
 

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.content import Content
+from bot.outbox.worker import Outbox
 from bot.search import SearchEngine
 from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    """A background worker that sleeps until its next deadline, or until woken for new work."""
+
+    def wake(self) -> None: ...
 
 
 @dataclass
 class Services:
-    """What the handlers need, built once by the lifecycle."""
+    """What the handlers need, built once by the lifecycle, and the background workers it runs."""
 
     settings: Settings
     store: Store
     content: Content
     search: SearchEngine
     staff_chat_override: int | None = None  # the staff group's new ID after it became a supergroup
-    outbox: Any = None  # the running Outbox worker (bot/outbox.py), when the application runs
+    outbox: Outbox | None = None  # the running workers (bot/outbox/), while the application runs
+    broadcaster: Worker | None = None
 
     @property
     def staff_chat_id(self) -> int | None:
@@ -30,6 +41,30 @@ class Services:
 
     def is_staff(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.staff_ids
+
+    def wake_outbox(self) -> None:
+        """New rows are queued: send them now rather than at the worker's next deadline."""
+        if self.outbox is not None:
+            self.outbox.wake()
+
+    def wake_broadcaster(self) -> None:
+        """A broadcast was confirmed, cancelled or resent: look at it now."""
+        if self.broadcaster is not None:
+            self.broadcaster.wake()
+
+    async def remember_staff_chat(self, new_id: int) -> None:
+        """The staff group became a supergroup: use (and keep) its new ID from now on."""
+        old = self.staff_chat_id
+        if old == new_id:
+            return
+        await self.store.set_kv("staff_chat_id", str(new_id))
+        self.staff_chat_override = new_id
+        log.warning(
+            "staff chat %s became supergroup %s: now using the new ID (set STAFF_CHAT_ID=%s)",
+            old,
+            new_id,
+            new_id,
+        )
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -15,14 +15,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
-from bot import casework
 from bot.app import build_application, set_commands
-from bot.broadcaster import Broadcaster
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.context import Services
-from bot.maintenance import purge_forever
-from bot.outbox import Outbox, Pacing
+from bot.outbox import hooks
+from bot.outbox.broadcaster import Broadcaster
+from bot.outbox.worker import Outbox, Pacing
+from bot.retention import purge_forever
 from bot.search import SearchEngine
 from bot.store import Clock, Store
 
@@ -70,9 +70,9 @@ async def running_app(
             clock=clock,
             sleep=sleep,
         )
-        casework.connect_outbox(services, outbox)
-        await casework.queue_missing_cards(services)
-        broadcaster = app.bot_data["broadcaster"] = Broadcaster(services, app.bot, clock=clock)
+        hooks.connect_outbox(services, outbox)
+        await hooks.queue_missing_cards(services)
+        services.broadcaster = broadcaster = Broadcaster(services, app.bot, clock=clock)
         tasks = [
             asyncio.create_task(broadcaster.run(), name="broadcaster"),
             asyncio.create_task(purge_forever(services), name="purge"),
@@ -86,7 +86,7 @@ async def running_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            services.outbox = None
+            services.outbox = services.broadcaster = None
 
 
 def build_search(content: Content) -> SearchEngine:

@@ -9,7 +9,7 @@ from journeys import register, rows
 from bot.config import load_settings
 from bot.emulator import Emulator, FloodLimits
 from bot.local import local_bot
-from bot.notices import JAKARTA
+from bot.outbox.notices import JAKARTA
 from bot.store import Store
 from bot.store.broadcasts import audience_sql
 
@@ -50,7 +50,7 @@ async def compose(staff, text="📣 <b>Lowongan resmi</b> di Korea", *, audience
 
 async def delivered(running, timeout=30):
     """Until every broadcast is sent and its final progress shown (on the emulator's clock)."""
-    store, broadcaster = running.services.store, running.app.bot_data["broadcaster"]
+    store, broadcaster = running.services.store, running.services.broadcaster
     for _ in range(int(timeout * 10)):
         await broadcaster.tick()
         busy = await store.broadcasts("sending") or await store.broadcasts("scheduled")
@@ -179,7 +179,7 @@ async def test_a_scheduled_broadcast_starts_on_time_after_a_restart(tmp_path, co
         await compose(staff, when="Nanti (pilih waktu)", at=moment)
         assert "Dikirim pada" in staff.last_text
         await staff.press("✅ Benar, simpan")
-        await running.app.bot_data["broadcaster"].tick()
+        await running.services.broadcaster.tick()
         assert copies(recipient) == 0
     later = lambda: time.time() + 3700  # noqa: E731 - the bot comes back after the scheduled time
     async with local_bot(

@@ -27,6 +27,6 @@ async def test_one_info_line_per_update_names_its_handler_and_no_user_text(bot, 
     await siti.press_data("nonsense:9")
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
     assert len(lines) == 3
-    assert " by menu.start+engine.remind_if_busy in " in lines[0] and " by fallback.free_text in " in lines[1]
+    assert " by menu.start+wizard.remind_if_busy in " in lines[0] and " by fallback.free_text in " in lines[1]
     assert " by menu.stale_button in " in lines[2]
     assert "paspor" not in caplog.text and "Siti" not in caplog.text

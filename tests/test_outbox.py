@@ -15,7 +15,7 @@ from telegram.error import TimedOut
 from telegram.ext import Defaults, ExtBot
 
 from bot.emulator import Emulator, EmulatorRequest, FloodLimits
-from bot.outbox import Outbox, Pacing, _ChatPacer
+from bot.outbox.worker import Outbox, Pacing, _ChatPacer
 from bot.store import Store
 from bot.store.outbox import BROADCAST, NOTICE
 

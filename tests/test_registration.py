@@ -217,7 +217,7 @@ def test_flow_diagrams_are_generated_from_the_steps():
 
     for flow in FLOWS:
         assert (DOCS / f"{flow.name}.mmd").read_text(encoding="utf-8") == mermaid(flow), (
-            "run: python -m bot.wizard.diagram"
+            "run: python -m bot diagrams"
         )
 
 

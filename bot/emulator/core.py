@@ -9,8 +9,9 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .driver import SimGroup, SimUser
 from .errors import (
     BLOCKED,
     CANT_INITIATE,
@@ -38,10 +39,7 @@ from .params import (
     scope_key,
 )
 from .updates import UpdateFeed
-from .world import Call, Chat, Message, Query, StoredFile, Upload, User, Webhook
-
-if TYPE_CHECKING:
-    from .driver import SimGroup, SimUser
+from .world import Call, Chat, Message, Query, StoredFile, Upload, User, Webhook, media_object
 
 DEFAULT_TOKEN = "7000000001:AAEmulatorTokenForTestsOnly_1234567"
 _CHAT_ACTIONS = {
@@ -262,8 +260,6 @@ class Emulator:
         started: bool = True,
     ) -> SimUser:
         """A simulated user with a private chat (the same handle again for a known id)."""
-        from .driver import SimUser
-
         if id is None:
             id = 100000 + len(self.users) + 1
         if id not in self.users:
@@ -282,8 +278,6 @@ class Emulator:
         type: str = "supergroup",
     ) -> SimGroup:
         """A group the bot is in; ids are negative (-100... for supergroups)."""
-        from .driver import SimGroup
-
         if id is None:
             id = -1001000000000 - len(self.chats)
         ids = {getattr(m, "id", m) for m in members}
@@ -293,8 +287,6 @@ class Emulator:
 
     async def migrate(self, group: SimGroup | int, new_id: int | None = None) -> SimGroup:
         """Upgrade a group to a supergroup; sends to the old id then answer 400 + new id."""
-        from .driver import SimGroup
-
         old = self.chats[getattr(group, "id", group)]
         new_id = new_id or int(f"-100{abs(old.id)}")
         self.chats[new_id] = Chat(
@@ -758,16 +750,6 @@ class Emulator:
     @api_method("getChatMenuButton")
     def _get_chat_menu_button(self, p: Params) -> dict:
         return {"type": "commands"}
-
-
-def media_object(stored: StoredFile, kind: str) -> Any:
-    ids = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": len(stored.data)}
-    if kind == "photo":
-        return [{**ids, "width": 320, "height": 240}, {**ids, "width": 1280, "height": 960}]
-    if kind == "voice":
-        return {**ids, "duration": 3, "mime_type": stored.mime_type or "audio/ogg"}
-    extra = {"file_name": stored.file_name} if stored.file_name else {}
-    return {**ids, **extra, "mime_type": stored.mime_type or "application/octet-stream"}
 
 
 def _copied_fields(source: Message) -> dict[str, Any]:

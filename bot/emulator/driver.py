@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.telegram_html import utf16_len
 
-from .core import media_object
-from .world import Chat, Message, Query, User
+from .world import Chat, Message, Query, User, media_object
 
 if TYPE_CHECKING:
     from .core import Emulator

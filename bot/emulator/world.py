@@ -164,3 +164,13 @@ class Webhook:
     max_connections: int = 40
     last_error_date: int | None = None
     last_error_message: str | None = None
+
+
+def media_object(stored: StoredFile, kind: str) -> Any:
+    ids = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": len(stored.data)}
+    if kind == "photo":
+        return [{**ids, "width": 320, "height": 240}, {**ids, "width": 1280, "height": 960}]
+    if kind == "voice":
+        return {**ids, "duration": 3, "mime_type": stored.mime_type or "audio/ogg"}
+    extra = {"file_name": stored.file_name} if stored.file_name else {}
+    return {**ids, **extra, "mime_type": stored.mime_type or "application/octet-stream"}

@@ -14,10 +14,9 @@ from telegram.ext import (
 )
 
 from bot.callbacks import parse
-from bot.handlers import broadcast, common, fallback, menu, registration, relay, reports, staff
+from bot.handlers import broadcast, common, fallback, menu, registration, relay, reports, staff, wizard
 from bot.handlers.commands import USER_COMMANDS
 from bot.processor import traced
-from bot.wizard import engine
 
 # Commands shown in the command menu, each with a `user-command-<name>` description in content.
 FLOWS = (
@@ -100,7 +99,7 @@ def register(app: Application) -> None:
     # Group 1 runs after the command was answered: a user in the middle of a form is told how to go on.
     flow_commands = filters.Regex(r"^/(cancel|register|report|deletedata)(@\w+)?\b")
     app.add_handler(
-        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND & ~flow_commands, engine.remind_if_busy),
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND & ~flow_commands, wizard.remind_if_busy),
         group=1,
     )
 

@@ -10,16 +10,17 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.broadcaster import progress_markup, recipient_payload
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
+from bot.handlers import wizard
 from bot.handlers.common import answer_query, show
 from bot.handlers.registration import STAGES
 from bot.handlers.screens import Screen
-from bot.notices import JAKARTA, when
+from bot.outbox.broadcaster import progress_markup, recipient_payload
+from bot.outbox.notices import JAKARTA, when
 from bot.store import Broadcast
 from bot.store.broadcasts import AUDIENCE_KEYS, write_broadcast
-from bot.wizard import Choice, Confirm, Flow, Invalid, Post, Text, engine, options, validate
+from bot.wizard import Choice, Confirm, Flow, Invalid, Post, Text, options, validate
 
 
 def _optional_place(text: str) -> str:
@@ -87,9 +88,7 @@ def _registered(answers) -> bool:
 
 
 async def _wake_broadcaster(update: Update, context: BotContext, result: int) -> None:
-    broadcaster = context.application.bot_data.get("broadcaster")
-    if broadcaster is not None:
-        broadcaster.wake()
+    context.services.wake_broadcaster()
 
 
 BROADCAST = Flow(
@@ -190,7 +189,7 @@ async def broadcast(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(
             text, reply_markup=InlineKeyboardMarkup(rows) if rows else None
         )
-    await engine.begin(update, context, BROADCAST)
+    await wizard.begin(update, context, BROADCAST)
 
 
 async def on_broadcast_button(update: Update, context: BotContext, data: Callback) -> None:
@@ -207,9 +206,7 @@ async def on_broadcast_button(update: Update, context: BotContext, data: Callbac
         count = await store.resend_unknown(kind="broadcast", ref=broadcast_id)
         await store.reopen_broadcast(broadcast_id)
         await answer_query(update, context.text("staff-broadcast-resending", count=count))
-    broadcaster = context.application.bot_data.get("broadcaster")
-    if broadcaster is not None:
-        broadcaster.wake()
+    context.services.wake_broadcaster()
     await store.audit(update.effective_user.id, f"broadcast_{action}", detail=str(broadcast_id))
     found = await store.broadcast(broadcast_id)
     if found is not None and found.progress_message == update.callback_query.message.message_id:

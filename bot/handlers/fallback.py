@@ -5,21 +5,20 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import relay, screens, search
+from bot.handlers import questions, relay, screens, wizard
 from bot.handlers.common import show
-from bot.wizard import engine
 
 
 async def free_text(update: Update, context: BotContext) -> None:
     """Typed text: an open form's answer, a reply about a case, else a question for the FAQ search."""
-    if await engine.on_message(update, context) or await _relayed(update, context):
+    if await wizard.on_message(update, context) or await _relayed(update, context):
         return
-    await search.answer_question(update, context)
+    await questions.answer_question(update, context)
 
 
 async def non_text(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, locations...: a form's step or a case reply may take them."""
-    if await engine.on_message(update, context) or await _relayed(update, context):
+    if await wizard.on_message(update, context) or await _relayed(update, context):
         return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-non-text"))
 
@@ -35,7 +34,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 async def cancel(update: Update, context: BotContext) -> None:
     """/cancel: drop the open form, or say there is none and show the menu."""
-    if await engine.cancel(update, context):
+    if await wizard.cancel(update, context):
         return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-cancel-nothing"))
 

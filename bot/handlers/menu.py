@@ -9,9 +9,8 @@ from telegram import Update
 
 from bot.callbacks import Callback, parse
 from bot.context import BotContext
-from bot.handlers import broadcast, reports, screens, search, staff
+from bot.handlers import broadcast, questions, reports, screens, staff, wizard
 from bot.handlers.common import answer_query, is_private, show
-from bot.wizard import engine
 
 # The flows a user may start from a button; staff and internal flows start from their own commands.
 USER_FLOWS = frozenset({"register", "report"})
@@ -88,7 +87,7 @@ async def _begin_flow(update: Update, context: BotContext, data: Callback) -> No
         await stale_button(update, context)
         return
     await answer_query(update)
-    await engine.begin(update, context, engine.flows(context)[data.arg])
+    await wizard.begin(update, context, wizard.flows(context)[data.arg])
 
 
 async def _set_language(update: Update, context: BotContext, data: Callback) -> None:
@@ -104,7 +103,7 @@ async def _ask_staff(update: Update, context: BotContext, data: Callback) -> Non
 
 # Buttons whose handler lives with its feature (callback kinds: bot/callbacks.py).
 _ROUTES: dict[str, Callable[[Update, BotContext, Callback], Awaitable[None]]] = {
-    "wz": engine.on_button,
+    "wz": wizard.on_button,
     "bc": broadcast.on_broadcast_button,
     "optout": broadcast.on_optout,
     "ann": broadcast.on_optout,
@@ -114,7 +113,7 @@ _ROUTES: dict[str, Callable[[Update, BotContext, Callback], Awaitable[None]]] = 
     "ask": _ask_staff,
     "case": reports.on_case_button,
     "cfu": reports.on_case_button,
-    "fb": search.on_feedback,
+    "fb": questions.on_feedback,
     "flow": _begin_flow,
     "lang": _set_language,
 }

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import notices
 from bot.context import BotContext
+from bot.handlers import wizard
+from bot.outbox import notices
 from bot.store.privacy import erase_draft_owner
 from bot.store.registrations import write_registration
-from bot.wizard import Choice, Confirm, Flow, Phone, Text, engine, options, validate
+from bot.wizard import Choice, Confirm, Flow, Phone, Text, options, validate
 
 RELATIONS = ("self", "spouse", "parent", "child", "sibling", "other")
 STAGES = ("preparing", "abroad", "returned")
@@ -93,12 +94,12 @@ DELETE = Flow(
 
 async def register(update: Update, context: BotContext) -> None:
     """/register: start (or continue) the registration wizard with its consent step."""
-    await engine.begin(update, context, REGISTER)
+    await wizard.begin(update, context, REGISTER)
 
 
 async def delete_data(update: Update, context: BotContext) -> None:
     """/deletedata: ask for confirmation, then remove the user's personal data."""
-    await engine.begin(update, context, DELETE)
+    await wizard.begin(update, context, DELETE)
 
 
 async def my_data(update: Update, context: BotContext) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import notices
 from bot.context import BotContext
+from bot.handlers import wizard
+from bot.handlers.wizard import file_of
+from bot.outbox import notices
 from bot.store import Change
-from bot.wizard import engine
-from bot.wizard.engine import file_of
 
 
 async def _case_replied_to(update: Update, context: BotContext):
@@ -35,7 +35,7 @@ async def from_staff(update: Update, context: BotContext) -> bool:
     await context.store.apply_change(
         case.id, update.effective_user.id, Change(event="message_out", body=body, outgoing=tuple(outgoing))
     )
-    _wake(context)
+    context.services.wake_outbox()
     key = "staff-relayed" if outgoing else "staff-relay-no-reporter"
     await message.reply_text(context.content.text(context.settings.default_language, key, case=case))
     return True
@@ -53,18 +53,13 @@ async def from_reporter(update: Update, context: BotContext) -> bool:
     await context.store.apply_change(
         case.id, update.effective_user.id, Change(event="message_in", body=text, outgoing=tuple(outgoing))
     )
-    _wake(context)
+    context.services.wake_outbox()
     await message.reply_text(context.text("user-sent-to-staff", case=case))
     return True
 
 
 async def group_message(update: Update, context: BotContext) -> None:
     """A staff member's message in a group: the answer to their open note, or a reply to relay."""
-    if await engine.on_message(update, context):
+    if await wizard.on_message(update, context):
         return
     await from_staff(update, context)
-
-
-def _wake(context: BotContext) -> None:
-    if context.services.outbox is not None:
-        context.services.outbox.wake()

@@ -9,11 +9,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.callbacks import Callback, pack
 from bot.content import Content
 from bot.context import BotContext
-from bot.handlers import screens, staff
+from bot.handlers import screens, staff, wizard
 from bot.handlers.common import answer_query, show
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, write_followup, write_question, write_report
-from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Text, engine, options, validate
+from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Text, options, validate
 
 CATEGORIES = (
     "unpaid_wages",
@@ -145,7 +145,7 @@ FOLLOWUP = Flow(
 
 async def report(update: Update, context: BotContext) -> None:
     """/report: start (or continue) the problem report wizard."""
-    await engine.begin(update, context, REPORT)
+    await wizard.begin(update, context, REPORT)
 
 
 async def ask_staff(update: Update, context: BotContext) -> None:
@@ -156,7 +156,7 @@ async def ask_staff(update: Update, context: BotContext) -> None:
         await answer_query(update, context.text("user-stale-button"))
         return
     await answer_query(update)
-    await engine.begin(update, context, QUESTION, {"question": question[:DESCRIPTION_LIMIT]})
+    await wizard.begin(update, context, QUESTION, {"question": question[:DESCRIPTION_LIMIT]})
 
 
 async def status(update: Update, context: BotContext) -> None:
@@ -198,7 +198,7 @@ async def on_case_button(update: Update, context: BotContext, data: Callback) ->
         "_reference": case.reference,
         "_kind": "info" if kind == "info" else "message_in",
     }
-    await engine.begin(update, context, FOLLOWUP, answers)
+    await wizard.begin(update, context, FOLLOWUP, answers)
 
 
 async def _show_case(update: Update, context: BotContext, reference: str, *, edit: bool) -> None:

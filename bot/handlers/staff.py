@@ -12,26 +12,24 @@ import tempfile
 from typing import Any
 
 from telegram import (
-    BotCommand,
-    BotCommandScopeChat,
-    BotCommandScopeChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden
 
-from bot import export, notices, telegram_html
+from bot import export, telegram_html
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
-from bot.handlers.commands import STAFF_COMMANDS, USER_COMMANDS
+from bot.handlers import wizard
 from bot.handlers.common import answer_query, shows
-from bot.store import Case, Change
+from bot.outbox import notices
+from bot.store import Case, Change, Outgoing
 from bot.store.cases import write_note
 from bot.store.casework import CASE_FILTERS
-from bot.wizard import Flow, Text, engine
+from bot.wizard import Flow, Text
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ def _text(context: BotContext, key: str, **kwargs: Any) -> str:
 async def announce_case(update: Update, context: BotContext, case: Case) -> None:
     """After a report or question is committed: queue its card (and files) for staff."""
     await context.store.queue(await notices.new_case(context.services, case))
-    _wake(context)
+    context.services.wake_outbox()
 
 
 async def announce_followup(update: Update, context: BotContext, result: dict) -> None:
@@ -63,12 +61,7 @@ async def announce_followup(update: Update, context: BotContext, result: dict) -
     await context.store.queue(
         await notices.to_staff(context.services, case, result["text"], result["files"], kind)
     )
-    _wake(context)
-
-
-def _wake(context: BotContext) -> None:
-    if context.services.outbox is not None:
-        context.services.outbox.wake()
+    context.services.wake_outbox()
 
 
 # -- card buttons ------------------------------------------------------------------------------
@@ -95,7 +88,7 @@ async def on_card_button(update: Update, context: BotContext, data: Callback) ->
         await update.callback_query.edit_message_reply_markup(notices.card_markup(context.services, case))
     elif action == "note":
         await answer_query(update)
-        await engine.begin(update, context, NOTE, {"_case": case.id, "_reference": case.reference})
+        await wizard.begin(update, context, NOTE, {"_case": case.id, "_reference": case.reference})
     else:
         await _change(update, context, case, action)
 
@@ -127,7 +120,7 @@ async def _change(update: Update, context: BotContext, case: Case, action: str) 
     change = Change(**{**change.__dict__, "outgoing": (notice,) if notice else ()})
     before = await notices.card_text(context.services, case)
     case = await context.store.apply_change(case.id, presser, change)
-    _wake(context)
+    context.services.wake_outbox()
     await answer_query(update, _text(context, "staff-done"))
     await _refresh_cards(update, context, case, before)
 
@@ -153,12 +146,9 @@ async def _refresh_cards(update: Update, context: BotContext, case: Case, before
     ]
     payload = {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()}
     await context.store.queue(
-        [
-            notices.Outgoing(chat, "editMessageText", {**payload, "message_id": message})
-            for chat, message in others
-        ]
+        [Outgoing(chat, "editMessageText", {**payload, "message_id": message}) for chat, message in others]
     )
-    _wake(context)
+    context.services.wake_outbox()
 
 
 async def _show_contact(update: Update, context: BotContext, case: Case) -> None:
@@ -319,47 +309,8 @@ async def chat_id(update: Update, context: BotContext) -> None:
     )
 
 
-async def ensure_command_menu(update: Update, context: BotContext) -> None:
-    """Staff commands appear only in a staff member's own scopes: their private chat, and their
-    membership of the staff group (never for a whole chat that non-staff can see). Set once per run."""
-    user, chat = update.effective_user, update.effective_chat
-    message = update.effective_message
-    if user is None or chat is None or not context.is_staff(user.id):
-        return
-    if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
-        return  # the old group is gone; the new one gets its menu with the next staff message
-    done = context.application.bot_data.setdefault("staff_menus", set())
-    if (chat.id, user.id) in done:
-        return
-    staff = [BotCommand(name, _text(context, f"staff-command-{name}")) for name in STAFF_COMMANDS]
-    if chat.type == ChatType.PRIVATE:
-        users = [BotCommand(name, context.text(f"user-command-{name}")) for name in USER_COMMANDS]
-        commands, scope = [*users, *staff], BotCommandScopeChat(chat.id)
-    elif chat.id == context.services.staff_chat_id:
-        group = [command for command in staff if command.command != "broadcast"]  # private chat only
-        commands, scope = group, BotCommandScopeChatMember(chat.id, user.id)
-    else:
-        return
-    done.add((chat.id, user.id))
-    try:
-        await context.bot.set_my_commands(commands, scope=scope)
-    except TelegramError as error:
-        log.warning("could not set the staff command menu: %s", error)
-
-
 async def on_migrated(update: Update, context: BotContext) -> None:
     """The staff group became a supergroup: keep using its new ID (and say so in the log)."""
     message = update.effective_message
     if message.chat.id == context.services.staff_chat_id and message.migrate_to_chat_id:
-        await remember_staff_chat(context.services, message.migrate_to_chat_id)
-
-
-async def remember_staff_chat(services, new_id: int) -> None:
-    old = services.staff_chat_id
-    if old == new_id:
-        return
-    await services.store.set_kv("staff_chat_id", str(new_id))
-    services.staff_chat_override = new_id
-    log.warning(
-        "staff chat %s became supergroup %s: now using the new ID (set STAFF_CHAT_ID=%s)", old, new_id, new_id
-    )
+        await context.services.remember_staff_chat(message.migrate_to_chat_id)

@@ -7,13 +7,15 @@ from pathlib import Path
 
 from bot.store.broadcasts import Broadcast, BroadcastStore
 from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
-from bot.store.casework import CaseworkStore, Change, Outgoing, ReportingStore
+from bot.store.casework import CaseworkStore, Change
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
-from bot.store.outbox import OutboxStore
+from bot.store.kv import KvStore
+from bot.store.outbox import OutboxStore, Outgoing
 from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
+from bot.store.stats import ReportingStore
 from bot.store.users import User, UserStore
 
 __all__ = [
@@ -46,6 +48,7 @@ class Store(
     OutboxStore,
     BroadcastStore,
     PrivacyStore,
+    KvStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 

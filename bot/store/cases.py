@@ -167,6 +167,10 @@ async def write_followup(db: aiosqlite.Connection, draft: Draft) -> dict[str, An
 class CaseStore:
     db: Database
 
+    async def case_by_id(self, case_id: int) -> Case | None:
+        row = await self.db.fetch_one("SELECT * FROM cases WHERE id = ?", (case_id,))
+        return None if row is None else _case(row)
+
     async def case_by_reference(self, reference: str, *, user_id: int | None = None) -> Case | None:
         """A case by reference; with user_id, only if it is that user's (else None, like a missing one)."""
         row = await self.db.fetch_one(

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import aiosqlite
 
 from bot.store.cases import OPEN_STATUSES, Case, _case
 from bot.store.db import Database
-from bot.store.outbox import NOTICE, enqueue
+from bot.store.outbox import Outgoing, enqueue_all
 
 STATUSES = (*OPEN_STATUSES, "resolved")
 CASE_FILTERS = ("open", "mine", "urgent", "all")
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to queue in the same transaction as the change it announces."""
-
-    chat_id: int
-    method: str
-    payload: dict[str, Any]
-    kind: str = ""
-    ref: int | None = None
-    priority: int = NOTICE
 
 
 @dataclass(frozen=True)
@@ -64,20 +49,6 @@ _FILTERS = {
 }
 
 
-async def _enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: int) -> None:
-    for item in items:
-        await enqueue(
-            db,
-            chat_id=item.chat_id,
-            method=item.method,
-            payload=item.payload,
-            now=now,
-            kind=item.kind,
-            ref=item.ref,
-            priority=item.priority,
-        )
-
-
 class CaseworkStore:
     db: Database
 
@@ -109,7 +80,7 @@ class CaseworkStore:
                 "INSERT INTO audit (actor, action, case_id, detail, created_at) VALUES (?, ?, ?, ?, ?)",
                 (actor, change.event, case_id, change.status or None, now),
             )
-            await _enqueue_all(db, change.outgoing, now)
+            await enqueue_all(db, change.outgoing, now)
             async with db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
                 return _case(await cursor.fetchone())
 
@@ -117,7 +88,7 @@ class CaseworkStore:
         """Queue messages on their own (e.g. a new case's card, after the case was committed)."""
         now = self.db.now()
         async with self.db.transaction() as db:
-            await _enqueue_all(db, items, now)
+            await enqueue_all(db, items, now)
 
     async def audit(
         self, actor: int, action: str, case_id: int | None = None, detail: str | None = None
@@ -153,10 +124,6 @@ class CaseworkStore:
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def case_by_id(self, case_id: int) -> Case | None:
-        row = await self.db.fetch_one("SELECT * FROM cases WHERE id = ?", (case_id,))
-        return None if row is None else _case(row)
-
     async def cases_without_card(self, since: int) -> list[Case]:
         """Cases created since `since` whose staff card was never queued (a crash between commit and
         queueing). Older cases are not looked at: their sent cards' outbox rows are purged."""
@@ -176,69 +143,3 @@ class CaseworkStore:
             (*params, limit, offset),
         )
         return CasePage([_case(row) for row in rows], total, offset, limit)
-
-    async def get_kv(self, key: str) -> str | None:
-        return await self.db.fetch_value("SELECT value FROM settings_kv WHERE key = ?", (key,))
-
-    async def set_kv(self, key: str, value: str) -> None:
-        async with self.db.transaction() as db:
-            await db.execute(
-                "INSERT INTO settings_kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key)"
-                " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                (key, value, self.db.now()),
-            )
-
-
-_EXPORTS = {
-    "reports": "SELECT reference, category, urgent, status, country, subject, lang, contact_method,"
-    " contact_phone, description, assignee, created_at, updated_at FROM cases ORDER BY id",
-    "registrations": "SELECT r.user_id, r.phone, r.province, r.district, r.village, w.relation,"
-    " w.name AS worker_name, w.country, w.stage, w.updated_at"
-    " FROM workers w JOIN registrations r ON r.user_id = w.user_id ORDER BY r.user_id, w.id",
-}
-
-
-class ReportingStore:
-    """Counts and exports for staff (/stats, `stats`, `export`)."""
-
-    db: Database
-
-    async def export_rows(self, what: str) -> AsyncIterator[list[dict[str, Any]]]:
-        """Every case (`reports`) or every registered worker with their family's registration
-        (`registrations`), in batches: an export never holds the whole table in memory."""
-        async for rows in self.db.stream(_EXPORTS[what]):
-            yield [dict(row) for row in rows]
-
-    async def stats_report(self) -> dict[str, Any]:
-        now = self.db.now()
-        week = 7 * 86400
-
-        async def grouped(column: str) -> dict[str, int]:
-            rows = await self.db.fetch_all(
-                f"SELECT COALESCE({column}, '-'), COUNT(*) FROM cases GROUP BY 1 ORDER BY 2 DESC"
-            )
-            return {str(row[0]): row[1] for row in rows}
-
-        return {
-            "users": await self.db.fetch_value("SELECT COUNT(*) FROM users"),
-            "blocked_users": await self.db.fetch_value("SELECT COUNT(*) FROM users WHERE blocked = 1"),
-            "registrations": await self.db.fetch_value("SELECT COUNT(*) FROM registrations"),
-            "workers": await self.db.fetch_value("SELECT COUNT(*) FROM workers"),
-            "cases_by_status": await grouped("status"),
-            "cases_by_category": await grouped("category"),
-            "cases_by_country": await grouped("country"),
-            "cases_this_week": await self.db.fetch_value(
-                "SELECT COUNT(*) FROM cases WHERE created_at >= ?", (now - week,)
-            ),
-            "cases_last_week": await self.db.fetch_value(
-                "SELECT COUNT(*) FROM cases WHERE created_at >= ? AND created_at < ?",
-                (now - 2 * week, now - week),
-            ),
-            "users_this_week": await self.db.fetch_value(
-                "SELECT COUNT(*) FROM users WHERE first_seen >= ?", (now - week,)
-            ),
-            "users_last_week": await self.db.fetch_value(
-                "SELECT COUNT(*) FROM users WHERE first_seen >= ? AND first_seen < ?",
-                (now - 2 * week, now - week),
-            ),
-        }

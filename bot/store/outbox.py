@@ -1,13 +1,13 @@
 """The outbox: every message the bot sends on its own initiative, durable and paced.
 
 Rows are written in the same transaction as the change they announce (a new case, a status
-change), so nothing a user was told is lost, and the worker (bot/outbox.py) sends them later.
+change), so nothing a user was told is lost, and the worker (bot/outbox/worker.py) sends them later.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,33 @@ async def enqueue(
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """A message to queue in the same transaction as the change it announces."""
+
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    kind: str = ""
+    ref: int | None = None
+    priority: int = NOTICE
+
+
+async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: int) -> None:
+    """Queue each of `items` inside the caller's transaction."""
+    for item in items:
+        await enqueue(
+            db,
+            chat_id=item.chat_id,
+            method=item.method,
+            payload=item.payload,
+            now=now,
+            kind=item.kind,
+            ref=item.ref,
+            priority=item.priority,
+        )
+
+
+@dataclass(frozen=True)
 class OutboxRow:
     id: int
     priority: int
@@ -79,7 +106,7 @@ _PENDING = "status = 'pending'"
 
 
 class OutboxStore:
-    """The outbox table as the worker (bot/outbox.py) and the staff see it."""
+    """The outbox table as the worker (bot/outbox/worker.py) and the staff see it."""
 
     db: Database
 

@@ -1,4 +1,5 @@
-"""The one wizard mechanism: steps as data, drafts committed to SQLite at every step."""
+"""Flows as data, no Telegram: steps, options, validation, diagrams. The engine that runs them over
+Telegram is bot/handlers/wizard.py; drafts are committed to SQLite at every step."""
 
 from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Text
 

@@ -1,6 +1,6 @@
 """Mermaid diagrams of the flows, generated from their step data (so they cannot drift).
 
-`python -m bot.wizard.diagram` rewrites docs/flows/<flow>.mmd; a test checks they are current.
+`python -m bot diagrams` rewrites docs/flows/<flow>.mmd; a test checks they are current.
 """
 
 from __future__ import annotations
@@ -58,10 +58,3 @@ def write_all(flows: list[Flow], folder: Path = DOCS) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for flow in flows:
         (folder / f"{flow.name}.mmd").write_text(mermaid(flow), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    from bot.handlers import FLOWS
-
-    write_all(list(FLOWS))
-    print(f"wrote {len(FLOWS)} diagrams to {DOCS}")

@@ -10,8 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case
-from bot.store.casework import Outgoing
-from bot.store.outbox import NOTICE
+from bot.store.outbox import NOTICE, Outgoing
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -205,5 +204,4 @@ async def mark_erased(
             for chat, message in shown
         ]
     )
-    if services.outbox is not None:
-        services.outbox.wake()
+    services.wake_outbox()

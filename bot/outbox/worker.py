@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import Bot, TelegramObject
 from telegram.error import (
@@ -36,10 +36,8 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.store import Store
 from bot.store.outbox import OutboxRow
-
-if TYPE_CHECKING:
-    from bot.store import Store
 
 log = logging.getLogger(__name__)
 

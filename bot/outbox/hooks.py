@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot import notices
 from bot.context import Services
-from bot.outbox import Outbox
+from bot.outbox import notices
+from bot.outbox.worker import Outbox
 from bot.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,8 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
         await store.set_blocked(user_id, True)
 
     async def migrated(old: int, new: int) -> None:
-        from bot.handlers.staff import remember_staff_chat
-
         if old == services.staff_chat_id:
-            await remember_staff_chat(services, new)
+            await services.remember_staff_chat(new)
 
     for kind in _MAPPED:
         outbox.on_sent[kind] = remember

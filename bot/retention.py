@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot import notices
 from bot.context import Services
+from bot.outbox import notices
 from bot.store.outbox import HOUSEKEEPING
 
 log = logging.getLogger(__name__)

@@ -83,8 +83,7 @@ class Broadcaster:
                 payloads, methods, self.services.settings.default_language
             ):
                 log.info("broadcast %s started: %s recipients", started.id, started.recipients)
-            if self.services.outbox is not None:
-                self.services.outbox.wake()
+            self.services.wake_outbox()
         for broadcast in await store.broadcasts("sending", limit=100):
             if broadcast.id not in self.unfinished:  # the first progress waits one interval too:
                 self.unfinished.add(broadcast.id)  # the staff chat just got the confirmation
