@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot import handlers
-from bot.content import LANGUAGES
 from bot.context import BotContext, Services
 from bot.processor import OrderedUpdateProcessor
 from bot.request import AiohttpRequest
@@ -42,18 +41,3 @@ def build_application(
     app.bot_data["services"] = services
     handlers.register(app)
     return app
-
-
-async def set_commands(app: Application) -> None:
-    """Register the command menu per language (the default scope gets the default language)."""
-    services: Services = app.bot_data["services"]
-    content = services.content
-
-    def commands(lang: str) -> list[BotCommand]:
-        return [
-            BotCommand(name, content.text(lang, f"user-command-{name}")) for name in handlers.USER_COMMANDS
-        ]
-
-    await app.bot.set_my_commands(commands(services.settings.default_language))
-    for lang in LANGUAGES:
-        await app.bot.set_my_commands(commands(lang), language_code=lang)

@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
-from bot.app import build_application, set_commands
+from bot.app import build_application
 from bot.config import Settings
 from bot.content import Content, load_content
 from bot.context import Services
+from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
 from bot.outbox.worker import Outbox, Pacing

@@ -86,6 +86,15 @@ async def test_a_non_staff_group_member_changes_nothing(desk):
     assert not [m for m in group.messages if m.edited]
 
 
+async def test_a_staff_action_the_card_never_offered_is_a_stale_button(desk):
+    await reported(desk)
+    running, users, group, settings = desk
+    case_id = rows(settings, "SELECT id FROM cases")[0][0]
+    query = await users["Ani"].press_data(f"st:1:{case_id}:frob")
+    assert users["Ani"].answer(query)["text"].startswith("Maaf")
+    assert rows(settings, "SELECT status, assignee FROM cases") == [("new", None)]
+
+
 async def test_show_contact_is_an_alert_to_the_presser_and_is_audited(desk):
     await reported(desk)
     running, users, group, settings = desk

@@ -1,6 +1,11 @@
-"""Every handler of the bot, in the order PTB tries them."""
+"""Every handler of the bot, in the order PTB tries them: commands (bot/handlers/commands.py), buttons
+(the table below), then messages."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import (
@@ -13,12 +18,26 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import parse
-from bot.handlers import broadcast, common, fallback, menu, registration, relay, reports, staff, wizard
-from bot.handlers.commands import USER_COMMANDS
+from bot.callbacks import Callback, parse
+from bot.context import BotContext
+from bot.handlers import (
+    broadcast,
+    common,
+    fallback,
+    menu,
+    questions,
+    registration,
+    relay,
+    reports,
+    staff,
+    wizard,
+)
+from bot.handlers.commands import COMMANDS, FORM_COMMANDS, USER_COMMANDS, staff_command_menu
 from bot.processor import traced
 
-# Commands shown in the command menu, each with a `user-command-<name>` description in content.
+__all__ = ["ALLOWED_UPDATES", "BUTTONS", "FLOWS", "USER_COMMANDS", "register"]
+
+# Every form the wizard engine runs (bot/handlers/wizard.py), by name.
 FLOWS = (
     registration.REGISTER,
     registration.DELETE,
@@ -28,13 +47,6 @@ FLOWS = (
     staff.NOTE,
     broadcast.BROADCAST,
 )
-STAFF_COMMANDS = {
-    "cases": staff.cases,
-    "case": staff.case_detail,
-    "stats": staff.stats,
-    "export": staff.export_data,
-    "chatid": staff.chat_id,
-}
 
 # The update types the handlers below handle; polling asks Telegram for exactly these.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
@@ -43,47 +55,80 @@ PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 
 
-# The private-chat command handlers; every name in USER_COMMANDS has one.
-PRIVATE_COMMANDS = {
-    "start": menu.start,
-    "menu": menu.menu,
-    "faq": menu.faq,
-    "help": menu.help_text,
-    "language": menu.language,
-    "report": reports.report,
-    "status": reports.status,
-    "register": registration.register,
-    "mydata": registration.my_data,
-    "deletedata": registration.delete_data,
-    "cancel": fallback.cancel,
+@dataclass(frozen=True)
+class Button:
+    """What a button press runs, given the parsed callback data; `staff` buttons check the presser."""
+
+    callback: Callable[[Update, BotContext, Callback], Awaitable[None]]
+    staff: bool = False
+
+
+# Every callback kind (bot/callbacks.py) and its one handler.
+BUTTONS: dict[str, Button] = {
+    "menu": Button(menu.on_screen),
+    "sec": Button(menu.on_screen),
+    "faq": Button(menu.on_screen),
+    "ctc": Button(menu.on_screen),
+    "ctcc": Button(menu.on_screen),
+    "langm": Button(menu.on_screen),
+    "lang": Button(menu.set_language),
+    "flow": Button(menu.begin_flow),
+    "fb": Button(questions.on_feedback),
+    "ask": Button(reports.ask_staff),
+    "case": Button(reports.on_case_button),
+    "cfu": Button(reports.on_case_button),
+    "optout": Button(broadcast.on_optout),
+    "ann": Button(broadcast.on_optout),
+    "wz": Button(wizard.on_button),
+    "st": Button(staff.on_card_button, staff=True),
+    "cl": Button(staff.on_cases_page, staff=True),
+    "sc": Button(staff.on_case_detail, staff=True),
+    "bc": Button(broadcast.on_broadcast_button, staff=True),
 }
 
 
-def _is_known_button(data: object) -> bool:
-    parsed = parse(data) if isinstance(data, str) else None
-    return parsed is not None
+def _press(button: Button) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """The handler of a button: a staff button checks the presser's ID before anything else (a staff
+    group can hold others), then the feature's handler gets the parsed data."""
+
+    @functools.wraps(button.callback)
+    async def press(update: Update, context: BotContext) -> None:
+        if button.staff and not context.is_staff(update.effective_user.id):
+            await common.answer_query(update, context.text("staff-not-allowed"))
+            return
+        await button.callback(update, context, parse(update.callback_query.data))
+
+    return press
+
+
+def _of_kind(kind: str) -> Callable[[object], bool]:
+    def matches(data: object) -> bool:
+        parsed = parse(data) if isinstance(data, str) else None
+        return parsed is not None and parsed.kind == kind
+
+    return matches
 
 
 def register(app: Application) -> None:
     """Add every handler and the error handler to `app`."""
-    # Group -1 runs for every update before any other handler: record the user, settle the language.
-    app.add_handler(TypeHandler(Update, common.gate), group=-1)
+    # Groups -2 and -1 run for every update before any other handler, each doing one thing:
+    # record the user and settle the language; then give staff their own command menu.
+    app.add_handler(TypeHandler(Update, common.gate), group=-2)
+    app.add_handler(TypeHandler(Update, staff_command_menu), group=-1)
     app.bot_data["flows"] = {flow.name: flow for flow in FLOWS}
 
     staff_only = filters.User(user_id=app.bot_data["services"].settings.staff_ids, allow_empty=False)
-    for name, callback in STAFF_COMMANDS.items():
-        app.add_handler(CommandHandler(name, callback, filters=staff_only & NEW_MESSAGE))
-    app.add_handler(
-        CommandHandler("broadcast", broadcast.broadcast, filters=staff_only & PRIVATE & NEW_MESSAGE)
-    )
-    app.add_handler(ChatMemberHandler(broadcast.on_member_update, ChatMemberHandler.MY_CHAT_MEMBER))
-    for name, callback in PRIVATE_COMMANDS.items():
-        app.add_handler(CommandHandler(name, callback, filters=PRIVATE & NEW_MESSAGE))
+    for command in COMMANDS:
+        chats = filters.ALL if command.groups else PRIVATE
+        where = staff_only & chats if command.staff else chats
+        app.add_handler(CommandHandler(command.name, command.callback, filters=where & NEW_MESSAGE))
     app.add_handler(
         CommandHandler(USER_COMMANDS, fallback.group_command, filters=filters.ChatType.GROUPS & NEW_MESSAGE)
     )
+    app.add_handler(ChatMemberHandler(broadcast.on_member_update, ChatMemberHandler.MY_CHAT_MEMBER))
 
-    app.add_handler(CallbackQueryHandler(menu.on_button, pattern=_is_known_button))
+    for kind, button in BUTTONS.items():
+        app.add_handler(CallbackQueryHandler(_press(button), pattern=_of_kind(kind)))
     app.add_handler(CallbackQueryHandler(menu.stale_button))
 
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, staff.on_migrated))
@@ -97,13 +142,13 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, fallback.non_text))
 
     # Group 1 runs after the command was answered: a user in the middle of a form is told how to go on.
-    flow_commands = filters.Regex(r"^/(cancel|register|report|deletedata)(@\w+)?\b")
+    form_commands = filters.Regex(rf"^/({'|'.join(FORM_COMMANDS)})(@\w+)?\b")
     app.add_handler(
-        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND & ~flow_commands, wizard.remind_if_busy),
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND & ~form_commands, wizard.remind_if_busy),
         group=1,
     )
 
     app.add_error_handler(common.on_error)
     for group, handlers in app.handlers.items():
-        for handler in handlers if group >= 0 else ():  # the gate runs for every update: not named
+        for handler in handlers if group >= 0 else ():  # the pre-handlers run for every update: not named
             handler.callback = traced(handler.callback)

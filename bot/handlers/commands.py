@@ -1,37 +1,79 @@
-"""The command names by audience, each with a `user-command-<name>` or `staff-command-<name>`
-description in content, and the per-user staff command menus."""
+"""Every command, declared once: its handler and its audience. The command menus (the default one per
+language, and each staff member's own) are built from this table; each command has a
+`user-command-<name>` or `staff-command-<name>` description in content."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeChatMember, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
+from telegram.ext import Application
 
-from bot.context import BotContext
+from bot.content import LANGUAGES, Content
+from bot.context import BotContext, Services
+from bot.handlers import broadcast, fallback, menu, registration, reports, staff
 
 log = logging.getLogger(__name__)
 
-USER_COMMANDS = (
-    "start",
-    "menu",
-    "faq",
-    "help",
-    "language",
-    "report",
-    "status",
-    "register",
-    "mydata",
-    "deletedata",
-    "cancel",
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    callback: Callable[[Update, BotContext], Awaitable[None]]
+    staff: bool = False  # only for STAFF_IDS (checked on the sender's ID); others get "unknown command"
+    groups: bool = False  # also in a group (staff: their staff group); user commands are private-only
+    form: bool = False  # starts or ends a form itself: no "your form is still open" reminder after it
+
+
+# In the order of the command menus.
+COMMANDS = (
+    Command("start", menu.start),
+    Command("menu", menu.menu),
+    Command("faq", menu.faq),
+    Command("help", menu.help_text),
+    Command("language", menu.language),
+    Command("report", reports.report, form=True),
+    Command("status", reports.status),
+    Command("register", registration.register, form=True),
+    Command("mydata", registration.my_data),
+    Command("deletedata", registration.delete_data, form=True),
+    Command("cancel", fallback.cancel, form=True),
+    Command("cases", staff.cases, staff=True, groups=True),
+    Command("case", staff.case_detail, staff=True, groups=True),
+    Command("broadcast", broadcast.broadcast, staff=True),
+    Command("stats", staff.stats, staff=True, groups=True),
+    Command("export", staff.export_data, staff=True, groups=True),
+    Command("chatid", staff.chat_id, staff=True, groups=True),
 )
-STAFF_COMMANDS = ("cases", "case", "broadcast", "stats", "export", "chatid")
+USER_COMMANDS = tuple(command.name for command in COMMANDS if not command.staff)
+STAFF_COMMANDS = tuple(command.name for command in COMMANDS if command.staff)
+FORM_COMMANDS = tuple(command.name for command in COMMANDS if command.form)
 
 
-async def ensure_command_menu(update: Update, context: BotContext) -> None:
-    """Staff commands appear only in a staff member's own scopes: their private chat, and their
-    membership of the staff group (never for a whole chat that non-staff can see). Set once per run."""
+def description(content: Content, lang: str, command: Command) -> str:
+    return content.text(lang, f"{'staff' if command.staff else 'user'}-command-{command.name}")
+
+
+async def set_commands(app: Application) -> None:
+    """Register the command menu per language (the default scope gets the default language)."""
+    services: Services = app.bot_data["services"]
+
+    def commands(lang: str) -> list[BotCommand]:
+        return [BotCommand(c.name, description(services.content, lang, c)) for c in COMMANDS if not c.staff]
+
+    await app.bot.set_my_commands(commands(services.settings.default_language))
+    for lang in LANGUAGES:
+        await app.bot.set_my_commands(commands(lang), language_code=lang)
+
+
+async def staff_command_menu(update: Update, context: BotContext) -> None:
+    """Runs for every update (group -1): staff commands appear only in a staff member's own scopes,
+    their private chat and their membership of the staff group (never for a whole chat that non-staff
+    can see). Set once per chat and staff member per run."""
     user, chat = update.effective_user, update.effective_chat
     message = update.effective_message
     if user is None or chat is None or not context.is_staff(user.id):
@@ -41,19 +83,17 @@ async def ensure_command_menu(update: Update, context: BotContext) -> None:
     done = context.application.bot_data.setdefault("staff_menus", set())
     if (chat.id, user.id) in done:
         return
-    staff_lang = context.settings.default_language
-    staff = [
-        BotCommand(name, context.content.text(staff_lang, f"staff-command-{name}")) for name in STAFF_COMMANDS
-    ]
+    staff_lang, content = context.settings.default_language, context.content
     if chat.type == ChatType.PRIVATE:
-        users = [BotCommand(name, context.text(f"user-command-{name}")) for name in USER_COMMANDS]
-        commands, scope = [*users, *staff], BotCommandScopeChat(chat.id)
+        shown = [(c, context.lang if not c.staff else staff_lang) for c in COMMANDS]
+        scope = BotCommandScopeChat(chat.id)
     elif chat.id == context.services.staff_chat_id:
-        group = [command for command in staff if command.command != "broadcast"]  # private chat only
-        commands, scope = group, BotCommandScopeChatMember(chat.id, user.id)
+        shown = [(c, staff_lang) for c in COMMANDS if c.staff and c.groups]
+        scope = BotCommandScopeChatMember(chat.id, user.id)
     else:
         return
     done.add((chat.id, user.id))
+    commands = [BotCommand(c.name, description(content, lang, c)) for c, lang in shown]
     try:
         await context.bot.set_my_commands(commands, scope=scope)
     except TelegramError as error:

@@ -13,7 +13,6 @@ from telegram.error import BadRequest, Forbidden
 from bot import telegram_html
 from bot.content import pick_language
 from bot.context import BotContext
-from bot.handlers.commands import ensure_command_menu
 from bot.handlers.screens import Screen
 
 log = logging.getLogger(__name__)
@@ -33,8 +32,6 @@ async def gate(update: Update, context: BotContext) -> None:
     await context.store.touch_user(user.id, user.first_name or "", user.language_code)
     chosen = await context.store.user_language(user.id)
     context.lang = pick_language(chosen, user.language_code, context.settings.default_language)
-    if context.is_staff(user.id):
-        await ensure_command_menu(update, context)
 
 
 def shows(message: object, text: str, markup: object) -> bool:

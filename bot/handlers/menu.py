@@ -1,15 +1,15 @@
-"""Menus: /start, /menu, /faq, /help, /language, and the buttons that walk the FAQ tree."""
+"""Menus: /start, /menu, /faq, /help, /language, the buttons that walk the FAQ tree and contacts,
+the language buttons, and the buttons that start a form."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from bot.callbacks import Callback, parse
+from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.handlers import broadcast, questions, reports, screens, staff, wizard
+from bot.handlers import screens, wizard
 from bot.handlers.common import answer_query, is_private, show
 
 # The flows a user may start from a button; staff and internal flows start from their own commands.
@@ -47,13 +47,8 @@ async def language(update: Update, context: BotContext) -> None:
     await show(update, context, screens.languages(context.content, context.lang))
 
 
-async def on_button(update: Update, context: BotContext) -> None:
-    """Route a button to its feature's handler, or open the menu screen it names in place."""
-    data = parse(update.callback_query.data)
-    route = _ROUTES.get(data.kind)
-    if route is not None:
-        await route(update, context, data)
-        return
+async def on_screen(update: Update, context: BotContext, data: Callback) -> None:
+    """A menu button: open the screen it names in place (an old or vanished one is stale)."""
     screen = _screen(context, data)
     if screen is None:
         await stale_button(update, context)
@@ -82,7 +77,8 @@ def _screen(context: BotContext, data: Callback) -> screens.Screen | None:
     return None
 
 
-async def _begin_flow(update: Update, context: BotContext, data: Callback) -> None:
+async def begin_flow(update: Update, context: BotContext, data: Callback) -> None:
+    """A "register" or "report" button under an answer or in the menu: start that form."""
     if data.arg not in USER_FLOWS:
         await stale_button(update, context)
         return
@@ -90,33 +86,12 @@ async def _begin_flow(update: Update, context: BotContext, data: Callback) -> No
     await wizard.begin(update, context, wizard.flows(context)[data.arg])
 
 
-async def _set_language(update: Update, context: BotContext, data: Callback) -> None:
+async def set_language(update: Update, context: BotContext, data: Callback) -> None:
+    """A language button: remember the choice and show the menu in it."""
     await context.store.set_language(update.effective_user.id, data.arg)
     context.lang = data.arg
     await answer_query(update, context.text("user-language-set"))
     await show(update, context, screens.main_menu(context.content, context.lang), edit=True)
-
-
-async def _ask_staff(update: Update, context: BotContext, data: Callback) -> None:
-    await reports.ask_staff(update, context)
-
-
-# Buttons whose handler lives with its feature (callback kinds: bot/callbacks.py).
-_ROUTES: dict[str, Callable[[Update, BotContext, Callback], Awaitable[None]]] = {
-    "wz": wizard.on_button,
-    "bc": broadcast.on_broadcast_button,
-    "optout": broadcast.on_optout,
-    "ann": broadcast.on_optout,
-    "st": staff.on_card_button,
-    "cl": staff.on_cases_page,
-    "sc": staff.on_case_detail,
-    "ask": _ask_staff,
-    "case": reports.on_case_button,
-    "cfu": reports.on_case_button,
-    "fb": questions.on_feedback,
-    "flow": _begin_flow,
-    "lang": _set_language,
-}
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -148,7 +148,7 @@ async def report(update: Update, context: BotContext) -> None:
     await wizard.begin(update, context, REPORT)
 
 
-async def ask_staff(update: Update, context: BotContext) -> None:
+async def ask_staff(update: Update, context: BotContext, data: Callback) -> None:
     """ "Ask staff" under a reply the search could not answer: confirm, then a question case."""
     message = update.callback_query.message
     question = message.reply_to_message.text if message and message.reply_to_message else None
