@@ -115,7 +115,7 @@ async def test_the_outbox_purge_reads_an_index_not_the_whole_outbox(store):
 async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
     """A crash between committing a case and queueing its card: the next start posts the card, but
     only for recent cases (older ones have had their sent cards' outbox rows purged)."""
-    from bot.store.cases import insert_case
+    from bot.store.cases import NewCase, insert_case
 
     settings = staff_settings(tmp_path)
     now = 1_000_000_000
@@ -124,8 +124,8 @@ async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
     try:
         await store.touch_user(1001, "Siti", "id")
         async with store.db.transaction() as db:
-            old = await insert_case(db, 1001, {**fields, "description": "lama"}, now - 40 * DAY)
-            new = await insert_case(db, 1001, {**fields, "description": "baru"}, now - 3600)
+            old = await insert_case(db, 1001, NewCase(**fields, description="lama"), now - 40 * DAY)
+            new = await insert_case(db, 1001, NewCase(**fields, description="baru"), now - 3600)
     finally:
         await store.close()
     emulator = Emulator()

@@ -53,7 +53,7 @@ async def test_a_failing_handler_is_logged_and_answered_politely(bot, siti, capl
     async def explode(update, context):
         raise RuntimeError("boom")
 
-    bot.app.add_handler(TypeHandler(Update, explode), group=-2)
+    bot.app.add_handler(TypeHandler(Update, explode), group=min(bot.app.handlers) - 1)  # before all
     await siti.send("/start")
     assert any(m.text.startswith("Maaf, terjadi gangguan") for m in siti.messages)
     assert "error on update" in caplog.text and "RuntimeError" in caplog.text
@@ -80,7 +80,7 @@ async def test_a_slow_user_does_not_delay_another_and_order_is_kept(bot):
             await release.wait()
         seen.append((update.effective_user.id, update.effective_message.text))
 
-    app.add_handler(TypeHandler(Update, record), group=-2)
+    app.add_handler(TypeHandler(Update, record), group=min(app.handlers) - 1)  # before all
     slow, quick = emulator.user(id=1, first_name="A"), emulator.user(id=2, first_name="B")
     emulator.deliver = lambda u: app.update_queue.put(Update.de_json(u, app.bot))
     await app.start()
