@@ -3,7 +3,7 @@
 import asyncio
 import re
 
-from journeys import full_report, rows
+from journeys import full_report, label, rows
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -39,7 +39,7 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
         await full_report(tono)
         resolved_ref = REFERENCE.search(tono.last_text).group()
         await running.services.outbox.drain(5)
-        await ani.press("✅ Selesai", group)  # the newest card: Tono's
+        await ani.press(label("staff-button-res"), group)  # the newest card: Tono's
         await running.services.outbox.drain(5)
     now[0] += 729 * DAY  # not yet: DATA_RETENTION_DAYS is 730
     async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]):
@@ -61,7 +61,7 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
     ) == [(0,)]
     assert rows(settings, "SELECT COUNT(*) FROM audit") == [(0,)]  # the resolve action, 731 days ago
     texts = [m.text for m in group.messages if m.edited or m.buttons]
-    assert "[data pribadi dihapus: masa simpan sudah habis]" in texts
+    assert label("staff-data-expired") in texts
     assert any(open_ref in text for text in texts) and not any(resolved_ref in text for text in texts)
     edits = "SELECT DISTINCT priority FROM outbox WHERE method = 'editMessageText'"
     assert rows(settings, edits) == [(2,)]  # after new cards and notices, however many there are
