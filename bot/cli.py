@@ -191,6 +191,24 @@ async def ask(settings: Settings, args: argparse.Namespace) -> None:
         sys.stdout.flush()
 
 
+async def preview(settings: Settings, args: argparse.Namespace) -> None:
+    """One FAQ entry as a user reads it from the menu: plain text, then its buttons one per line."""
+    from bot import telegram_html
+    from bot.handlers import FLOWS, screens
+
+    content = load_content()
+    lang = args.lang or settings.default_language
+    actions = frozenset(flow.name for flow in FLOWS) | {"contacts"}  # what the running bot offers
+    screen = screens.entry(content, lang, args.id, actions)
+    if screen is None:
+        raise Exit(1, f"unknown FAQ ID {args.id!r} (the IDs are in content/topics.yaml)")
+    print(telegram_html.parse(screen.text).strip().text)
+    print()
+    for row in screen.markup.inline_keyboard:
+        for button in row:
+            print(f"[{button.text}]")
+
+
 async def unanswered(settings: Settings, args: argparse.Namespace) -> None:
     """The most frequent questions the bot could not answer (for content editors)."""
     async with open_services(settings) as services:
@@ -250,6 +268,9 @@ def _parser() -> argparse.ArgumentParser:
     ask_cmd.add_argument("--lang", choices=LANGUAGES)
     ask_cmd.add_argument("--json", action="store_true")
     ask_cmd.add_argument("question", nargs="?")
+    preview_cmd = sub.add_parser("preview", help="show one FAQ answer as a user reads it, with its buttons")
+    preview_cmd.add_argument("id", metavar="ID", help="the entry's ID, e.g. placement.costs")
+    preview_cmd.add_argument("--lang", choices=("id", "en"))
     unanswered_cmd = sub.add_parser("unanswered", help="most frequent questions the bot could not answer")
     unanswered_cmd.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
     sub.add_parser("chat", help="talk to the bot in this terminal (no token, no network)")
@@ -270,6 +291,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "check-content": check_content_command,
     "chat": chat_command,
     "ask": ask,
+    "preview": preview,
     "unanswered": unanswered,
     "diagrams": diagrams,
 }

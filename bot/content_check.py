@@ -234,6 +234,7 @@ def _entry_problems(content: Content, entry, seen_questions: dict[str, str]) -> 
         f"related topic {r} does not exist" for r in entry.related if r not in content.entries[entry.lang]
     ]
     problems += [f"unknown action {a!r}" for a in entry.actions if a not in ACTIONS]
+    problems += _twin_buttons(content, entry)
     if _TYPED_NUMBER.search(entry.answer):
         problems.append('types a phone number: use {{ contact("key") }}')
     try:
@@ -251,6 +252,28 @@ def _entry_problems(content: Content, entry, seen_questions: dict[str, str]) -> 
         if length > SOFT_LIMIT:
             problems.append(f"warning: answer is {length} characters (aim for at most {SOFT_LIMIT})")
     return problems
+
+
+def _bare(label: str) -> str:
+    """A button label without its emoji and punctuation, for comparing what users read."""
+    return " ".join(re.sub(r"[^\w\s]", " ", label.casefold()).split())
+
+
+def _twin_buttons(content: Content, entry) -> list[str]:
+    """A related entry whose title reads like one of the entry's action buttons (two buttons, one
+    screen, one meaning: 'Important contacts' and '☎️ Important contacts')."""
+    actions = {
+        _bare(content.text(entry.lang, f"user-button-{a}")): a
+        for a in entry.actions
+        if a in ACTIONS and content.has_text(entry.lang, f"user-button-{a}")
+    }
+    twins = []
+    for related_id in entry.related:
+        related = content.entries[entry.lang].get(related_id)
+        if related and _bare(related.title) in actions:
+            action = actions[_bare(related.title)]
+            twins.append(f"related {related_id} repeats the {action!r} button: drop one of them")
+    return twins
 
 
 def _check_contacts(content: Content, report: Report) -> None:

@@ -56,6 +56,10 @@ def drop_entry(root, lang, entry_id):
             lambda r: edit_entry(r, "id", "placement.loan", related=["placement.nope"]),
             "related topic placement.nope",
         ),
+        (
+            lambda r: edit_entry(r, "en", "protection.embassy", related=["about.contacts"]),
+            "entry protection.embassy: related about.contacts repeats the 'contacts' button",
+        ),
     ],
 )
 def test_broken_entries_are_errors_naming_file_and_entry(copy, breakage, expected):

@@ -121,7 +121,7 @@ async def test_walking_every_menu_button_reaches_all_topics(bot, content, lang):
                     assert "Sumber:" in shown.text or "Source:" in shown.text
                 queue.append(shown)
     topics = yaml.safe_load((content.root / "topics.yaml").read_text())["topics"]
-    assert set(topics) <= reached and len(topics) == 44
+    assert set(topics) <= reached and len(topics) == 52
 
 
 def test_the_terminal_chat_shows_numbered_buttons_and_opens_a_section(tmp_path):
