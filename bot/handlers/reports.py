@@ -56,6 +56,7 @@ async def _prepare_report(store: Store, user_id: int) -> dict:
 
 REPORT = Flow(
     name="report",
+    staffed=True,
     steps=(
         Choice(
             "category",
@@ -120,6 +121,7 @@ async def _prepare_question(store: Store, user_id: int) -> dict:
 
 QUESTION = Flow(
     name="question",
+    staffed=True,
     steps=(Confirm("confirm", "", summary="user-question-summary"),),
     finish=write_question,
     done="user-question-done",
@@ -129,6 +131,7 @@ QUESTION = Flow(
 
 FOLLOWUP = Flow(
     name="followup",
+    staffed=True,
     steps=(
         Text(
             "text",

@@ -102,6 +102,7 @@ class Flow:
     finish: Callable[..., Awaitable[Any]]
     done: str = ""  # content key shown after finishing (receives `result`)
     cancelled: str = "user-wizard-cancelled"
+    staffed: bool = False  # its result is for staff to read: switched off in FAQ-only mode (FAQ_ONLY=1)
     # Called before a new draft starts: returns the first hidden answers (e.g. the user's registered
     # workers), or raises Invalid(content key) to refuse (e.g. a daily limit reached).
     prepare: Callable[..., Awaitable[dict[str, Any]]] | None = None
