@@ -13,6 +13,7 @@ from bot.config import load_settings
 from bot.content import load_content
 from bot.emulator import Emulator
 from bot.local import local_bot
+from bot.search.redact import redact
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ_0123456789"
 OPERATOR = {"OPERATOR_NAME": "Yayasan Migran & Keluarga", "OPERATOR_CONTACT": "Kantor Desa Kromengan"}
@@ -152,3 +153,35 @@ def test_a_template_cannot_change_its_values():
     template = load_content().env.from_string("{{ items.append(4) }}{{ items }}")
     with pytest.raises(jinja2.exceptions.SecurityError):
         template.render(items=[1, 2, 3])
+
+
+# -- identifiers masked in unanswered questions
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("NIK saya 3507123456780001 hilang", "nik saya [nik] hilang"),
+        ("ktp 3507 1234 5678 0001", "ktp [nik]"),
+        ("3507123456780001", "[nik]"),  # a 16-digit number starting with a province code
+        ("no paspor C1234567 ditahan", "no paspor [paspor] ditahan"),
+        ("my passport is AB1234567", "my passport is [paspor]"),
+        ("paspor saya nomor 12345678", "paspor saya nomor [paspor]"),
+        ("rekening BRI 0123-01-123456-50-1 belum masuk", "rekening bri [rekening] belum masuk"),
+        ("transfer ke BCA 1234567890 gagal", "transfer ke bca [rekening] gagal"),
+        ("kartu 4111 1111 1111 1111 diblokir", "kartu [kartu] diblokir"),
+        ("4111111111111111", "[kartu]"),  # no cue: the card check digit
+        ("1234567890123456789", "[rekening]"),
+        ("gaji Rp5000000 dan Rp 1.500.000", "gaji rp5000000 dan rp 1 500 000"),  # amounts stay
+        ("kontrak 2 tahun mulai 12/03/2024", "kontrak 2 tahun mulai 12 03 2024"),
+    ],
+)
+def test_identifiers_are_masked(text, stored):
+    assert redact(text) == stored
+
+
+async def test_an_unanswered_question_is_stored_without_identifiers(siti, settings):
+    await siti.send("resep rendang padang, NIK 3507123456780001 paspor C1234567 kartu 4111111111111111")
+    assert rows(settings, "SELECT question FROM unanswered") == [
+        ("resep rendang padang nik [nik] paspor [paspor] kartu [kartu]",)
+    ]
