@@ -55,9 +55,8 @@ def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     """Console logging: the bot's own loggers at `level`, libraries at `level` but never below INFO."""
     _SECRETS.update(secret for secret in secrets if len(secret) >= 4)
     wanted = logging.getLevelName(level)
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=max(wanted, logging.INFO)
-    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(max(wanted, logging.INFO))
     logging.getLogger("bot").setLevel(wanted)
     for handler in logging.getLogger().handlers:
         install_redaction(handler)
