@@ -22,7 +22,7 @@ from bot.config import ConfigError, Settings, load_settings, require_staff, requ
 from bot.content import load_content
 from bot.handlers import ALLOWED_UPDATES
 from bot.lifecycle import open_services, require_operator, running_app
-from bot.logs import redact, setup_logging
+from bot.logs import redact, redact_stderr, setup_logging
 from bot.store.db import create_private_file
 
 log = logging.getLogger("bot")
@@ -287,12 +287,13 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     # environment for this command counts, not the one in .env.
     if args.command == "chat" and "DATABASE_PATH" not in env:
         settings = settings.with_changes(database_path=Path("data/chat.sqlite3"))
+    # Everything written to stderr from here on goes through redact(): error messages can carry a
+    # request URL, and every Bot API URL holds the token.
+    redact_stderr()
     setup_logging(
         settings.log_level if args.command == "run" else "WARNING",
         secrets=(settings.bot_token, settings.webhook_secret),
     )
-    # Everything written to stderr from here on goes through redact(): error messages can carry a
-    # request URL, and every Bot API URL holds the token.
     try:
         asyncio.run(COMMANDS[args.command](settings, args))
     except ConfigError as error:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from typing import Any, TextIO
 
 _TOKEN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{20,100}")
 _SECRETS: set[str] = set()  # the configured token and webhook secret, whatever their shape
@@ -44,6 +46,26 @@ class RedactTokens(logging.Filter):
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         return True
+
+
+class RedactingStream:
+    """A text stream (stderr) that redacts every write: whatever Python prints there (log lines,
+    tracebacks of uncaught exceptions, "Exception ignored in" notes, warnings) passes through it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def redact_stderr() -> None:
+    if not isinstance(sys.stderr, RedactingStream):
+        sys.stderr = RedactingStream(sys.stderr)
 
 
 def install_redaction(handler: logging.Handler) -> None:

@@ -1,9 +1,10 @@
+import io
 import logging
 
 import pytest
 
 from bot import logs
-from bot.logs import RedactTokens, redact, setup_logging
+from bot.logs import RedactingStream, RedactTokens, redact, setup_logging
 
 TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ_0123456789"
 
@@ -58,3 +59,12 @@ def test_debug_is_for_the_bot_only(restore_logging):
 def test_configured_secrets_are_redacted_whatever_their_shape(restore_logging):
     setup_logging("INFO", secrets=("s3cret-Webhook_value", ""))
     assert redact("POST /hook?secret=s3cret-Webhook_value") == "POST /hook?secret=[secret]"
+
+
+def test_stderr_wrapper_redacts_every_write():
+    target = io.StringIO()
+    stream = RedactingStream(target)
+    print(f"Exception ignored in: <session url=https://api.telegram.org/bot{TOKEN}/getMe>", file=stream)
+    assert (
+        target.getvalue() == "Exception ignored in: <session url=https://api.telegram.org/bot[token]/getMe>\n"
+    )

@@ -8,7 +8,7 @@ import jinja2
 import pytest
 from journeys import fill_registration_until_phone, rows
 
-from bot.cli import main
+from bot.cli import COMMANDS, main
 from bot.config import load_settings
 from bot.content import load_content
 from bot.emulator import Emulator
@@ -74,11 +74,11 @@ def test_chat_shows_a_visible_demo_operator(tmp_path, monkeypatch, capsys):
 # -- `run` refuses to start without an operator and staff
 
 
-def refusal(tmp_path, monkeypatch, capsys, env) -> tuple[int, list[str]]:
+def refusal(tmp_path, monkeypatch, capsys, env, command="run") -> tuple[int, list[str]]:
     """`python -m bot run` in-process: its exit code and what it wrote to stderr."""
     monkeypatch.chdir(tmp_path)  # no .env from the developer's folder
     with pytest.raises(SystemExit) as stopped:
-        main(["run"], {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), **env})
+        main([command], {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), **env})
     return stopped.value.code, capsys.readouterr().err.splitlines()
 
 
@@ -106,6 +106,16 @@ def test_the_operator_and_staff_may_come_from_a_dotenv_file(tmp_path, monkeypatc
         tmp_path, monkeypatch, capsys, {"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://127.0.0.1:9/bot"}
     )
     assert code == 1 and lines[-1].startswith("cannot reach the Telegram Bot API")  # past every check
+
+
+def test_a_bug_shows_its_traceback_without_the_token(tmp_path, monkeypatch, capsys):
+    async def crash(settings, args):
+        raise RuntimeError(f"POST {settings.telegram_api_url}{settings.bot_token}/getMe failed")
+
+    monkeypatch.setitem(COMMANDS, "stats", crash)
+    code, lines = refusal(tmp_path, monkeypatch, capsys, {"BOT_TOKEN": TOKEN}, "stats")
+    assert code == 1 and lines[0] == "Traceback (most recent call last):"
+    assert lines[-1] == "RuntimeError: POST https://api.telegram.org/bot[token]/getMe failed"
 
 
 # -- FAQ-only mode
