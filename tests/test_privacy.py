@@ -3,14 +3,17 @@
 
 import io
 import os
+import shutil
 
 import jinja2
 import pytest
+import yaml
 from journeys import fill_registration_until_phone, rows
 
 from bot.cli import COMMANDS, main
 from bot.config import load_settings
-from bot.content import load_content
+from bot.content import content_dir, load_content
+from bot.content_check import check_content
 from bot.emulator import Emulator
 from bot.local import local_bot
 from bot.search.redact import redact
@@ -195,3 +198,17 @@ async def test_an_unanswered_question_is_stored_without_identifiers(siti, settin
     assert rows(settings, "SELECT question FROM unanswered") == [
         ("resep rendang padang nik [nik] paspor [paspor] kartu [kartu]",)
     ]
+
+
+def test_check_content_reports_a_template_that_reaches_for_python(tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(content_dir(), root)
+    path = root / "id" / "faq" / "placement.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["entries"][0]["answer"] = "{{ cycler.__init__.__globals__.os.getuid() }}"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    errors = check_content(root).errors
+    assert any(
+        "does not render: access to attribute '__init__'" in error and "is unsafe" in error
+        for error in errors
+    )
