@@ -15,6 +15,7 @@ from bot.config import load_settings
 from bot.content import content_dir, load_content
 from bot.content_check import check_content
 from bot.emulator import Emulator
+from bot.lifecycle import require_operator
 from bot.local import local_bot
 from bot.search.redact import redact
 
@@ -65,6 +66,17 @@ def test_the_demo_operator_fills_only_what_is_unset():
     assert content.operator_for("en")["name"].startswith("DEMO")
     assert content.operator_for("en")["contact"] == "Kantor Desa Kromengan"
     assert content.operator_unset == ("name",)  # a demo is not a set-up: `run` still refuses
+
+
+def test_a_filled_in_operator_yaml_is_enough(tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(content_dir(), root)
+    data = yaml.safe_load((root / "operator.yaml").read_text())
+    data.update(configured=True, name={"id": "Desa X", "en": "Village X"}, contact="Kantor desa")
+    (root / "operator.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    content = load_content(root)
+    require_operator(content)  # does not raise
+    assert content.operator_for("en")["name"] == "Village X" and content.operator_unset == ()
 
 
 def test_chat_shows_a_visible_demo_operator(tmp_path, monkeypatch, capsys):
