@@ -25,7 +25,8 @@ async def one_run(folder: Path, number: int) -> float:
         user = emulator.user(id=1, first_name="Sri", language_code="id")
         await user.send("/start")
         started = time.perf_counter()
-        bot = await BotProcess(server.url, {"DATABASE_PATH": str(folder / f"run{number}.sqlite3")}).start()
+        env = {"DATABASE_PATH": str(folder / f"run{number}.sqlite3"), "FAQ_ONLY": "1"}
+        bot = await BotProcess(server.url, env).start()
         while not user.messages:
             await asyncio.sleep(0.005)
         elapsed = time.perf_counter() - started

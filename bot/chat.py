@@ -11,6 +11,7 @@ import getpass
 from typing import TextIO
 
 from bot.config import Settings
+from bot.content import Content
 from bot.emulator import Emulator, Shown
 from bot.local import local_bot
 from bot.telegram_html import parse
@@ -50,11 +51,11 @@ def _readable(html: str) -> str:
     return units.decode("utf-16-le")
 
 
-async def chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> None:
+async def chat(settings: Settings, stdin: TextIO, stdout: TextIO, content: Content | None = None) -> None:
     """Read lines from stdin until EOF, print what the bot shows after each."""
     emulator = Emulator()
     loop = asyncio.get_running_loop()
-    async with local_bot(settings, emulator=emulator):
+    async with local_bot(settings, emulator=emulator, content=content):
         user = emulator.user(id=100_000_001, first_name=_name(), language_code=settings.default_language)
         print(INTRO, file=stdout)
         printed: dict[int, Shown] = {}

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import sys
 import time
+import traceback
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,11 @@ from urllib.parse import urlsplit
 
 from telegram.error import Conflict, InvalidToken, TelegramError
 
-from bot.config import LANGUAGES, ConfigError, Settings, load_settings, require_token
+from bot.config import LANGUAGES, ConfigError, Settings, load_settings, require_staff, require_token
 from bot.content import load_content
 from bot.handlers import ALLOWED_UPDATES
-from bot.lifecycle import open_services, running_app
-from bot.logs import setup_logging
+from bot.lifecycle import open_services, require_operator, running_app
+from bot.logs import redact, redact_stderr, setup_logging
 from bot.store.db import create_private_file
 
 log = logging.getLogger("bot")
@@ -41,8 +42,13 @@ class Exit(Exception):
 
 
 async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
-    """Serve Telegram until SIGINT/SIGTERM (long polling, or a webhook listener)."""
+    """Serve Telegram until SIGINT/SIGTERM (long polling, or a webhook listener). Refuses to start
+    (ConfigError) without a token, without operator details, or without staff unless FAQ-only."""
     require_token(settings)
+    content = load_content()
+    content.set_operator(settings.operator_name, settings.operator_contact)
+    require_operator(content)
+    require_staff(settings)
     stop = asyncio.Event()
     failure: list[Exit] = []
     loop = asyncio.get_running_loop()
@@ -62,7 +68,7 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
         else:
             log.warning("polling error: %s", error)
 
-    async with open_services(settings) as services:
+    async with open_services(settings, content=content) as services:
         try:
             async with running_app(services) as app:
                 await app.start()
@@ -82,6 +88,9 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
                 await app.stop()
         except InvalidToken:
             raise Exit(1, "BOT_TOKEN was refused by Telegram: check it with @BotFather") from None
+        except TelegramError as error:  # getMe or setMyCommands failed: Telegram cannot be reached
+            reason = f"cannot reach the Telegram Bot API at {settings.telegram_api_url}: {error}"
+            raise Exit(1, reason) from None
     if failure:
         raise failure[0]
 
@@ -224,7 +233,9 @@ async def chat_command(settings: Settings, args: argparse.Namespace) -> None:
     """A terminal conversation with the bot, on its own database unless DATABASE_PATH is set."""
     from bot.chat import chat
 
-    await chat(settings, sys.stdin, sys.stdout)
+    content = load_content()
+    content.use_demo_operator()  # a try-out names its operator visibly as a demo; `run` refuses instead
+    await chat(settings, sys.stdin, sys.stdout, content=content)
 
 
 async def check_content_command(settings: Settings, args: argparse.Namespace) -> None:
@@ -304,23 +315,32 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         env = os.environ if environ is None else environ
         settings = load_settings(env, Path(".env"))
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _fail(2, f"configuration error: {error}")
     # `chat` never uses the production database by accident: only DATABASE_PATH set in the
     # environment for this command counts, not the one in .env.
     if args.command == "chat" and "DATABASE_PATH" not in env:
         settings = settings.with_changes(database_path=Path("data/chat.sqlite3"))
-    setup_logging(settings.log_level if args.command == "run" else "WARNING")
+    # Everything written to stderr from here on goes through redact(): error messages can carry a
+    # request URL, and every Bot API URL holds the token.
+    redact_stderr()
+    setup_logging(
+        settings.log_level if args.command == "run" else "WARNING",
+        secrets=(settings.bot_token, settings.webhook_secret),
+    )
     try:
         asyncio.run(COMMANDS[args.command](settings, args))
     except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _fail(2, f"configuration error: {error}")
     except Exit as error:
-        print(str(error), file=sys.stderr)
-        sys.exit(error.code)
+        _fail(error.code, str(error))
     except sqlite3.DatabaseError as error:
-        print(f"database error ({settings.database_path}): {error}", file=sys.stderr)
-        sys.exit(1)
+        _fail(1, f"database error ({settings.database_path}): {error}")
     except KeyboardInterrupt:
         pass
+    except Exception:  # a bug: the traceback helps, the token in it must not be shown
+        _fail(1, traceback.format_exc().rstrip())
+
+
+def _fail(code: int, message: str) -> None:
+    print(redact(message), file=sys.stderr)
+    sys.exit(code)

@@ -19,6 +19,12 @@ TOKEN_HELP = (
     "in .env; to try the bot without a token: python -m bot chat"
 )
 
+STAFF_HELP = (
+    "no staff member is configured, so reports would reach nobody. Set STAFF_IDS to the staff's "
+    "Telegram user IDs, or FAQ_ONLY=1 to run a service that only answers questions"
+)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
 
 class ConfigError(Exception):
     """A bad or missing setting; the message is one line that names the variable."""
@@ -44,6 +50,9 @@ class Settings:
     unanswered_retention_days: int = 180
     draft_ttl_hours: int = 24
     data_retention_days: int = 730
+    operator_name: str = ""  # OPERATOR_NAME: overrides content/operator.yaml when set
+    operator_contact: str = ""  # OPERATOR_CONTACT: likewise
+    faq_only: bool = False  # FAQ_ONLY=1: no staff; reports and questions to staff are switched off
 
     @property
     def webhook_mode(self) -> bool:
@@ -102,6 +111,9 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         ),
         draft_ttl_hours=_positive("DRAFT_TTL_HOURS", get("DRAFT_TTL_HOURS") or "24"),
         data_retention_days=_positive("DATA_RETENTION_DAYS", get("DATA_RETENTION_DAYS") or "730"),
+        operator_name=_one_line("OPERATOR_NAME", get("OPERATOR_NAME")),
+        operator_contact=_one_line("OPERATOR_CONTACT", get("OPERATOR_CONTACT")),
+        faq_only=_flag("FAQ_ONLY", get("FAQ_ONLY") or "0"),
     )
 
 
@@ -109,6 +121,12 @@ def require_token(settings: Settings) -> None:
     """`run` needs a token; say how to get one."""
     if not settings.bot_token:
         raise ConfigError("BOT_TOKEN", TOKEN_HELP)
+
+
+def require_staff(settings: Settings) -> None:
+    """`run` takes reports only when someone reads them: staff, or an explicit FAQ-only service."""
+    if not settings.staff_ids and not settings.faq_only:
+        raise ConfigError("STAFF_IDS", STAFF_HELP)
 
 
 def _token(value: str) -> str:
@@ -146,6 +164,19 @@ def _rate(value: str) -> float:
     if not 0 < rate <= 1000:
         raise ConfigError("BROADCAST_RATE", "must be between 0 and 1000 messages per second")
     return rate
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.lower() not in _TRUE + _FALSE:
+        raise ConfigError(name, f"use 1 (on) or 0 (off), got {value!r}")
+    return value.lower() in _TRUE
+
+
+def _one_line(name: str, value: str) -> str:
+    """Free text shown to users (operator details): one line, at most 200 characters."""
+    if len(value) > 200 or any(ord(ch) < 32 for ch in value):
+        raise ConfigError(name, "one line of at most 200 characters")
+    return value
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:

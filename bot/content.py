@@ -12,10 +12,12 @@ from typing import Any
 
 import jinja2
 import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from bot.config import LANGUAGES
 
+OPERATOR_FIELDS = ("name", "contact")
 SECTION_FILES = ("placement", "protection", "desmigratif", "family", "return", "about")
 
 
@@ -121,11 +123,15 @@ def _strings(values: Any, where: str) -> tuple[str, ...]:
 
 
 class Content:
-    """All loaded content plus the one Jinja2 environment that renders it."""
+    """All loaded content plus the one Jinja2 environment that renders it.
+
+    The environment is Jinja2's sandbox: content editors are not code reviewers, so a template can
+    read the values it is given but cannot reach Python (`{{ cycler.__init__.__globals__ }}` fails)
+    nor change anything (lists and dicts are read-only)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.env = jinja2.Environment(
+        self.env = ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(root / "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -141,6 +147,9 @@ class Content:
         )
         self.menu: dict[str, Any] = _read_yaml(root / "menu.yaml") or {}
         self.operator: dict[str, Any] = _read_yaml(root / "operator.yaml") or {}
+        self.operator_demo: dict[str, Any] = self.operator.pop("demo", None) or {}
+        configured = bool(self.operator.get("configured"))
+        self._operator_set = {key: configured and bool(self.operator.get(key)) for key in OPERATOR_FIELDS}
         self.contacts = self._load_contacts(root / "contacts.yaml")
         self.countries = self._load_countries(root / "countries.yaml")
         self.provinces: list[dict[str, Any]] = (_read_yaml(root / "provinces.yaml") or {}).get(
@@ -268,6 +277,25 @@ class Content:
         """Every entry of every language (what the search indexes)."""
         for lang in LANGUAGES:
             yield from self.entries[lang].values()
+
+    def set_operator(self, name: str = "", contact: str = "") -> None:
+        """OPERATOR_NAME and OPERATOR_CONTACT (the same text in every language) win over operator.yaml."""
+        for key, value in zip(OPERATOR_FIELDS, (name, contact), strict=True):
+            if value:
+                self.operator[key] = value
+                self._operator_set[key] = True
+
+    def use_demo_operator(self) -> None:
+        """`chat`: details still unset read as the visible demo operator of operator.yaml."""
+        for key in self.operator_unset:
+            if key in self.operator_demo:
+                self.operator[key] = self.operator_demo[key]
+
+    @property
+    def operator_unset(self) -> tuple[str, ...]:
+        """The operator details users would read as placeholders (neither in the environment nor in
+        operator.yaml with `configured: true`)."""
+        return tuple(key for key in OPERATOR_FIELDS if not self._operator_set[key])
 
     def operator_for(self, lang: str) -> dict[str, Any]:
         return {

@@ -11,12 +11,13 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
 from bot.app import build_application
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.content import Content, load_content
 from bot.context import Services
 from bot.handlers.commands import set_commands
@@ -37,6 +38,7 @@ async def open_services(
     """Store and content (and the search index), closed again on exit."""
     content = content or load_content()
     content.env.globals["data_retention_days"] = settings.data_retention_days
+    content.set_operator(settings.operator_name, settings.operator_contact)
     store = await Store.open(settings.database_path, clock)
     try:
         override = await store.get_kv("staff_chat_id")
@@ -61,6 +63,14 @@ async def running_app(
 ) -> AsyncIterator[Application]:
     """An initialised Application (getMe done, commands set, background work started), shut down on exit."""
     app = build_application(services, request=request, updates_request=updates_request)
+    try:
+        await app.initialize()
+    except Exception:
+        # PTB's shutdown skips an application whose getMe failed, leaving its HTTP sessions open
+        # (a screenful of "Unclosed client session" after the one line `run` prints).
+        for opened in {*getattr(app.bot, "_request", ())}:
+            await opened.shutdown()
+        raise
     async with app:
         await set_commands(app)
         clock, sleep = pacing_time or (time.monotonic, asyncio.sleep)
@@ -88,6 +98,20 @@ async def running_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             services.outbox = services.broadcaster = None
+
+
+def require_operator(content: Content) -> None:
+    """`run`: nobody can consent to an unnamed organisation, so the operator details must be set."""
+    if content.operator_unset:
+        names = " and ".join(f"OPERATOR_{key.upper()}" for key in content.operator_unset)
+        file = content.root / "operator.yaml"
+        with contextlib.suppress(ValueError):
+            file = file.relative_to(Path.cwd())
+        raise ConfigError(
+            names,
+            f"not set, and {file} says configured: false. Users must know who runs this service "
+            f"before they consent: set {names} in .env, or fill in {file}",
+        )
 
 
 def build_search(content: Content) -> SearchEngine:

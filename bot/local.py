@@ -73,11 +73,17 @@ def _virtual_sleep(emulator: Emulator):
     return sleep
 
 
+# The emulator rig is a test deployment: it names a test operator (`run` refuses to start without one).
+RIG_OPERATOR = {"OPERATOR_NAME": "Test operator (emulator)", "OPERATOR_CONTACT": "test desk, room 1"}
+
+
 class BotProcess:
-    """The real `python -m bot run` process, pointed at an emulator's HTTP front (tests, benchmarks)."""
+    """The real `python -m bot run` process, pointed at an emulator's HTTP front (tests, benchmarks).
+    `run` also needs staff (STAFF_IDS) or FAQ_ONLY=1 in `env`."""
 
     def __init__(self, server_url: str, env: Mapping[str, str], args: Sequence[str] = ("run",)) -> None:
-        self.env = {**os.environ, "TELEGRAM_API_URL": server_url, "BOT_TOKEN": DEFAULT_TOKEN, **env}
+        rig = {"TELEGRAM_API_URL": server_url, "BOT_TOKEN": DEFAULT_TOKEN, **RIG_OPERATOR}
+        self.env = {**os.environ, **rig, **env}
         self.args = tuple(args)
         self.process: asyncio.subprocess.Process | None = None
         self.stderr = b""

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 
 from bot.config import ConfigError, load_settings, require_token
@@ -68,3 +71,31 @@ def test_environment_wins_over_dotenv(tmp_path):
 
 def test_token_is_not_in_repr():
     assert "ABCdef" not in repr(load_settings({"BOT_TOKEN": TOKEN, "WEBHOOK_SECRET": "abc"}))
+
+
+def test_operator_and_faq_only_are_read():
+    settings = load_settings(
+        {"OPERATOR_NAME": " Desa X ", "OPERATOR_CONTACT": "Kantor desa", "FAQ_ONLY": "1"}
+    )
+    assert (settings.operator_name, settings.operator_contact, settings.faq_only) == (
+        "Desa X",
+        "Kantor desa",
+        True,
+    )
+    assert load_settings({}).faq_only is False
+
+
+@pytest.mark.parametrize(
+    "env", [{"FAQ_ONLY": "ya"}, {"OPERATOR_NAME": "x" * 201}, {"OPERATOR_CONTACT": "a\nb"}]
+)
+def test_a_bad_operator_or_faq_only_value_names_its_variable(env):
+    with pytest.raises(ConfigError) as error:
+        load_settings(env)
+    assert error.value.variable == next(iter(env))
+
+
+def test_env_example_lists_every_variable():
+    root = Path(__file__).resolve().parent.parent
+    read = set(re.findall(r'get\("([A-Z_]+)"\)', (root / "bot" / "config.py").read_text()))
+    listed = set(re.findall(r"^([A-Z_]+)=", (root / ".env.example").read_text(), re.MULTILINE))
+    assert read - listed == set()

@@ -12,6 +12,7 @@ from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorServer
 from bot.local import BotProcess
 
 STARTED: list[BotProcess] = []
+STAFF = 9001
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,7 @@ async def _no_orphans():
 async def served(request):
     emulator = Emulator()
     emulator.settle = (20.0, 0.3)  # generous: a loaded CI machine answers slower
+    emulator.user(id=STAFF, first_name="Staf")  # `run` needs a staff member (or FAQ_ONLY=1)
     async with EmulatorServer(emulator) as server:
         yield emulator, server
     if "allow_api_errors" not in request.keywords:
@@ -37,7 +39,7 @@ async def served(request):
 
 @pytest.fixture
 def env(tmp_path):
-    return {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "LOG_LEVEL": "INFO"}
+    return {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "LOG_LEVEL": "INFO", "STAFF_IDS": str(STAFF)}
 
 
 async def start_bot(server, env, emulator):

@@ -87,6 +87,7 @@ async def _save_report(db: aiosqlite.Connection, draft: Draft) -> Case:
 
 REPORT = Flow(
     name="report",
+    staffed=True,
     steps=(
         Choice(
             "category",
@@ -164,6 +165,7 @@ async def _save_question(db: aiosqlite.Connection, draft: Draft) -> Case:
 
 QUESTION = Flow(
     name="question",
+    staffed=True,
     steps=(Confirm("confirm", "", summary="user-question-summary"),),
     finish=_save_question,
     done="user-question-done",
@@ -186,6 +188,7 @@ async def _save_followup(db: aiosqlite.Connection, draft: Draft) -> Followup:
 
 FOLLOWUP = Flow(
     name="followup",
+    staffed=True,
     steps=(
         Text(
             "text",

@@ -25,6 +25,7 @@ from bot.context import BotContext
 from bot.handlers import screens
 from bot.handlers.common import answer_query, show
 from bot.store.drafts import Draft, DraftGone
+from bot.wizard import validate
 from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Text
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,9 @@ async def show_step(
 async def begin(update: Update, context: BotContext, flow: Flow, answers: dict | None = None) -> None:
     """Start `flow` (or continue it when the user already has its draft)."""
     user, chat = update.effective_user, update.effective_chat
+    if flow.staffed and context.settings.faq_only:  # nobody would read it: say so, give the hotlines
+        await update.effective_message.reply_text(context.text("user-faq-only"))
+        return
     draft = await _live_draft(context, user.id)
     if draft is not None and draft.flow == flow.name:
         await show_step(update, context, flow, draft)
@@ -446,7 +450,8 @@ async def _add_file(
 def _read(step: Step, message: Message, context: BotContext) -> Any:
     """The typed (or shared) answer to `step`, parsed; raises Invalid with a content key."""
     if isinstance(step, Phone) and message.contact is not None:
-        return step.parse(message.contact.phone_number)
+        contact = message.contact
+        return step.parse(validate.own_contact(contact.phone_number, contact.user_id, message.from_user.id))
     if isinstance(step, Post):
         return _read_post(message)
     if isinstance(step, Choice | Confirm):

@@ -15,7 +15,7 @@ from rapidfuzz.distance import OSA
 
 DATA_DIR = Path(__file__).parent / "data"
 COUNTRY_PREFIX = "@"  # country slot terms look like "@taiwan": never a real word
-PLACEHOLDERS = frozenset({"[telepon]", "[email]", "[nama]"})
+PLACEHOLDERS = frozenset({"[telepon]", "[email]", "[nama]", "[nik]", "[paspor]", "[rekening]", "[kartu]"})
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _CONTRACTIONS = (
@@ -29,7 +29,7 @@ _CONTRACTIONS = (
 )
 _REDUP = re.compile(r"\b([a-z]{2,})2(nya|an|kan|i)?\b")  # ciri2 -> ciri ciri, anak2nya
 _ELONGATION = re.compile(r"([a-z])\1{2,}")  # bangettt -> banget
-_TOKEN = re.compile(r"\[(?:telepon|email|nama)\]|[a-z0-9]+")
+_TOKEN = re.compile(r"\[(?:telepon|email|nama|nik|paspor|rekening|kartu)\]|[a-z0-9]+")
 _MAX_PHRASE = 4
 
 

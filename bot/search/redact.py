@@ -1,4 +1,5 @@
-"""Remove phone numbers, e-mail addresses and likely person names before a question is stored."""
+"""Remove phone numbers, identity, passport, account and card numbers, e-mail addresses and likely
+person names before a question is stored."""
 
 from __future__ import annotations
 
@@ -16,14 +17,30 @@ from bot.search.normalize import (
 )
 
 PHONE, EMAIL, NAME = "[telepon]", "[email]", "[nama]"
+NIK, PASSPORT, ACCOUNT, CARD = "[nik]", "[paspor]", "[rekening]", "[kartu]"
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w.,])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.,])\+?\(?\d[\d\s().-]{4,}\d(?![\w])")
+# A passport number as printed: one or two letters and 6-8 digits ("C1234567", "AB1234567").
+_PASSPORT = re.compile(r"(?<![\w.,])([A-Za-z]{1,2})\d{6,8}(?![\w])")
 _MONEY = re.compile(r"^\d{1,3}(?:[.,]\d{3})+$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 _RP_BEFORE = re.compile(r"(?:rp\.?|idr|nt\$?|hk\$|rm|sgd?\$?|usd?\$?)\s*$", re.IGNORECASE)
-_WORD = re.compile(r"\[(?:telepon|email|nama)\]|[^\W_]+(?:['’][^\W_]+)?|\S")
+_CURRENCIES = frozenset({"rp", "nt", "hk", "rm", "sg", "us"})
+_WORD = re.compile(r"\[(?:telepon|email|nama|nik|paspor|rekening|kartu)\]|[^\W_]+(?:['’][^\W_]+)?|\S")
+_CUE_WORDS = re.compile(r"[^\W_]+")
 
 # fmt: off
+# Words just before a number that say what it is (the nearest of the last four words counts).
+_NUMBER_CUES = {
+    **dict.fromkeys(("nik", "ktp", "ektp", "kk", "identitas"), NIK),
+    **dict.fromkeys(("paspor", "pasport", "passport", "pasp"), PASSPORT),
+    **dict.fromkeys(("rekening", "rek", "norek", "account", "acc", "bank", "bri", "bni", "bca",
+                     "mandiri", "bsi", "btn", "cimb", "danamon", "permata"), ACCOUNT),
+    **dict.fromkeys(("kartu", "card", "atm", "debit", "kredit", "credit", "cc"), CARD),
+}
+# The first two digits of a NIK: the province codes.
+_PROVINCES = frozenset({*range(11, 20), 21, *range(31, 37), 51, 52, 53, *range(61, 66),
+                        *range(71, 77), 81, 82, *range(91, 97)})
 # Cues after which the next word(s) are a name when they look like one.
 _NAME_CUES = ("nama saya", "nama aku", "nama ku", "namaku", "namanya", "bernama", "nama anak saya",
               "my name is", "my name s", "named")
@@ -37,15 +54,50 @@ _OWNERS_ID = frozenset({"saya", "aku", "kami", "gue", "gw"})
 _MAX_NAME_WORDS = 3
 
 
-def _redact_numbers(text: str) -> str:
-    def phone(m: re.Match[str]) -> str:
-        raw = m[0]
-        digits = sum(ch.isdigit() for ch in raw)
-        if not 7 <= digits <= 15 or _MONEY.match(raw.strip()) or _RP_BEFORE.search(text[: m.start()]):
-            return raw
-        return f" {PHONE} "
+def _number_cue(before: str) -> str | None:
+    """What the words just before a number say it is: NIK, PASSPORT, ACCOUNT, CARD or None."""
+    for word in reversed(_CUE_WORDS.findall(before.lower())[-4:]):
+        if word in _NUMBER_CUES:
+            return _NUMBER_CUES[word]
+    return None
 
-    return _PHONE.sub(phone, _EMAIL.sub(f" {EMAIL} ", text))
+
+def _luhn(digits: str) -> bool:
+    """The check digit of payment card numbers."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _kind(digits: str, cue: str | None) -> str | None:
+    """The placeholder for a number (None: keep it, e.g. a year or an amount)."""
+    if cue and len(digits) >= 6:
+        return cue
+    if 7 <= len(digits) <= 15:
+        return PHONE
+    if len(digits) == 16 and int(digits[:2]) in _PROVINCES:
+        return NIK
+    if 13 <= len(digits) <= 19 and _luhn(digits):
+        return CARD
+    return ACCOUNT if len(digits) > 15 else None
+
+
+def _redact_numbers(text: str) -> str:
+    def number(m: re.Match[str]) -> str:
+        raw, before = m[0], text[: m.start()]
+        if _MONEY.match(raw.strip()) or _RP_BEFORE.search(before):
+            return raw
+        kind = _kind("".join(ch for ch in raw if ch.isdigit()), _number_cue(before))
+        return f" {kind} " if kind else raw
+
+    def passport(m: re.Match[str]) -> str:
+        return m[0] if m[1].lower() in _CURRENCIES else f" {PASSPORT} "
+
+    text = _EMAIL.sub(f" {EMAIL} ", text)
+    text = _PASSPORT.sub(passport, text)
+    return _NUMBER.sub(number, text)
 
 
 def _is_common(word: str) -> bool:
@@ -112,6 +164,7 @@ def _redact_names(text: str) -> list[str]:
 
 
 def redact(text: str) -> str:
-    """Normalised text (lowercase words) with phones, e-mails and likely names replaced."""
+    """Normalised text (lowercase words) with phone, identity, passport, account and card numbers,
+    e-mails and likely names replaced."""
     words = _redact_names(_redact_numbers(text))
     return " ".join(tokenize(" ".join(words)))

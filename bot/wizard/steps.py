@@ -140,6 +140,7 @@ class Flow:
     finish: Finish
     done: str = ""  # content key shown after finishing (receives `result`)
     cancelled: str = "user-wizard-cancelled"
+    staffed: bool = False  # its result is for staff to read: switched off in FAQ-only mode (FAQ_ONLY=1)
     prepare: Prepare | None = None
     after: After | None = None
     prompt_context: PromptContext | None = None

@@ -49,3 +49,13 @@ def phone(text: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise Invalid("user-invalid-phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def own_contact(phone_number: str, contact_user_id: int | None, sender_id: int) -> str:
+    """A contact shared at a phone step, as the text the step parses. Only the sender's own contact
+    counts as their number. Telegram gives it in international form, often without "+"
+    ("85261234567" from Hong Kong): read as typed it would become an Indonesian number."""
+    if contact_user_id != sender_id:
+        raise Invalid("user-phone-not-yours")
+    number = _clean(phone_number)
+    return number if number.startswith("+") else "+" + number
