@@ -82,7 +82,7 @@ def semantic_only(engine: SearchEngine, question: str, lang: str) -> SearchResul
     if best >= index.ALONE_AT and best - second >= index.MODEL_LEAD:
         kind = "answer"
     else:
-        kind = "suggest" if best >= index.MODEL_SUGGEST_AT else "none"
+        kind = "suggest" if best >= 0.84 else "none"  # the model alone has no reliable out-of-scope cut
     shown = tuple(index.Candidate(i, round(v, 3)) for i, v in itertools.islice(model.items(), 3))
     return SearchResult(kind, pick if kind == "answer" else None, best, shown, False, None, "")
 

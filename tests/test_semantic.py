@@ -108,7 +108,7 @@ async def test_the_bot_answers_lexically_without_the_model(no_model, bot, siti, 
 
 
 # -- floors on faq-heldout2.tsv: set a little below what bench/search.py measured on 2026-12-05
-# (gated 87.4 / 95.8 / 6.5 wrong / 92.0 rejected; lexical 79.1 / 91.2 / 5.6 / 100)
+# (top-1 / top-3 / wrong / rejected: gated 82.3 / 92.1 / 5.6 / 100; lexical 79.1 / 91.2 / 5.6 / 100)
 
 
 def _heldout2():
@@ -135,7 +135,7 @@ def _rates(results):
 
 
 @pytest.mark.parametrize(
-    ("gated", "floors"), [(False, (0.77, 0.89, 0.07, 0.92)), (True, (0.85, 0.94, 0.08, 0.88))]
+    ("gated", "floors"), [(False, (0.77, 0.89, 0.07, 0.92)), (True, (0.80, 0.90, 0.07, 0.92))]
 )
 def test_heldout2_floors(real, gated, floors):
     if gated and real.semantic is None:

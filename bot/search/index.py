@@ -31,9 +31,11 @@ CANDIDATE_AT = 0.5
 SURE_AT = 2 * ANSWER_AT  # a lexical answer this strong is never sent to the model (saves ~20-80 ms)
 VETO_GAP = 0.03  # a lexical answer the model ranks this far below its own pick becomes suggestions
 AGREE_AT = 0.86  # lexically unsure, the model's pick is the lexical top and this close: answer
-ALONE_AT = 0.88  # lexically unsure and the model alone is this close, with a lead of MODEL_LEAD: answer
-MODEL_LEAD = 0.01
-MODEL_SUGGEST_AT = 0.84  # below this (and nothing lexical) the question is out of scope
+ALONE_AT = 0.88  # lexically unsure and the model alone is this close: answer
+# ...and in both cases the pick leads the next entry by this much: one vague word ("kerja", "keluarga")
+# is close to many entries at once and gets suggestions, not one answer.
+MODEL_LEAD = 0.015
+# No suggestions from the model alone: out-of-scope lines of faq-dev.tsv score up to 0.91 with it.
 
 
 class FaqDoc(Protocol):
@@ -226,9 +228,10 @@ class SearchEngine:
                 return lexical
             return self._decided(lexical, "suggest", None, [*ids, pick], model)
         agree = bool(ids) and ids[0] == pick
-        if (agree and best >= AGREE_AT) or (best >= ALONE_AT and best - second >= MODEL_LEAD):
+        close = best >= (AGREE_AT if agree else ALONE_AT)
+        if close and best - second >= MODEL_LEAD:
             return self._decided(lexical, "answer", pick, [pick, *ids], model)
-        if best >= MODEL_SUGGEST_AT or ids:
+        if lexical.kind == "suggest":
             return self._decided(lexical, "suggest", None, [pick, *ids, *model], model)
         return lexical
 
