@@ -46,6 +46,7 @@ def load_docs(content: Path = ROOT / "content") -> list[SimpleNamespace]:
                     title=entry.get("title", ""),
                     questions=entry.get("questions") or [],
                     keywords=[str(k) for k in entry.get("keywords") or []],
+                    answer=entry.get("answer", ""),
                 )
             )
     return docs

