@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections import Counter, defaultdict
@@ -11,6 +12,7 @@ from typing import Protocol
 
 from bot.search.normalize import COUNTRY_PREFIX, Normalizer, tokenize
 from bot.search.redact import redact
+from bot.search.semantic import SemanticIndex
 from bot.search.talk import detect_talk
 from bot.search.urgent import is_urgent
 
@@ -24,6 +26,17 @@ OTHER_LANGUAGE = 0.8  # users mix languages: the other index is searched too, at
 ANSWER_AT = 3.8
 SUGGEST_AT = 1.5
 CANDIDATE_AT = 0.5
+# The semantic gate (scores of bot.search.semantic, which sit between about 0.75 and 0.95). Chosen on
+# faq-dev.tsv, faq-probe.tsv and a 5-fold split of the FAQ's own questions (each asked of an index
+# built without it), never on faq-heldout.tsv or faq-heldout2.tsv, which measure them.
+SURE_AT = 2 * ANSWER_AT  # a lexical answer this strong is never sent to the model (saves ~20-80 ms)
+VETO_GAP = 0.02  # a lexical answer the model ranks this far below its own pick becomes suggestions
+AGREE_AT = 0.86  # lexically unsure, the model's pick is the lexical top and this close: answer
+ALONE_AT = 0.88  # lexically unsure and the model alone is this close: answer
+# ...and in both cases the pick leads the next entry by this much: one vague word ("kerja", "keluarga")
+# is close to many entries at once and gets suggestions, not one answer.
+MODEL_LEAD = 0.015
+# No suggestions from the model alone: out-of-scope lines of faq-dev.tsv score up to 0.91 with it.
 
 
 class FaqDoc(Protocol):
@@ -55,6 +68,7 @@ class SearchResult:
     urgent: bool
     talk: str | None
     normalized: str
+    semantic: bool = False  # True when the semantic layer changed the lexical outcome
 
 
 class _LangIndex:
@@ -158,12 +172,15 @@ def _pairs(terms: list[str]) -> list[str]:
 class SearchEngine:
     """Free-text FAQ search; build once at start-up, then call search() per message."""
 
-    def __init__(self, indexes: dict[str, _LangIndex]):
+    def __init__(self, indexes: dict[str, _LangIndex], semantic: SemanticIndex | None = None):
         self._indexes = indexes
+        self.semantic = semantic
 
     @classmethod
-    def build(cls, docs: Iterable[FaqDoc]) -> SearchEngine:
-        """Index FAQ entries (objects with .lang .id .title .questions .keywords) per language."""
+    def build(cls, docs: Iterable[FaqDoc], *, semantic: bool = False) -> SearchEngine:
+        """Index FAQ entries (objects with .lang .id .title .questions .keywords) per language;
+        semantic=True adds the model's layer when it can load (lexical only, logged, if not)."""
+        docs = list(docs)
         by_lang: dict[str, list[FaqDoc]] = defaultdict(list)
         words: dict[str, set[str]] = defaultdict(set)
         for doc in docs:
@@ -173,10 +190,11 @@ class SearchEngine:
         for lang, items in by_lang.items():
             foreign = frozenset().union(*(words[other] for other in by_lang if other != lang))
             indexes[lang] = _LangIndex(lang, items, foreign)
-        return cls(indexes)
+        return cls(indexes, SemanticIndex.build(docs) if semantic else None)
 
-    def search(self, question: str, lang: str = "id") -> SearchResult:
-        """Classify a message: small talk, a confident answer, suggestions, or nothing."""
+    def search(self, question: str, lang: str = "id", *, semantic: bool = True) -> SearchResult:
+        """Classify a message: small talk, a confident answer, suggestions, or nothing
+        (semantic=False: the lexical outcome alone, for comparison)."""
         lang = lang if lang in self._indexes else next(iter(self._indexes), lang)
         urgent = is_urgent(question)
         text = redact(question)
@@ -194,7 +212,38 @@ class SearchEngine:
         else:
             kind = "none"
         answer_id = candidates[0].id if kind == "answer" else None
-        return SearchResult(kind, answer_id, round(top, 3), candidates, urgent, talk.label, normalized)
+        result = SearchResult(kind, answer_id, round(top, 3), candidates, urgent, talk.label, normalized)
+        gated = semantic and self.semantic is not None and talk.rest.strip()
+        return self._gate(result, talk.rest) if gated else result
+
+    def _gate(self, lexical: SearchResult, text: str) -> SearchResult:
+        """Let the model check a lexical answer and decide where the lexical search is unsure."""
+        assert self.semantic is not None
+        if lexical.kind == "answer" and lexical.score >= SURE_AT:
+            return lexical
+        model = self.semantic.scores(text)
+        (pick, best), (_, second) = itertools.islice(model.items(), 2)
+        ids = [c.id for c in lexical.candidates]
+        if lexical.kind == "answer":
+            if pick == lexical.id or model.get(lexical.id or "", 0.0) >= best - VETO_GAP:
+                return lexical
+            return self._decided(lexical, "suggest", None, [*ids, pick], model)
+        agree = bool(ids) and ids[0] == pick
+        close = best >= (AGREE_AT if agree else ALONE_AT)
+        if close and best - second >= MODEL_LEAD:
+            return self._decided(lexical, "answer", pick, [pick, *ids], model)
+        if lexical.kind == "suggest":
+            return self._decided(lexical, "suggest", None, [pick, *ids, *model], model)
+        return lexical
+
+    @staticmethod
+    def _decided(
+        lexical: SearchResult, kind: str, answer: str | None, ids: list[str], model: dict[str, float]
+    ) -> SearchResult:
+        """The lexical result with the gate's outcome; candidates carry the model's scores."""
+        shown = tuple(Candidate(i, round(model[i], 3)) for i in list(dict.fromkeys(ids))[:3])
+        changed = kind != lexical.kind or answer != lexical.id
+        return dataclasses.replace(lexical, kind=kind, id=answer, candidates=shown, semantic=changed)
 
     def _rank(self, text: str, lang: str) -> tuple[Candidate, ...]:
         """Best entries over the user's language and, discounted, the other one."""
