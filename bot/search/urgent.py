@@ -1,66 +1,359 @@
-"""Danger words (violence, rape, trafficking, confinement, escape, suicide), id and en."""
+"""Danger and self-harm detection for every message, however it is spelt (id, jv, su, en, mixed).
+
+    classify(text) -> "danger" | "self_harm" | None
+    detect(text)   -> Finding(danger=..., self_harm=...)   (both facts, for a reply that needs both)
+
+When a message reads as both (for example "sy dikurung majikan ... pengen bunuh diri"), classify()
+says "self_harm": the person may take their own life, so the crisis reply (crisis lines and a person
+to talk to) comes first; detect() keeps `danger` set so the reply can add the emergency numbers too.
+
+How a message is read:
+1. It is cut into clauses at punctuation and "tapi"/"but", lower-cased, elongations squeezed
+   ("tolonggg"), reduplication expanded ("pegang2"), chat spellings mapped ("sy" -> "saya",
+   "gk" -> "tidak", "pengen" -> "ingin"; urgent-spellings.tsv) and a split "di" joined to its verb
+   ("di pukul" -> "dipukul").
+2. A clause is dangerous when a word is a form of a violence or confinement verb (dipukul, dipukulin,
+   mukulin, digebuki, diperkosa, ...: every affixed form of the roots below, generated once) or one
+   of the phrase patterns matches (not allowed out, no food, threats, forced sex work, runaway,
+   medical emergency, English).
+3. A clause that talks ABOUT the topic is not a report: "apa itu", "berita", "film", "hukuman",
+   "cara lapor", "dulu" ... ("apa itu TPPO", "cara lapor kekerasan", "berita TKW disiksa").
+4. A call for help counts on its own ("tolong", "tolong bantu sy", "help me") when the clause holds
+   nothing else and the message asks for no information: "tolong info biaya paspor" is a polite
+   "please", not a call for help.
+
+Every message is read whole; the work is linear in its length (about 1 ms for 4,096 characters).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Literal
 
-from bot.search.normalize import lexicon, tokenize
+Label = Literal["danger", "self_harm"]
 
-# Patterns run on normalised tokens joined by single spaces ("ga" -> "tidak", "pengen" -> "ingin").
-_ID = (
-    # violence: dipukul, dipukulin, memukul, mukulin, disiksa, ditampar, ...
-    r"\b(?:di|ke)(?:pukul|siksa|aniaya|tampar|tendang|cekik|setrum|sundut|jambak|gebuk|"
-    r"hajar|injak|bacok|tusuk|sabet|pecut|cambuk|sekap|kurung|perkosa|cabul|gerayang|raba)"
-    r"(?:in|i|kan|nya)?\b",
-    r"\b(?:memukul|mukul|mukulin|menyiksa|nyiksa|menganiaya|penganiayaan|penyiksaan|kekerasan|"
-    r"menampar|nampar|menendang|nendang|mencekik|nyekik|menyekap|mengurung|ngurung)\b",
-    # sexual violence
-    r"\b(?:memperkosa|pemerkosaan|perkosaan|rudapaksa|dirudapaksa|pencabulan|dicabuli|disetubuhi)\b",
-    r"\b(?:di)?leceh(?:kan|in|i)?\b|\bpelecehan\b|\bmelecehkan\b",
-    r"\bdipaksa (?:berhubungan|tidur|melayani|berhubungan badan)\b",
-    # confinement and escape
-    r"\b(?:dikunci|dikonci)\b",
-    r"\b(?:tidak|dilarang|nggak) (?:boleh|bisa|dikasih|diberi|diizinkan) (?:keluar|pulang|kabur)\b",
-    r"\bdilarang (?:keluar|pulang)\b",
-    r"\bkabur\b|\bmelarikan diri\b|\blari dari (?:majikan|rumah|agen|penampungan)\b",
-    # trafficking and threats
-    r"\btppo\b|\bperdagangan (?:orang|manusia)\b|\b(?:dijual|diperjualbelikan|dijualbelikan)\b",
-    r"\b(?:diancam|mengancam|ngancam) (?:di)?bunuh\b|\bmau dibunuh\b|\bdibunuh\b",
-    r"\btidak (?:dikasih|diberi) makan\b|\bkelaparan\b",
-    # self-harm
-    r"\bbunuh diri\b|\bgantung diri\b|\b(?:ingin|mau) mati\b|\b(?:meng)?akhiri hidup\b|"
-    r"\bminum racun\b|\btidak kuat hidup\b|\bcapek hidup\b|\blelah hidup\b",
-    # explicit calls for help
-    r"\btolong (?:saya|aku|kami|kita)\b|\bsos\b",
-)
-_EN = (
-    r"\b(?:hit|hits|hitting|beat|beats|beaten|beating|slap|slapped|slapping|kick|kicked|kicking|"
-    r"punch|punched|punching|choke|choked|burned me|tortured?|torturing)\b",
-    r"\b(?:abused?|abusing|abusive|assaulted|assault|violence|violent)\b",
-    r"\b(?:rape|raped|raping|rapist|molested|molest|groped|harass(?:ed|ing|ment)?|sexually)\b",
-    r"\block(?:ed|s)? (?:me|us|her|him) (?:in|up)\b|\blocked (?:in|up)\b",
-    r"\b(?:can not|not allowed to|won t let me|will not let me) (?:leave|go out|go home)\b",
-    r"\b(?:escape|escaped|run away|ran away|runaway)\b",
-    r"\btrafficking\b|\b(?:sold me|being sold|was sold|were sold)\b",
-    r"\b(?:kill|killing) (?:myself|me|her|him)\b|\bthreat(?:en|ened|ening)? to kill\b",
-    r"\bsuicide\b|\bwant to die\b|\bend my life\b|\bno food\b|\bstarv(?:e|ed|ing)\b",
-    r"\bplease help\b|\bhelp me please\b|\bsomebody help\b|\bsos\b",
-)
-_PATTERNS = {"id": re.compile("|".join(_ID)), "en": re.compile("|".join(_EN))}
+DATA = Path(__file__).parent / "data" / "urgent-spellings.tsv"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the danger check found in one message."""
+
+    danger: bool
+    self_harm: bool
+
+    @property
+    def label(self) -> Label | None:
+        """The one label a reply is chosen by: self-harm first (see the module docstring)."""
+        if self.self_harm:
+            return "self_harm"
+        return "danger" if self.danger else None
+
+
+# -- vocabulary ---------------------------------------------------------------------------------
+
+# Verb roots whose every affixed form reports harm done to someone (di-, me-/nasal, ter-, -in, -i,
+# -kan, -nya): "dipukul", "mukulin", "menyiksa", "digebuki", "tersiksa". Javanese and Sundanese
+# roots included (antem, gebug, peupeuh, teunggeul, tampiling, cabok).
+_HARM_ROOTS = (
+    "pukul gebuk gebug hajar siksa aniaya tampar tempeleng gampar tabok tonjok jotos tendang sepak "
+    "cekik jambak banting bacok tusuk sabet pecut cambuk setrum sundut injak pentung keplak "
+    "antem peupeuh teunggeul tampiling cabok benturin bentur "
+    "sekap kurung kunci konci gembok "
+    "perkosa cabul gerayang raba leceh grepe "
+    "ancam ancem cubit cakar lempar intip "
+    "perjualbelikan jualbelikan culik sandera"
+).split()
+# Roots that are ordinary words when bare ("pukul 8" is a time, "kunci" a key): they count only
+# with a passive or active affix, or right after a split "di".
+_BARE_IS_ORDINARY = frozenset("pukul kunci konci kurung raba injak bentur gembok antem".split())
+# Roots too common in other senses to count in their active form ("mengunci pintu").
+_PASSIVE_ONLY = frozenset("kunci konci gembok kurung raba bentur lempar intip".split())
+
+_SUFFIXES = ("", "in", "i", "kan", "nya", "inya", "innya", "kannya", "ku", "in2", "an")
+
+
+def _nasal(root: str) -> list[str]:
+    """Active (nasal) forms of a root: pukul -> mukul, memukul; siksa -> nyiksa, menyiksa."""
+    first, rest = root[0], root[1:]
+    if first == "p":
+        short = ["m" + rest]
+    elif first == "t":
+        short = ["n" + rest]
+    elif first in "sc":
+        short = ["ny" + rest]
+    elif first == "k":
+        short = ["ng" + rest]
+    elif first in "aeiou":
+        short = ["ng" + root]
+    else:  # b, g, h, j, l, r, ...
+        short = ["ng" + root, "nge" + root, "m" + root if first == "b" else "n" + root]
+    long = ["me" + s if not s.startswith("nge") else "me" + s[2:] for s in short]
+    long += ["mem" + root if first == "b" else "men" + root if first in "jcd" else "meng" + root]
+    long += ["memper" + root[3:] if root.startswith("per") else ""]
+    return [f for f in short + long + ["nge" + root] if f]
 
 
 @cache
-def _words(lang: str) -> dict[str, str]:
-    return {k: v for k, v in lexicon(lang).items() if " " not in k}
+def _harm_forms() -> dict[str, str]:
+    """Every affixed surface form of the harm roots -> "passive" | "active" | "bare"."""
+    forms: dict[str, str] = {}
+    for root in _HARM_ROOTS:
+        for suffix in _SUFFIXES:
+            for prefix in ("di", "ter", "ke", "dipun", "diper", "ng", "dipi"):
+                forms.setdefault(prefix + root + suffix, "passive")
+            if root not in _PASSIVE_ONLY:
+                for active in _nasal(root):
+                    forms.setdefault(active + suffix, "active")
+            forms.setdefault(root + suffix, "bare" if suffix in ("", "in2") else "active")
+    forms.pop("kekunci", None)
+    return forms
 
 
-def _joined(text: str, lang: str) -> str:
-    """Tokens with the project's chat spellings mapped ("ga" -> "tidak"), joined by spaces."""
-    words = _words(lang)
-    return " ".join(words.get(t, t) for t in tokenize(text))
+@cache
+def _spellings() -> dict[str, str]:
+    """Chat, regional and abbreviated spellings -> one canonical word (urgent-spellings.tsv)."""
+    table: dict[str, str] = {}
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            canonical, _, variants = line.partition("\t")
+            for variant in variants.split():
+                table[variant] = canonical
+    return table
+
+
+# -- phrase patterns (run on canonical clauses: "saya tidak boleh keluar") -------------------------
+
+_W = r"(?:\w+ )"  # one intervening word
+_PERSON = r"(?:saya|kami|anak|adik|kakak|abang|istri|suami|ibu|bapak|teman|dia|mereka|keluarga)"
+_AUX = r"(?:(?:mau|ingin|sudah|lagi|akan|harus|bisa|coba|berhasil|mencoba|pernah|terpaksa|sedang) )"
+_DANGER = (
+    # confinement, not allowed out or home, phone or family cut off
+    r"\btidak (?:boleh|diizinkan|bisa|dikasih|diberi) (?:keluar|pulang|kabur|telepon|hubungi|pegang hp)",
+    r"\bdilarang (?:keluar|pulang|telepon|pegang hp)\b|\bboleh keluar pagar\b",
+    r"(?<!paspor )(?<!gaji )(?<!dokumen )(?<!ktp )(?<!ijazah )(?<!uang )(?<!hp )(?<!visa )(?<!paspor saya )"
+    r"(?<!gaji saya )(?<!paspornya )\bditahan (?:di|oleh|sama|perusahaan|agen|majikan|bos|polisi)\b|\btahan paspor\b",
+    r"\b(?:mau|ingin|minta) pulang (?:\w+ ){0,3}tidak (?:dikasih|boleh)\b",
+    r"\b(?:disekap|disandera|terkurung|terkunci di (?:kamar|rumah|gudang|asrama))\b",
+    r"\bhp (?:saya |nya )?(?:diambil|disita|dirampas|ditahan)\b",
+    # food, medical emergency
+    r"\btidak (?:dikasih|diberi|kasih|dikei|dipasihan)(?: saya| kami)? (?:makan|mangan|tuang)\b",
+    r"\bmakan (?:sisa|basi)\b|\bnasi basi\b|\btidak ada (?:obat|makanan)\b|\bobat tidur\b",
+    r"\b(?:di|ke)(?:buang|lempar) ke (?:laut|jalan)\b",
+    r"\b(?:disetrika|dibakar|disiram|disundut|disulut) (?:tangan|kaki|muka|wajah|badan|punggung|kulit)",
+    r"\b(?:di)?pegang (?:di)?pegang\b|\bdicium\b|\b(?:ngajak|mengajak|diajak) (?:saya )?(?:tidur|begituan|ml|berhubungan)\b",
+    r"\b(?:kelaparan|muntah darah|berdarah|pingsan|tidak sadar(?:kan)?|patah tulang)\b",
+    r"\btidak (?:mau|izinin|izinkan|boleh|bawa)(?: saya)? (?:bawa |antar )?(?:ke (?:rs|dokter|rumah sakit|klinik)|sandar)\b",
+    # threats to life, weapons
+    r"\b(?:di|mau |akan )?bunuh(?! (?:diri|waktu))\b|\bdibunuh\b|\bterancam\b|\bdalam bahaya\b",
+    r"\b(?:bawa|pegang|pakai|acungin|ambil|pake) (?:pisau|parang|golok|senjata|pistol|celurit)\b",
+    r"\bbersenjata\b|\bngamuk\b|\bmengamuk\b|\bditusuk\b",
+    r"\bdisiram (?:air )?(?:panas|mendidih|bensin|minyak)\b|\bair (?:panas|mendidih)\b",
+    # sexual violence and forced sex work
+    r"\b(?:dipaksa|disuruh|dijadikan|jadi) (?:jadi |jd )?(?:psk|pelacur|lonte|wts|jual diri|melacur)\b",
+    r"\bjual diri\b|\bmelayani (?:tamu|laki|pria|om|lelaki)|\blayani (?:tamu|laki|pria|om|lelaki)",
+    r"\b(?:maksa|memaksa|dipaksa) (?:saya )?(?:tidur|berhubungan|begituan|ml|hubungan)\b",
+    r"\bpegang (?:pegang )?(?:badan|dada|paha|pantat|tubuh|payudara|bokong|kemaluan)\b",
+    r"\b(?:masuk|ke) kamar saya\b(?! \w+ (?:bersih|beres))|\bngintip saya\b|\bintip saya\b",
+    r"\bmajikan (?:yang )?cabul\b|\bcabul\b",
+    # trafficking, forced work
+    r"\b(?:saya|anak|adik|kakak|istri|suami|kami|dia) (?:\w+ )?dijual\b|\bdijual (?:ke|sama|oleh|agen)\b",
+    r"\b(?:saya|kami|anak saya|adik saya|kakak saya|istri saya|suami saya|teman saya) (?:\w+ )?korban (?:tppo|perdagangan|kekerasan|"
+    r"pelecehan|penyiksaan|perkosaan|trafficking)",
+    r"\btebusan\b|\b(?:dipaksa|disuruh|kerja) (?:nipu|menipu|scam)\b|\bdipaksa (?:kerja|gugurin|aborsi)\b",
+    r"\bdiperdagangkan\b|\btrafficked\b",
+    # running away (the person's own: "sponsor kabur bawa uang" is not)
+    rf"(?:^|\b(?:tolong|kalau|dan|terus|jadi|sekarang|karena|biar|supaya|akhirnya|kemarin|baru|"
+    rf"sudah|mau|ingin) )(?:saya|kami) {_AUX}{{0,2}}kabur\b",
+    rf"\b(?:anak|adik|kakak|istri|dia) (?:saya )?{_AUX}{{1,2}}kabur\b",
+    r"\bmelarikan diri\b|\blari (?:dari|ke) (?:majikan|rumah|agen|penampungan|kamar mandi)\b|"
+    r"\bsembunyi\b|\bbersembunyi\b",
+    # Javanese / Sundanese phrases
+    r"\btidak (?:oleh|kenging|tiasa) (?:metu|kaluar|mulih|wangsul|keluar|pulang)\b",
+    # English
+    r"\b(?:hit|hits|hitting|beat|beats|beaten|beating|slap|slapped|slaps|kick|kicked|kicks|punch|"
+    r"punched|punches|choke|choked|burned|burnt|tortured?|torturing|stabbed|whipped) "
+    r"(?:me|us|her|him|them|my)\b",
+    r"\b(?:beaten|tortured|abused|assaulted|raped|molested|groped|trafficked|kidnapped|harassed|"
+    r"beats|abuses|abusing|raping|molesting)\b",
+    r"\b(?:rape|molest)\b(?! (?:case|cases|law|laws|victims))",
+    r"\btouch(?:es|ed|ing)? (?:me|my|her)\b|\btouching (?:me|my|her)\b",
+    r"\block(?:ed|s)? (?:me|us|her|him|them)\b|\blocked (?:in|up|inside)\b|\btrapped\b|\bheld (?:in|captive)\b",
+    r"\b(?:not allowed to|(?:won t|wont|will not|do not|dont|don t|does not|doesn t) let (?:me|us|her)|cannot|can not)"
+    r" (?:go out|leave|go home|go ashore|call)\b",
+    r"\b(?:i|we|she|to|wanna|gonna|and) (?:\w+ )?(?:escape|escaped|run away|ran away)\b",
+    r"\b(?:sold|selling) (?:me|us|her|him)\b|\b(?:being|was|were|been) sold\b|\bsell (?:me|us|her|him)\b",
+    r"\b(?:kill|(?<!is )(?<!it s )killing|kills|hurt|hurts|hurting) (?:me|us|her|him)\b|\bthreat(?:en|ened|ening|ens)?\b",
+    r"\b(?:no|not given|without) food\b|\bstarv(?:e|ed|ing)\b|\bgiven me food\b",
+    r"\b(?:in danger|scared for my life|afraid for my life|abusive)\b",
+    r"\b(?:with a|has a|holding a) (?:knife|gun)\b|\bknife\b",
+    r"\bforce[sd]? (?:me|us|her|him|to)\b|\bforced\b|\bsleep with\b|\bnaked\b",
+    r"\b(?:bleeding|unconscious|collapsed|not waking up)\b|\b(?:call|calling) (?:an )?ambulance\b",
+    r"\bsexually\b|\b(?:my|her) (?:breast|breasts|body)\b",
+)
+_SELF_HARM = (
+    r"\bbunuh diri\b|\bbundir\b|\bgantung diri\b|\bgantung leher\b",
+    r"\b(?:ingin|mau|ingin aja|rasanya ingin|lebih baik|mending|mendingan) (?:saya |aku )?(?:mati|maot|mati saja|"
+    r"mati aja)\b(?! (?:lampu|listrik|gaya|ketawa))",
+    r"\bmaot (?:saja|wae)\b|\bkepikiran mati\b|\bingin maot\b|\b(?:bosan|bosen|muak) hidup\b|\bputus asa\b",
+    r"\b(?:akhiri|mengakhiri) (?:hidup|semua|semuanya|nyawa)\b",
+    r"\b(?:minum|telan|telen|nelen|minum obat) (?:racun|obat (?:banyak|sebanyak|satu strip|serangga))\b|"
+    r"\bminum racun\b|\bobat (?:banyak|satu strip)\b|\bracun serangga\b",
+    r"\b(?:sayat|nyayat|menyayat|silet|nyilet|menyilet|iris)\b",
+    r"\b(?:loncat|lompat|terjun|melompat|meloncat) (?:dari|ke) (?:balkon|lantai|gedung|jembatan|laut|atap|"
+    r"apartemen|jendela)\b|\b(?:loncat|lompat|terjun) dari\b|\bterjun ke laut\b",
+    r"\b(?:siapin|nyiapin|siapkan|beli) tali\b",
+    r"\b(?:tidak|tidak ada) (?:kuat|sanggup|mau|ingin|gunanya|artinya) (?:hidup|urip)\b|"
+    r"\bhidup (?:saya |ku |aku )?tidak (?:ada )?(?:artinya|gunanya|berarti)\b|\btidak ada gunanya saya hidup\b",
+    r"\b(?:buat apa|ngapain|untuk apa) (?:saya |aku )?hidup\b|\b(?:capek|lelah|cape) hidup\b",
+    r"\bnyusul (?:bapak|ibu|ayah|emak|mama|papa|almarhum)\b|\bilang (?:saja |aja )?(?:dari dunia|selamanya)\b",
+    r"\btidak bangun (?:lagi|selamanya)\b|\bambil (?:saja |aja )?nyawa\b",
+    r"\b(?:kill|killing|hurt|hurting|cut|cutting) myself\b|\bsuicid(?:e|al)\b",
+    r"\b(?:want|wants|wanna|going) to die\b|\bwant to disappear\b|\bdisappear forever\b",
+    r"\bend(?:ing)? (?:my|her|his) life\b|\bend it all\b|\b(?:no reason|not want|do not want|don t want) to live\b",
+    r"\btired of living\b|\bsleep forever\b|\b(?:took|swallowed|take) (?:many|a lot of|all) (?:pills|my pills)\b",
+    r"\bjump (?:off|from)\b|\bbetter (?:if i|off) dead\b|\bbetter if i die\b",
+)
+# A clause that talks about the topic rather than reporting it.
+_ABOUT = re.compile(
+    r"\b(?:apa itu|apa arti|artinya|singkatan|pengertian|definisi|berita|film|sinetron|nonton|"
+    r"hukuman|penjara|pelaku|seminar|sosialisasi|materi|relawan|dulu|cara (?:lapor|melapor|"
+    r"melaporkan|mencegah|cegah|menghindari|nolong teman)|what is|what are|signs of|news|movie|"
+    r"penalty|how (?:do i|to) report|traffickers)\b"
+)
+# Words around a call for help that add nothing to it ("tolong bantu saya kak").
+_CALL = frozenset("tolong help sos toloong tolongin tulung darurat emergency".split())
+_CALL_FILLER = frozenset(
+    "saya kami kita bantu bantuin dibantu tolong help me us please pls plz someone somebody "
+    "kak kakak mbak mba pak bu ibu bapak min admin dong ya ia segera cepat cepetan urgent sos "
+    "mas teh kang bang aa mohon bantuan ini the i am".split()
+)
+# Messages that ask for information: a call for help there is a polite "please".
+_ASKS = re.compile(
+    r"\b(?:tanya|nanya|naros|takon|tanglet|info|infonya|informasi|syarat|biaya|harga|prosedur|"
+    r"jadwal|daftar|link|formulir|cara|caranya|berapa|gimana|how|what|when|find|understand|with)\b"
+)
+
+_DANGER_RE = re.compile("|".join(_DANGER))
+_SELF_HARM_RE = re.compile("|".join(_SELF_HARM))
+# Passive words the patterns name, so that a split "di jual" is read as "dijual".
+_PATTERN_PASSIVES = frozenset(re.findall(r"\bdi[a-z]{3,}", " ".join(_DANGER + _SELF_HARM)))
+
+# Speed: one regex over a 4,096-character clause costs ~10 ms, so the patterns run only on windows
+# of tokens around a word they name (a trigger: its first five letters, also after a "di"/"me"
+# prefix). Words nearly every sentence has are no triggers; every pattern names another word
+# (tests/test_urgent.py checks that windows find what whole clauses find).
+_COMMON = frozenset(
+    "saya kami tidak ke di dari sama oleh mau ingin sudah lagi akan harus bisa anak adik kakak istri "
+    "suami dia teman ibu bapak me us her him my i we she to and the a an is it in up or not no of on "
+    "ada yang dengan untuk kalau terus jadi sekarang karena biar supaya kemarin baru coba pernah "
+    "sedang aku ku nya kan an saja with has was were been being do does will can them who ke "
+    # domain words that fill long stories; every pattern naming one also names a rarer word
+    "majikan rumah agen kerja pulang paspor bawa kamar makan tidur hp air bos jalan home go out "
+    "call for from if all take many lot off sakit buat dan apa baik satu mama papa gaya en ed es "
+    "ing ens al sd om ml".split()
+)
+_LITERALS = re.sub(r"\(\?<?[!=][^)]*\)|\\[a-zA-Z]", " ", " ".join(_DANGER + _SELF_HARM))  # no look-arounds
+_TRIGGERS = frozenset(w[:5] for w in re.findall(r"[a-z]{2,}", _LITERALS) if w not in _COMMON)
+_WINDOW = 8  # tokens either side of a trigger; no pattern spans more
+
+
+def _windows(tokens: list[str]) -> list[str]:
+    """The stretches of a clause around triggers, joined, overlapping stretches merged."""
+    spans: list[list[int]] = []
+    for i, tok in enumerate(tokens):
+        if tok[:5] in _TRIGGERS or tok[2:7] in _TRIGGERS or tok[3:8] in _TRIGGERS:
+            lo, hi = max(0, i - _WINDOW), i + _WINDOW + 1
+            if spans and lo <= spans[-1][1]:
+                spans[-1][1] = hi
+            else:
+                spans.append([lo, hi])
+    return [" ".join(tokens[lo:hi]) for lo, hi in spans]
+
+
+# -- reading a message ------------------------------------------------------------------------
+
+_CLAUSE = re.compile(r"[.,!?;:\n()\[\]\"]+")
+_ELONGATION = re.compile(r"([a-z])\1{2,}")
+_REDUP = re.compile(r"\b([a-z]{2,})2(nya|an|kan|i|in)?\b")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_SPLIT_PREFIX = frozenset({"di", "d", "dipun", "dii"})
+
+
+def _tokens(clause: str) -> list[str]:
+    """Canonical tokens of one clause, a split "di" joined to a verb that follows it."""
+    clause = _REDUP.sub(lambda m: f"{m[1]} {m[1]}{m[2] or ''}", clause)
+    spell = _spellings()
+    forms = _harm_forms()
+    out: list[str] = []
+    for tok in _TOKEN.findall(clause):
+        tok = spell.get(tok, tok)
+        if out and out[-1] in _SPLIT_PREFIX and _is_passive("di" + tok, forms, spell):
+            out[-1] = spell.get("di" + tok, "di" + tok)
+        else:
+            out.append(tok)
+    return out
+
+
+def _is_passive(word: str, forms: dict[str, str], spell: dict[str, str]) -> bool:
+    return word in forms or word in spell or word in _PATTERN_PASSIVES
+
+
+def _clauses(text: str) -> list[list[str]]:
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", " ").replace("'", " ")
+    text = _ELONGATION.sub(r"\1", text)
+    return [toks for part in _CLAUSE.split(text) if (toks := _tokens(part))]
+
+
+def _harm_word(tokens: list[str]) -> bool:
+    forms = _harm_forms()
+    for i, tok in enumerate(tokens):
+        kind = forms.get(tok)
+        if kind == "passive" or kind == "active":
+            return True
+        if kind == "bare" and (
+            tok not in _BARE_IS_ORDINARY
+            or (i + 1 < len(tokens) and tokens[i + 1] in ("saya", "kami"))
+            or (i > 0 and tokens[i - 1] in ("kena", "kna"))
+        ):
+            return True
+    return False
+
+
+def _is_call(tokens: list[str]) -> bool:
+    """A call for help with nothing else in the clause: "tolong", "tolong bantu saya", "help me"."""
+    return any(t in _CALL for t in tokens) and all(t in _CALL_FILLER or t in _CALL for t in tokens)
+
+
+def detect(text: str) -> Finding:
+    """Read the whole message; see the module docstring for how."""
+    danger = self_harm = call = asks = False
+    for tokens in _clauses(text):
+        windows = _windows(tokens)
+        found_harm = not self_harm and any(_SELF_HARM_RE.search(w) for w in windows)
+        found_danger = not danger and (
+            _harm_word(tokens) or any(_DANGER_RE.search(w) for w in windows)
+        )
+        if found_harm or found_danger:
+            about = _ABOUT.search(" ".join(tokens)) is not None
+            self_harm = self_harm or (found_harm and (not about or "saya" in tokens))
+            danger = danger or (found_danger and not about)
+        call = call or _is_call(tokens)
+        asks = asks or _ASKS.search(" ".join(tokens)) is not None
+        if danger and self_harm:
+            break
+    return Finding(danger or (call and not asks), self_harm)
+
+
+def classify(text: str) -> Label | None:
+    """"danger", "self_harm" (wins when both) or None."""
+    return detect(text).label
 
 
 def is_urgent(text: str) -> bool:
-    """True when a message mentions danger, in either language (users mix them)."""
-    return any(_PATTERNS[lang].search(_joined(text, lang)) for lang in ("id", "en"))
+    """True when a message reads as danger or self-harm, in any language the users write."""
+    return classify(text) is not None
