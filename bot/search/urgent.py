@@ -56,10 +56,15 @@ class Finding:
 
 # -- vocabulary ---------------------------------------------------------------------------------
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Verb roots whose every affixed form reports harm done to someone (di-, me-/nasal, ter-, -in, -i,
 # -kan, -nya): "dipukul", "mukulin", "menyiksa", "digebuki", "tersiksa". Javanese and Sundanese
 # roots included (antem, gebug, peupeuh, teunggeul, tampiling, cabok).
-_HARM_ROOTS = (
+_HARM_ROOTS = _words(
     "pukul gebuk gebug hajar siksa aniaya tampar tempeleng gampar tabok tonjok jotos tendang sepak "
     "cekik jambak banting bacok tusuk sabet pecut cambuk setrum sundut injak pentung keplak "
     "antem peupeuh teunggeul tampiling cabok benturin bentur "
@@ -67,12 +72,12 @@ _HARM_ROOTS = (
     "perkosa cabul gerayang raba leceh grepe "
     "ancam ancem cubit cakar lempar intip "
     "perjualbelikan jualbelikan culik sandera"
-).split()
+)
 # Roots that are ordinary words when bare ("pukul 8" is a time, "kunci" a key): they count only
 # with a passive or active affix, or right after a split "di".
-_BARE_IS_ORDINARY = frozenset("pukul kunci konci kurung raba injak bentur gembok antem".split())
+_BARE_IS_ORDINARY = _words("pukul kunci konci kurung raba injak bentur gembok antem")
 # Roots too common in other senses to count in their active form ("mengunci pintu").
-_PASSIVE_ONLY = frozenset("kunci konci gembok kurung raba bentur lempar intip".split())
+_PASSIVE_ONLY = _words("kunci konci gembok kurung raba bentur lempar intip")
 
 _SUFFIXES = ("", "in", "i", "kan", "nya", "inya", "innya", "kannya", "ku", "in2", "an")
 
@@ -136,7 +141,8 @@ _DANGER = (
     r"\btidak (?:boleh|diizinkan|bisa|dikasih|diberi) (?:keluar|pulang|kabur|telepon|hubungi|pegang hp)",
     r"\bdilarang (?:keluar|pulang|telepon|pegang hp)\b|\bboleh keluar pagar\b",
     r"(?<!paspor )(?<!gaji )(?<!dokumen )(?<!ktp )(?<!ijazah )(?<!uang )(?<!hp )(?<!visa )(?<!paspor saya )"
-    r"(?<!gaji saya )(?<!paspornya )\bditahan (?:di|oleh|sama|perusahaan|agen|majikan|bos|polisi)\b|\btahan paspor\b",
+    r"(?<!gaji saya )(?<!paspornya )\bditahan (?:di|oleh|sama|perusahaan|agen|majikan|bos|polisi)\b|"
+    r"\btahan paspor\b",
     r"\b(?:mau|ingin|minta) pulang (?:\w+ ){0,3}tidak (?:dikasih|boleh)\b",
     r"\b(?:disekap|disandera|terkurung|terkunci di (?:kamar|rumah|gudang|asrama))\b",
     r"\bhp (?:saya |nya )?(?:diambil|disita|dirampas|ditahan)\b",
@@ -145,9 +151,11 @@ _DANGER = (
     r"\bmakan (?:sisa|basi)\b|\bnasi basi\b|\btidak ada (?:obat|makanan)\b|\bobat tidur\b",
     r"\b(?:di|ke)(?:buang|lempar) ke (?:laut|jalan)\b",
     r"\b(?:disetrika|dibakar|disiram|disundut|disulut) (?:tangan|kaki|muka|wajah|badan|punggung|kulit)",
-    r"\b(?:di)?pegang (?:di)?pegang\b|\bdicium\b|\b(?:ngajak|mengajak|diajak) (?:saya )?(?:tidur|begituan|ml|berhubungan)\b",
+    r"\b(?:di)?pegang (?:di)?pegang\b|\bdicium\b|\b(?:ngajak|mengajak|diajak) (?:saya )?(?:tidur|"
+    r"begituan|ml|berhubungan)\b",
     r"\b(?:kelaparan|muntah darah|berdarah|pingsan|tidak sadar(?:kan)?|patah tulang)\b",
-    r"\btidak (?:mau|izinin|izinkan|boleh|bawa)(?: saya)? (?:bawa |antar )?(?:ke (?:rs|dokter|rumah sakit|klinik)|sandar)\b",
+    r"\btidak (?:mau|izinin|izinkan|boleh|bawa)(?: saya)? (?:bawa |antar )?(?:ke (?:rs|dokter|"
+    r"rumah sakit|klinik)|sandar)\b",
     # threats to life, weapons
     r"\b(?:di|mau |akan )?bunuh(?! (?:diri|waktu))\b|\bdibunuh\b|\bterancam\b|\bdalam bahaya\b",
     r"\b(?:bawa|pegang|pakai|acungin|ambil|pake) (?:pisau|parang|golok|senjata|pistol|celurit)\b",
@@ -162,7 +170,8 @@ _DANGER = (
     r"\bmajikan (?:yang )?cabul\b|\bcabul\b",
     # trafficking, forced work
     r"\b(?:saya|anak|adik|kakak|istri|suami|kami|dia) (?:\w+ )?dijual\b|\bdijual (?:ke|sama|oleh|agen)\b",
-    r"\b(?:saya|kami|anak saya|adik saya|kakak saya|istri saya|suami saya|teman saya) (?:\w+ )?korban (?:tppo|perdagangan|kekerasan|"
+    r"\b(?:saya|kami|anak saya|adik saya|kakak saya|istri saya|suami saya|"
+    r"teman saya) (?:\w+ )?korban (?:tppo|perdagangan|kekerasan|"
     r"pelecehan|penyiksaan|perkosaan|trafficking)",
     r"\btebusan\b|\b(?:dipaksa|disuruh|kerja) (?:nipu|menipu|scam)\b|\bdipaksa (?:kerja|gugurin|aborsi)\b",
     r"\bdiperdagangkan\b|\btrafficked\b",
@@ -170,6 +179,8 @@ _DANGER = (
     rf"(?:^|\b(?:tolong|kalau|dan|terus|jadi|sekarang|karena|biar|supaya|akhirnya|kemarin|baru|"
     rf"sudah|mau|ingin) )(?:saya|kami) {_AUX}{{0,2}}kabur\b",
     rf"\b(?:anak|adik|kakak|istri|dia) (?:saya )?{_AUX}{{1,2}}kabur\b",
+    r"\bkabur dari (?:rumah |tempat )?(?:majikan|agen|penampungan|kapal|asrama|perusahaan|pabrik)\b|"
+    r"^(?:mau |ingin |sudah )?kabur\b",
     r"\bmelarikan diri\b|\blari (?:dari|ke) (?:majikan|rumah|agen|penampungan|kamar mandi)\b|"
     r"\bsembunyi\b|\bbersembunyi\b",
     # Javanese / Sundanese phrases
@@ -182,12 +193,15 @@ _DANGER = (
     r"beats|abuses|abusing|raping|molesting)\b",
     r"\b(?:rape|molest)\b(?! (?:case|cases|law|laws|victims))",
     r"\btouch(?:es|ed|ing)? (?:me|my|her)\b|\btouching (?:me|my|her)\b",
-    r"\block(?:ed|s)? (?:me|us|her|him|them)\b|\blocked (?:in|up|inside)\b|\btrapped\b|\bheld (?:in|captive)\b",
-    r"\b(?:not allowed to|(?:won t|wont|will not|do not|dont|don t|does not|doesn t) let (?:me|us|her)|cannot|can not)"
+    r"\block(?:ed|s)? (?:me|us|her|him|them)\b|\blocked (?:in|up|inside)\b|\btrapped\b|\bheld (?:in|"
+    r"captive)\b",
+    r"\b(?:not allowed to|(?:won t|wont|will not|do not|dont|don t|does not|doesn t) let (?:me|us|"
+    r"her)|cannot|can not)"
     r" (?:go out|leave|go home|go ashore|call)\b",
     r"\b(?:i|we|she|to|wanna|gonna|and) (?:\w+ )?(?:escape|escaped|run away|ran away)\b",
     r"\b(?:sold|selling) (?:me|us|her|him)\b|\b(?:being|was|were|been) sold\b|\bsell (?:me|us|her|him)\b",
-    r"\b(?:kill|(?<!is )(?<!it s )killing|kills|hurt|hurts|hurting) (?:me|us|her|him)\b|\bthreat(?:en|ened|ening|ens)?\b",
+    r"\b(?:kill|(?<!is )(?<!it s )killing|kills|hurt|hurts|hurting) (?:me|us|her|him)\b|\bthreat(?:en|"
+    r"ened|ening|ens)?\b",
     r"\b(?:no|not given|without) food\b|\bstarv(?:e|ed|ing)\b|\bgiven me food\b",
     r"\b(?:in danger|scared for my life|afraid for my life|abusive)\b",
     r"\b(?:with a|has a|holding a) (?:knife|gun)\b|\bknife\b",
@@ -197,7 +211,8 @@ _DANGER = (
 )
 _SELF_HARM = (
     r"\bbunuh diri\b|\bbundir\b|\bgantung diri\b|\bgantung leher\b",
-    r"\b(?:ingin|mau|ingin aja|rasanya ingin|lebih baik|mending|mendingan) (?:saya |aku )?(?:mati|maot|mati saja|"
+    r"\b(?:ingin|mau|ingin aja|rasanya ingin|lebih baik|mending|mendingan) (?:saya |aku )?(?:mati|"
+    r"maot|mati saja|"
     r"mati aja)\b(?! (?:lampu|listrik|gaya|ketawa))",
     r"\bmaot (?:saja|wae)\b|\bkepikiran mati\b|\bingin maot\b|\b(?:bosan|bosen|muak) hidup\b|\bputus asa\b",
     r"\b(?:akhiri|mengakhiri) (?:hidup|semua|semuanya|nyawa)\b",
@@ -208,14 +223,18 @@ _SELF_HARM = (
     r"apartemen|jendela)\b|\b(?:loncat|lompat|terjun) dari\b|\bterjun ke laut\b",
     r"\b(?:siapin|nyiapin|siapkan|beli) tali\b",
     r"\b(?:tidak|tidak ada) (?:kuat|sanggup|mau|ingin|gunanya|artinya) (?:hidup|urip)\b|"
-    r"\bhidup (?:saya |ku |aku )?tidak (?:ada )?(?:artinya|gunanya|berarti)\b|\btidak ada gunanya saya hidup\b",
+    r"\bhidup (?:saya |ku |aku )?tidak (?:ada )?(?:artinya|gunanya|berarti)\b|"
+    r"\btidak ada gunanya saya hidup\b",
     r"\b(?:buat apa|ngapain|untuk apa) (?:saya |aku )?hidup\b|\b(?:capek|lelah|cape) hidup\b",
-    r"\bnyusul (?:bapak|ibu|ayah|emak|mama|papa|almarhum)\b|\bilang (?:saja |aja )?(?:dari dunia|selamanya)\b",
+    r"\bnyusul (?:bapak|ibu|ayah|emak|mama|papa|almarhum)\b|\bilang (?:saja |aja )?(?:dari dunia|"
+    r"selamanya)\b",
     r"\btidak bangun (?:lagi|selamanya)\b|\bambil (?:saja |aja )?nyawa\b",
     r"\b(?:kill|killing|hurt|hurting|cut|cutting) myself\b|\bsuicid(?:e|al)\b",
     r"\b(?:want|wants|wanna|going) to die\b|\bwant to disappear\b|\bdisappear forever\b",
-    r"\bend(?:ing)? (?:my|her|his) life\b|\bend it all\b|\b(?:no reason|not want|do not want|don t want) to live\b",
-    r"\btired of living\b|\bsleep forever\b|\b(?:took|swallowed|take) (?:many|a lot of|all) (?:pills|my pills)\b",
+    r"\bend(?:ing)? (?:my|her|his) life\b|\bend it all\b|\b(?:no reason|not want|do not want|"
+    r"don t want) to live\b",
+    r"\btired of living\b|\bsleep forever\b|\b(?:took|swallowed|take) (?:many|a lot of|all) (?:pills|"
+    r"my pills)\b",
     r"\bjump (?:off|from)\b|\bbetter (?:if i|off) dead\b|\bbetter if i die\b",
 )
 # A clause that talks about the topic rather than reporting it.
@@ -226,11 +245,11 @@ _ABOUT = re.compile(
     r"penalty|how (?:do i|to) report|traffickers)\b"
 )
 # Words around a call for help that add nothing to it ("tolong bantu saya kak").
-_CALL = frozenset("tolong help sos toloong tolongin tulung darurat emergency".split())
-_CALL_FILLER = frozenset(
+_CALL = _words("tolong help sos toloong tolongin tulung darurat emergency")
+_CALL_FILLER = _words(
     "saya kami kita bantu bantuin dibantu tolong help me us please pls plz someone somebody "
     "kak kakak mbak mba pak bu ibu bapak min admin dong ya ia segera cepat cepetan urgent sos "
-    "mas teh kang bang aa mohon bantuan ini the i am".split()
+    "mas teh kang bang aa mohon bantuan ini the i am"
 )
 # Messages that ask for information: a call for help there is a polite "please".
 _ASKS = re.compile(
@@ -247,7 +266,7 @@ _PATTERN_PASSIVES = frozenset(re.findall(r"\bdi[a-z]{3,}", " ".join(_DANGER + _S
 # of tokens around a word they name (a trigger: its first five letters, also after a "di"/"me"
 # prefix). Words nearly every sentence has are no triggers; every pattern names another word
 # (tests/test_urgent.py checks that windows find what whole clauses find).
-_COMMON = frozenset(
+_COMMON = _words(
     "saya kami tidak ke di dari sama oleh mau ingin sudah lagi akan harus bisa anak adik kakak istri "
     "suami dia teman ibu bapak me us her him my i we she to and the a an is it in up or not no of on "
     "ada yang dengan untuk kalau terus jadi sekarang karena biar supaya kemarin baru coba pernah "
@@ -255,7 +274,7 @@ _COMMON = frozenset(
     # domain words that fill long stories; every pattern naming one also names a rarer word
     "majikan rumah agen kerja pulang paspor bawa kamar makan tidur hp air bos jalan home go out "
     "call for from if all take many lot off sakit buat dan apa baik satu mama papa gaya en ed es "
-    "ing ens al sd om ml".split()
+    "ing ens al sd om ml"
 )
 _LITERALS = re.sub(r"\(\?<?[!=][^)]*\)|\\[a-zA-Z]", " ", " ".join(_DANGER + _SELF_HARM))  # no look-arounds
 _TRIGGERS = frozenset(w[:5] for w in re.findall(r"[a-z]{2,}", _LITERALS) if w not in _COMMON)
@@ -335,9 +354,7 @@ def detect(text: str) -> Finding:
     for tokens in _clauses(text):
         windows = _windows(tokens)
         found_harm = not self_harm and any(_SELF_HARM_RE.search(w) for w in windows)
-        found_danger = not danger and (
-            _harm_word(tokens) or any(_DANGER_RE.search(w) for w in windows)
-        )
+        found_danger = not danger and (_harm_word(tokens) or any(_DANGER_RE.search(w) for w in windows))
         if found_harm or found_danger:
             about = _ABOUT.search(" ".join(tokens)) is not None
             self_harm = self_harm or (found_harm and (not about or "saya" in tokens))
@@ -350,7 +367,7 @@ def detect(text: str) -> Finding:
 
 
 def classify(text: str) -> Label | None:
-    """"danger", "self_harm" (wins when both) or None."""
+    """ "danger", "self_harm" (wins when both) or None."""
     return detect(text).label
 
 
