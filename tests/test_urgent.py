@@ -120,3 +120,19 @@ def test_ask_json_reports_the_danger_check():
     assert [row["urgent"] for row in rows] == ["danger", "self_harm", None]
     assert all(set(row) == {"question", "id", "score", "candidates", "urgent"} for row in rows)
     assert re.search(r'"urgent": null', out[2])
+
+
+# -- the contacts the emergency and crisis replies read
+
+
+def test_every_main_destination_has_an_emergency_number_and_indonesia_has_crisis_lines(content):
+    main = [code for code, country in content.countries.items() if country.main]
+    assert all(content.contacts_by(code, "emergency") for code in main)
+    assert {c.kind for c in content.contacts_by("ID", "kp2mi")} >= {"phone", "whatsapp"}
+    assert len(content.contacts_by("ID", "crisis")) >= 3 and content.contacts_by("TW", "helpline")
+
+
+def test_low_confidence_numbers_are_always_marked(content):
+    low = [c for c in content.contacts.values() if c.low_confidence]
+    assert low and all(c.note.get("id") and c.note.get("en") for c in low)
+    assert "⚠️" in content.contacts_listing("id", country="TW")
