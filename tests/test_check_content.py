@@ -117,7 +117,7 @@ def test_a_country_without_an_emergency_number_is_reported(copy):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda c: c.update(purpose="hotline") if c["key"] == "tw_1955" else None, "tw_1955: purpose must be"),
+        (lambda c: c.update(purpose="hot") if c["key"] == "tw_1955" else None, "tw_1955: purpose must be"),
         (lambda c: c.pop("note") if c["key"] == "tw_kdei" else None, "tw_kdei: confidence L needs"),
         (lambda c: c.update(source="") if c["key"] == "sg_sos" else None, "sg_sos: no source"),
     ],
