@@ -70,15 +70,17 @@ _HARM_ROOTS = _words(
     "antem peupeuh teunggeul tampiling cabok benturin bentur "
     "sekap kurung kunci konci gembok "
     "perkosa cabul gerayang raba leceh grepe "
-    "ancam ancem cubit cakar lempar intip "
+    "ancam ancem cubit cakar lempar intip injek "
     "perjualbelikan jualbelikan culik sandera"
 )
 # Roots that are ordinary words when bare ("pukul 8" is a time, "kunci" a key): they count only
 # with a passive or active affix, or right after a split "di".
 _BARE_IS_ORDINARY = _words("pukul kunci konci kurung raba injak bentur gembok antem")
-# Roots too common in other senses to count in their active form ("mengunci pintu").
+# Roots too common in other senses to count in their active form ("mengunci pintu") unless a person
+# follows ("ngunciin saya"), or in their passive form after a thing ("akun saya dikunci").
 _PASSIVE_ONLY = _words("kunci konci gembok kurung raba bentur lempar intip")
 
+_PASSIVE_PREFIXES = ("di", "d", "ter", "ke", "dipun", "diper", "ng", "dipi")  # "d": "dkurung", a typo
 _SUFFIXES = ("", "in", "i", "kan", "nya", "inya", "innya", "kannya", "ku", "in2", "an")
 
 
@@ -109,14 +111,28 @@ def _harm_forms() -> dict[str, str]:
     forms: dict[str, str] = {}
     for root in _HARM_ROOTS:
         for suffix in _SUFFIXES:
-            for prefix in ("di", "ter", "ke", "dipun", "diper", "ng", "dipi"):
+            for prefix in _PASSIVE_PREFIXES:
                 forms.setdefault(prefix + root + suffix, "passive")
-            if root not in _PASSIVE_ONLY:
-                for active in _nasal(root):
-                    forms.setdefault(active + suffix, "active")
+            for active in _nasal(root):
+                forms.setdefault(active + suffix, "weak" if root in _PASSIVE_ONLY else "active")
             forms.setdefault(root + suffix, "bare" if suffix in ("", "in2") else "active")
     forms.pop("kekunci", None)
     return forms
+
+
+@cache
+def _roots_of_forms() -> dict[str, str]:
+    """Surface form -> root, for the passive forms of the harm roots."""
+    out: dict[str, str] = {}
+    for root in _HARM_ROOTS:
+        for suffix in _SUFFIXES:
+            for prefix in _PASSIVE_PREFIXES:
+                out.setdefault(prefix + root + suffix, root)
+    return out
+
+
+def _harm_root(word: str) -> str:
+    return _roots_of_forms().get(word, word)
 
 
 @cache
@@ -145,7 +161,11 @@ _DANGER = (
     r"\btahan paspor\b",
     r"\b(?:mau|ingin|minta) pulang (?:\w+ ){0,3}tidak (?:dikasih|boleh)\b",
     r"\b(?:disekap|disandera|terkurung|terkunci di (?:kamar|rumah|gudang|asrama))\b",
-    r"\bhp (?:saya |nya )?(?:diambil|disita|dirampas|ditahan)\b",
+    r"\bhp (?:saya |nya )?(?:diambil|disita|dirampas|ditahan)\b|\b(?:sita|ambil|rampas) hp\b",
+    r"\b(?:kunci|dikunci|ngunci|mengunci)\w* (?:\w+ ){0,3}dari luar\b",
+    r"\b(?:selamatkan|keluarkan|keluarin|bebaskan|selametin) (?:saya|kami|anak|adik|istri|suami|kakak)\b",
+    r"\b(?:nyium|nyiumin|cium|ciumin|mencium|menciumi|dicium) (?:saya )?(?:paksa|secara paksa)\b|"
+    r"\bjual (?:saya|kami|anak|adik|istri|kakak)\b",
     # food, medical emergency
     r"\btidak (?:dikasih|diberi|kasih|dikei|dipasihan)(?: saya| kami)? (?:makan|mangan|tuang)\b",
     r"\bmakan (?:sisa|basi)\b|\bnasi basi\b|\btidak ada (?:obat|makanan)\b|\bobat tidur\b",
@@ -184,7 +204,7 @@ _DANGER = (
     r"\bmelarikan diri\b|\blari (?:dari|ke) (?:majikan|rumah|agen|penampungan|kamar mandi)\b|"
     r"\bsembunyi\b|\bbersembunyi\b",
     # Javanese / Sundanese phrases
-    r"\btidak (?:oleh|kenging|tiasa) (?:metu|kaluar|mulih|wangsul|keluar|pulang)\b",
+    r"\btidak (?:oleh|kenging|tiasa|dikei|dipasihan|diidinan) (?:metu|kaluar|mulih|wangsul|keluar|pulang)\b",
     # English
     r"\b(?:hit|hits|hitting|beat|beats|beaten|beating|slap|slapped|slaps|kick|kicked|kicks|punch|"
     r"punched|punches|choke|choked|burned|burnt|tortured?|torturing|stabbed|whipped) "
@@ -206,6 +226,11 @@ _DANGER = (
     r"\b(?:in danger|scared for my life|afraid for my life|abusive)\b",
     r"\b(?:with a|has a|holding a) (?:knife|gun)\b|\bknife\b",
     r"\bforce[sd]? (?:me|us|her|him|to)\b|\bforced\b|\bsleep with\b|\bnaked\b",
+    r"\b(?:fainted|not breathing|no hospital|hiding from|hide from)\b|\b(?:being |is |am |"
+    r"was )?held (?:by|hostage)\b|"
+    r"\b(?:won t|wont|will not|don t|dont) let (?:me|us|her|him) go$|\bsold (?:my|her|his) (?:sister|"
+    r"daughter|"
+    r"wife|friend|brother|son|mother|cousin|niece)\b",
     r"\b(?:bleeding|unconscious|collapsed|not waking up)\b|\b(?:call|calling) (?:an )?ambulance\b",
     r"\bsexually\b|\b(?:my|her) (?:breast|breasts|body)\b",
 )
@@ -215,7 +240,9 @@ _SELF_HARM = (
     r"maot|mati saja|"
     r"mati aja)\b(?! (?:lampu|listrik|gaya|ketawa))",
     r"\bmaot (?:saja|wae)\b|\bkepikiran mati\b|\bingin maot\b|\b(?:bosan|bosen|muak) hidup\b|\bputus asa\b",
-    r"\b(?:akhiri|mengakhiri) (?:hidup|semua|semuanya|nyawa)\b",
+    r"\b(?:akhiri|mengakhiri|ngakhirin|ngakhiri|akhirin) (?:hidup|semua|semuanya|nyawa)\b",
+    r"\b(?:potong|motong|iris|ngiris|putus|mutusin|sayat|nyayat) (?:urat )?nadi\b|\bsayatan\b",
+    r"\b(?:nelen|telen|menelan|minum) obat (?:tidur )?(?:sebotol|segenggam|sekaligus|satu botol|semua)\b",
     r"\b(?:minum|telan|telen|nelen|minum obat) (?:racun|obat (?:banyak|sebanyak|satu strip|serangga))\b|"
     r"\bminum racun\b|\bobat (?:banyak|satu strip)\b|\bracun serangga\b",
     r"\b(?:sayat|nyayat|menyayat|silet|nyilet|menyilet|iris)\b",
@@ -229,6 +256,7 @@ _SELF_HARM = (
     r"\bnyusul (?:bapak|ibu|ayah|emak|mama|papa|almarhum)\b|\bilang (?:saja |aja )?(?:dari dunia|"
     r"selamanya)\b",
     r"\btidak bangun (?:lagi|selamanya)\b|\bambil (?:saja |aja )?nyawa\b",
+    r"\b(?:not want|do not want|don t want|dont want) to be alive\b|\bkill (?:herself|himself)\b|"
     r"\b(?:kill|killing|hurt|hurting|cut|cutting) myself\b|\bsuicid(?:e|al)\b",
     r"\b(?:want|wants|wanna|going) to die\b|\bwant to disappear\b|\bdisappear forever\b",
     r"\bend(?:ing)? (?:my|her|his) life\b|\bend it all\b|\b(?:no reason|not want|do not want|"
@@ -242,14 +270,16 @@ _ABOUT = re.compile(
     r"\b(?:apa itu|apa arti|artinya|singkatan|pengertian|definisi|berita|film|sinetron|nonton|"
     r"hukuman|penjara|pelaku|seminar|sosialisasi|materi|relawan|dulu|cara (?:lapor|melapor|"
     r"melaporkan|mencegah|cegah|menghindari|nolong teman)|what is|what are|signs of|news|movie|"
-    r"penalty|how (?:do i|to) report|traffickers)\b"
+    r"penalty|how (?:do|can|should) (?:i|we|you) report|how to report|traffickers|semoga tidak ada|"
+    r"wkwk|wkwkwk|haha|hahaha|hehe|lol|awokwok)\b"
 )
 # Words around a call for help that add nothing to it ("tolong bantu saya kak").
 _CALL = _words("tolong help sos toloong tolongin tulung darurat emergency")
 _CALL_FILLER = _words(
     "saya kami kita bantu bantuin dibantu tolong help me us please pls plz someone somebody "
     "kak kakak mbak mba pak bu ibu bapak min admin dong ya ia segera cepat cepetan urgent sos "
-    "mas teh kang bang aa mohon bantuan ini the i am"
+    "mas teh kang bang aa mohon bantuan ini the i am need now takut allah gusti tuhan scared afraid plis "
+    "pliss"
 )
 # Messages that ask for information: a call for help there is a polite "please".
 _ASKS = re.compile(
@@ -328,11 +358,25 @@ def _clauses(text: str) -> list[list[str]]:
     return [toks for part in _CLAUSE.split(text) if (toks := _tokens(part))]
 
 
+_PEOPLE = _words("saya kami")
+# Things that get locked, thrown or kept: "akun saya dikunci", "pintu dikunci" is no report.
+_THINGS = _words(
+    "akun rekening atm kartu hp laptop aplikasi motor mobil pintu gerbang pagar lemari koper kotak "
+    "barang sepeda layar wifi sim"
+)
+
+
 def _harm_word(tokens: list[str]) -> bool:
     forms = _harm_forms()
     for i, tok in enumerate(tokens):
         kind = forms.get(tok)
-        if kind == "passive" or kind == "active":
+        if kind == "active":
+            return True
+        if kind == "passive":
+            before = tokens[max(0, i - 3) : i]
+            if not (_harm_root(tok) in _PASSIVE_ONLY and any(t in _THINGS for t in before)):
+                return True
+        if kind == "weak" and _PEOPLE.intersection(tokens[i + 1 : i + 4]):
             return True
         if kind == "bare" and (
             tok not in _BARE_IS_ORDINARY
@@ -343,9 +387,13 @@ def _harm_word(tokens: list[str]) -> bool:
     return False
 
 
+_CALL_SPELLING = re.compile(r"(?:to+lo+ng+|tu+lu+ng+|he+lp+|so+s+)(?:in)?")
+
+
 def _is_call(tokens: list[str]) -> bool:
     """A call for help with nothing else in the clause: "tolong", "tolong bantu saya", "help me"."""
-    return any(t in _CALL for t in tokens) and all(t in _CALL_FILLER or t in _CALL for t in tokens)
+    calls = [t in _CALL or _CALL_SPELLING.fullmatch(t) is not None for t in tokens]
+    return any(calls) and all(c or t in _CALL_FILLER for c, t in zip(calls, tokens, strict=True))
 
 
 def detect(text: str) -> Finding:
