@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -287,15 +287,13 @@ _ASKS = re.compile(
     r"jadwal|daftar|link|formulir|cara|caranya|berapa|gimana|how|what|when|find|understand|with)\b"
 )
 
-_DANGER_RE = re.compile("|".join(_DANGER))
-_SELF_HARM_RE = re.compile("|".join(_SELF_HARM))
 # Passive words the patterns name, so that a split "di jual" is read as "dijual".
 _PATTERN_PASSIVES = frozenset(re.findall(r"\bdi[a-z]{3,}", " ".join(_DANGER + _SELF_HARM)))
 
-# Speed: one regex over a 4,096-character clause costs ~10 ms, so the patterns run only on windows
-# of tokens around a word they name (a trigger: its first five letters, also after a "di"/"me"
-# prefix). Words nearly every sentence has are no triggers; every pattern names another word
-# (tests/test_urgent.py checks that windows find what whole clauses find).
+# Speed: one regex over a 4,096-character message costs 1-10 ms, so each pattern runs only on
+# windows of tokens around a word it names (a trigger: its first five letters, also after a
+# "di"/"me" prefix). Words nearly every sentence has are no triggers; every pattern names another
+# word (checked at import) and tests/test_urgent.py checks that windows find what clauses find.
 _COMMON = _words(
     "saya kami tidak ke di dari sama oleh mau ingin sudah lagi akan harus bisa anak adik kakak istri "
     "suami dia teman ibu bapak me us her him my i we she to and the a an is it in up or not no of on "
@@ -306,56 +304,103 @@ _COMMON = _words(
     "call for from if all take many lot off sakit buat dan apa baik satu mama papa gaya en ed es "
     "ing ens al sd om ml"
 )
-_LITERALS = re.sub(r"\(\?<?[!=][^)]*\)|\\[a-zA-Z]", " ", " ".join(_DANGER + _SELF_HARM))  # no look-arounds
-_TRIGGERS = frozenset(w[:5] for w in re.findall(r"[a-z]{2,}", _LITERALS) if w not in _COMMON)
 _WINDOW = 8  # tokens either side of a trigger; no pattern spans more
 
 
-def _windows(tokens: list[str]) -> list[str]:
-    """The stretches of a clause around triggers, joined, overlapping stretches merged."""
-    spans: list[list[int]] = []
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    self_harm: bool
+    triggers: frozenset[str]
+
+
+def _rule(pattern: str, self_harm: bool) -> _Rule:
+    literals = re.sub(r"\(\?<?[!=][^)]*\)|\\[a-zA-Z]", " ", pattern)  # no look-arounds, no \b \w
+    triggers = frozenset(w[:5] for w in re.findall(r"[a-z]{2,}", literals) if w not in _COMMON)
+    if not triggers:
+        raise ValueError(f"pattern names no trigger word: {pattern}")
+    return _Rule(re.compile(pattern), self_harm, triggers)
+
+
+_RULES = tuple(_rule(p, False) for p in _DANGER) + tuple(_rule(p, True) for p in _SELF_HARM)
+_BY_TRIGGER: dict[str, tuple[int, ...]] = {}
+for _i, _r in enumerate(_RULES):
+    for _t in _r.triggers:
+        _BY_TRIGGER[_t] = (*_BY_TRIGGER.get(_t, ()), _i)
+
+
+@lru_cache(maxsize=65536)
+def _rules_of(tok: str) -> tuple[int, ...]:
+    """The rules a token triggers (by its first five letters, or after a di-/me-/ter- prefix)."""
+    keys = {tok[:5], tok[2:7], tok[3:8]}
+    return tuple(sorted({r for key in keys for r in _BY_TRIGGER.get(key, ())}))
+
+
+def _window(tokens: list[str], lo: int, hi: int) -> str:
+    """Tokens lo..hi joined; "~" marks a cut so that ^ and $ match only at the clause's ends."""
+    return ("~ " if lo else "") + " ".join(tokens[lo:hi]) + (" ~" if hi < len(tokens) else "")
+
+
+def _matches(tokens: list[str], danger: bool, self_harm: bool) -> tuple[bool, bool]:
+    """Whether a danger / self-harm pattern matches the clause (only the kinds asked for)."""
+    hits: dict[int, list[int]] = {}
     for i, tok in enumerate(tokens):
-        if tok[:5] in _TRIGGERS or tok[2:7] in _TRIGGERS or tok[3:8] in _TRIGGERS:
-            lo, hi = max(0, i - _WINDOW), i + _WINDOW + 1
-            if spans and lo <= spans[-1][1]:
-                spans[-1][1] = hi
-            else:
-                spans.append([lo, hi])
-    return [" ".join(tokens[lo:hi]) for lo, hi in spans]
+        for r in _rules_of(tok):
+            hits.setdefault(r, []).append(i)
+    found = [False, False]
+    for r, positions in sorted(hits.items()):
+        rule = _RULES[r]
+        if not (self_harm if rule.self_harm else danger) or found[rule.self_harm]:
+            continue
+        lo, hi = max(0, positions[0] - _WINDOW), positions[0] + _WINDOW + 1
+        for i in [*positions[1:], None]:
+            if i is not None and i - _WINDOW <= hi:
+                hi = i + _WINDOW + 1
+                continue
+            if rule.pattern.search(_window(tokens, lo, hi)):
+                found[rule.self_harm] = True
+                break
+            if i is not None:
+                lo, hi = max(0, i - _WINDOW), i + _WINDOW + 1
+    return found[0], found[1]
 
 
 # -- reading a message ------------------------------------------------------------------------
 
-_CLAUSE = re.compile(r"[.,!?;:\n()\[\]\"]+")
 _ELONGATION = re.compile(r"([a-z])\1{2,}")
 _REDUP = re.compile(r"\b([a-z]{2,})2(nya|an|kan|i|in)?\b")
-_TOKEN = re.compile(r"[a-z0-9]+")
+_PIECE = re.compile(r"[a-z0-9]+|[.,!?;:\n()\[\]\"]")  # words, and the marks that end a clause
 _SPLIT_PREFIX = frozenset({"di", "d", "dipun", "dii"})
 
 
-def _tokens(clause: str) -> list[str]:
-    """Canonical tokens of one clause, a split "di" joined to a verb that follows it."""
-    clause = _REDUP.sub(lambda m: f"{m[1]} {m[1]}{m[2] or ''}", clause)
+def _clauses(text: str) -> list[list[str]]:
+    """Canonical tokens per clause (cut at punctuation), a split "di" joined to a verb after it."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", " ").replace("'", " ")
+    text = _ELONGATION.sub(r"\1", text)
+    if "2" in text:
+        text = _REDUP.sub(lambda m: f"{m[1]} {m[1]}{m[2] or ''}", text)
     spell = _spellings()
     forms = _harm_forms()
+    clauses: list[list[str]] = []
     out: list[str] = []
-    for tok in _TOKEN.findall(clause):
-        tok = spell.get(tok, tok)
+    for piece in _PIECE.findall(text):
+        if not piece[0].isalnum():
+            if out:
+                clauses.append(out)
+                out = []
+            continue
+        tok = spell.get(piece, piece)
         if out and out[-1] in _SPLIT_PREFIX and _is_passive("di" + tok, forms, spell):
             out[-1] = spell.get("di" + tok, "di" + tok)
         else:
             out.append(tok)
-    return out
+    if out:
+        clauses.append(out)
+    return clauses
 
 
 def _is_passive(word: str, forms: dict[str, str], spell: dict[str, str]) -> bool:
     return word in forms or word in spell or word in _PATTERN_PASSIVES
-
-
-def _clauses(text: str) -> list[list[str]]:
-    text = unicodedata.normalize("NFKC", text).lower().replace("’", " ").replace("'", " ")
-    text = _ELONGATION.sub(r"\1", text)
-    return [toks for part in _CLAUSE.split(text) if (toks := _tokens(part))]
 
 
 _PEOPLE = _words("saya kami")
@@ -392,17 +437,21 @@ _CALL_SPELLING = re.compile(r"(?:to+lo+ng+|tu+lu+ng+|he+lp+|so+s+)(?:in)?")
 
 def _is_call(tokens: list[str]) -> bool:
     """A call for help with nothing else in the clause: "tolong", "tolong bantu saya", "help me"."""
-    calls = [t in _CALL or _CALL_SPELLING.fullmatch(t) is not None for t in tokens]
-    return any(calls) and all(c or t in _CALL_FILLER for c, t in zip(calls, tokens, strict=True))
+    called = False
+    for tok in tokens:
+        if tok in _CALL or _CALL_SPELLING.fullmatch(tok):
+            called = True
+        elif tok not in _CALL_FILLER:
+            return False
+    return called
 
 
 def detect(text: str) -> Finding:
     """Read the whole message; see the module docstring for how."""
     danger = self_harm = call = asks = False
     for tokens in _clauses(text):
-        windows = _windows(tokens)
-        found_harm = not self_harm and any(_SELF_HARM_RE.search(w) for w in windows)
-        found_danger = not danger and (_harm_word(tokens) or any(_DANGER_RE.search(w) for w in windows))
+        found_danger, found_harm = _matches(tokens, not danger, not self_harm)
+        found_danger = found_danger or (not danger and _harm_word(tokens))
         if found_harm or found_danger:
             about = _ABOUT.search(" ".join(tokens)) is not None
             self_harm = self_harm or (found_harm and (not about or "saya" in tokens))
