@@ -173,7 +173,10 @@ _DANGER = (
     r"\b(?:disetrika|dibakar|disiram|disundut|disulut) (?:tangan|kaki|muka|wajah|badan|punggung|kulit)",
     r"\b(?:di)?pegang (?:di)?pegang\b|\bdicium\b|\b(?:ngajak|mengajak|diajak) (?:saya )?(?:tidur|"
     r"begituan|ml|berhubungan)\b",
-    r"\b(?:kelaparan|muntah darah|berdarah|pingsan|tidak sadar(?:kan)?|patah tulang)\b",
+    r"\b(?:kelaparan|muntah darah|berdarah|pingsan|kejang|tidak sadar(?:kan)?|patah tulang)\b",
+    r"\btidak (?:mau |boleh )?(?:panggil|telepon|bawa ke) (?:ambulan|ambulans|ambulance|dokter|rs|"
+    r"rumah sakit)\b",
+    r"\bsisa (?:anjing|kucing|majikan)\b|\bmakan (?:cuma |hanya )?sehari sekali\b",
     r"\btidak (?:mau|izinin|izinkan|boleh|bawa)(?: saya)? (?:bawa |antar )?(?:ke (?:rs|dokter|"
     r"rumah sakit|klinik)|sandar)\b",
     # threats to life, weapons
@@ -222,7 +225,11 @@ _DANGER = (
     r"\b(?:sold|selling) (?:me|us|her|him)\b|\b(?:being|was|were|been) sold\b|\bsell (?:me|us|her|him)\b",
     r"\b(?:kill|(?<!is )(?<!it s )killing|kills|hurt|hurts|hurting) (?:me|us|her|him)\b|\bthreat(?:en|"
     r"ened|ening|ens)?\b",
-    r"\b(?:no|not given|without) food\b|\bstarv(?:e|ed|ing)\b|\bgiven me food\b",
+    r"\b(?:no|not given|without) food\b|\bstarv(?:ed|ing) (?:me|us|her)\b|\b(?:being|been) starved\b|"
+    r"\bgiven me food\b|\b(?:not|haven t|have not|hasn t|has not|never) (?:been )?(?:fed|"
+    r"given (?:any )?food)\b",
+    r"\b(?:come|comes|coming|came) (?:in|into|to) my room\b|\bthrow\w* (?:\w+ )?at me\b|\bpull\w* my hair\b",
+    r"\bnot allowed (?:outside|out|to go out)\b",
     r"\b(?:in danger|scared for my life|afraid for my life|abusive)\b",
     r"\b(?:with a|has a|holding a) (?:knife|gun)\b|\bknife\b",
     r"\bforce[sd]? (?:me|us|her|him|to)\b|\bforced\b|\bsleep with\b|\bnaked\b",
@@ -239,7 +246,16 @@ _SELF_HARM = (
     r"\b(?:ingin|mau|ingin aja|rasanya ingin|lebih baik|mending|mendingan) (?:saya |aku )?(?:mati|"
     r"maot|mati saja|"
     r"mati aja)\b(?! (?:lampu|listrik|gaya|ketawa))",
-    r"\bmaot (?:saja|wae)\b|\bkepikiran mati\b|\bingin maot\b|\b(?:bosan|bosen|muak) hidup\b|\bputus asa\b",
+    r"\bmaot (?:saja|wae)\b|\bkepikiran mati\b|\bingin maot\b|\bputus asa\b|"
+    r"\b(?:bosan|bosen|muak|kesel|jenuh) (?:hidup|urip)\b",
+    r"\b(?:nyakitin|menyakiti|sakitin|lukai|melukai|ngelukain|ngelukai) diri\b|"
+    r"\b(?:ngilang|menghilang|hilang) (?:saja )?(?:selamanya|dari dunia)\b",
+    r"\b(?:minum|nenggak|menenggak|nelen|telan|telen) (?:\w+ )?(?:racun|baygon|pestisida|obat nyamuk|"
+    r"obat serangga|pembasmi|karbol|bayclin)\b",
+    r"\bend(?:ing|s|ed)? (?:it all|my life|her life|his life|everything)\b|"
+    r"\btak(?:e|es|ing|en) (?:my|her|his) (?:own )?life\b|\b(?:hurt|hurting|harm|harming) (?:myself|"
+    r"herself|himself)\b|"
+    r"\bself harm\b",
     r"\b(?:akhiri|mengakhiri|ngakhirin|ngakhiri|akhirin) (?:hidup|semua|semuanya|nyawa)\b",
     r"\b(?:potong|motong|iris|ngiris|putus|mutusin|sayat|nyayat) (?:urat )?nadi\b|\bsayatan\b",
     r"\b(?:nelen|telen|menelan|minum) obat (?:tidur )?(?:sebotol|segenggam|sekaligus|satu botol|semua)\b",
@@ -271,7 +287,8 @@ _ABOUT = re.compile(
     r"hukuman|penjara|pelaku|seminar|sosialisasi|materi|relawan|dulu|cara (?:lapor|melapor|"
     r"melaporkan|mencegah|cegah|menghindari|nolong teman)|what is|what are|signs of|news|movie|"
     r"penalty|how (?:do|can|should) (?:i|we|you) report|how to report|traffickers|semoga tidak ada|"
-    r"wkwk|wkwkwk|haha|hahaha|hehe|lol|awokwok)\b"
+    r"wkwk|wkwkwk|haha|hahaha|hehe|lol|awokwok|kasian|kasihan)\b|"
+    r"\b(?:pmi|tkw|tki|abk|orang|pekerja|buruh|wni|workers|maids)(?: \w+)? yang di\w+"
 )
 # Words around a call for help that add nothing to it ("tolong bantu saya kak").
 _CALL = _words("tolong help sos toloong tolongin tulung darurat emergency")
@@ -331,8 +348,8 @@ for _i, _r in enumerate(_RULES):
 
 @lru_cache(maxsize=65536)
 def _rules_of(tok: str) -> tuple[int, ...]:
-    """The rules a token triggers (by its first five letters, or after a di-/me-/ter- prefix)."""
-    keys = {tok[:5], tok[2:7], tok[3:8]}
+    """The rules a token triggers (its first 3-5 letters, or five after a di-/me-/ter- prefix)."""
+    keys = {tok[:3], tok[:4], tok[:5], tok[2:7], tok[3:8]}  # "ending" -> end
     return tuple(sorted({r for key in keys for r in _BY_TRIGGER.get(key, ())}))
 
 
@@ -390,6 +407,9 @@ def _clauses(text: str) -> list[list[str]]:
                 out = []
             continue
         tok = spell.get(piece, piece)
+        if len(tok) > 5 and tok.endswith(_CLITICS) and tok not in forms:
+            stem = tok[:-3] if tok.endswith("nya") else tok[:-2]
+            tok = stem if stem in _pattern_words() else tok
         if out and out[-1] in _SPLIT_PREFIX and _is_passive("di" + tok, forms, spell):
             out[-1] = spell.get("di" + tok, "di" + tok)
         else:
@@ -397,6 +417,16 @@ def _clauses(text: str) -> list[list[str]]:
     if out:
         clauses.append(out)
     return clauses
+
+
+_CLITICS = ("nya", "ku", "mu")  # hidupnya, nyawaku: "his life", "my life"
+
+
+@cache
+def _pattern_words() -> frozenset[str]:
+    """Every word the patterns name, for stripping a clitic only where a pattern can use the stem."""
+    text = re.sub(r"\\[a-zA-Z]", " ", " ".join(_DANGER + _SELF_HARM))
+    return frozenset(re.findall(r"[a-z]{3,}", text))
 
 
 def _is_passive(word: str, forms: dict[str, str], spell: dict[str, str]) -> bool:
@@ -423,6 +453,8 @@ def _harm_word(tokens: list[str]) -> bool:
                 return True
         if kind == "weak" and _PEOPLE.intersection(tokens[i + 1 : i + 4]):
             return True
+        if kind == "bare" and i + 1 < len(tokens) and tokens[i + 1] == tok:  # "raba2": raba raba
+            return True
         if kind == "bare" and (
             tok not in _BARE_IS_ORDINARY
             or (i + 1 < len(tokens) and tokens[i + 1] in ("saya", "kami"))
@@ -432,6 +464,7 @@ def _harm_word(tokens: list[str]) -> bool:
     return False
 
 
+_TRAILING_DOUBLE = re.compile(r"([a-z])\1+$")
 _CALL_SPELLING = re.compile(r"(?:to+lo+ng+|tu+lu+ng+|he+lp+|so+s+)(?:in)?")
 
 
@@ -439,6 +472,7 @@ def _is_call(tokens: list[str]) -> bool:
     """A call for help with nothing else in the clause: "tolong", "tolong bantu saya", "help me"."""
     called = False
     for tok in tokens:
+        tok = _TRAILING_DOUBLE.sub(r"\1", tok)  # "kakk", "pliss"
         if tok in _CALL or _CALL_SPELLING.fullmatch(tok):
             called = True
         elif tok not in _CALL_FILLER:
