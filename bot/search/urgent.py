@@ -349,7 +349,8 @@ for _i, _r in enumerate(_RULES):
 @lru_cache(maxsize=65536)
 def _rules_of(tok: str) -> tuple[int, ...]:
     """The rules a token triggers (its first 3-5 letters, or five after a di-/me-/ter- prefix)."""
-    keys = {tok[:3], tok[:4], tok[:5], tok[2:7], tok[3:8]}  # "ending" -> end
+    keys = {tok[:3], tok[:4], tok[:5]}  # "ending" -> end
+    keys.update(k for k in (tok[2:7], tok[3:8]) if len(k) >= 4)  # "dipegang" -> pegan, not "buat" -> at
     return tuple(sorted({r for key in keys for r in _BY_TRIGGER.get(key, ())}))
 
 
@@ -393,7 +394,6 @@ _SPLIT_PREFIX = frozenset({"di", "d", "dipun", "dii"})
 def _clauses(text: str) -> list[list[str]]:
     """Canonical tokens per clause (cut at punctuation), a split "di" joined to a verb after it."""
     text = unicodedata.normalize("NFKC", text).lower().replace("’", " ").replace("'", " ")
-    text = _ELONGATION.sub(r"\1", text)
     if "2" in text:
         text = _REDUP.sub(lambda m: f"{m[1]} {m[1]}{m[2] or ''}", text)
     spell = _spellings()
@@ -406,10 +406,7 @@ def _clauses(text: str) -> list[list[str]]:
                 clauses.append(out)
                 out = []
             continue
-        tok = spell.get(piece, piece)
-        if len(tok) > 5 and tok.endswith(_CLITICS) and tok not in forms:
-            stem = tok[:-3] if tok.endswith("nya") else tok[:-2]
-            tok = stem if stem in _pattern_words() else tok
+        tok = _canonical(piece)
         if out and out[-1] in _SPLIT_PREFIX and _is_passive("di" + tok, forms, spell):
             out[-1] = spell.get("di" + tok, "di" + tok)
         else:
@@ -417,6 +414,18 @@ def _clauses(text: str) -> list[list[str]]:
     if out:
         clauses.append(out)
     return clauses
+
+
+@lru_cache(maxsize=65536)
+def _canonical(piece: str) -> str:
+    """One word as the patterns expect it: elongation squeezed, chat spelling mapped, and a clitic
+    stripped where a pattern can use the stem (hidupnya -> hidup)."""
+    tok = _ELONGATION.sub(r"\1", piece)
+    tok = _spellings().get(tok, tok)
+    if len(tok) > 5 and tok.endswith(_CLITICS) and tok not in _harm_forms():
+        stem = tok[:-3] if tok.endswith("nya") else tok[:-2]
+        tok = stem if stem in _pattern_words() else tok
+    return tok
 
 
 _CLITICS = ("nya", "ku", "mu")  # hidupnya, nyawaku: "his life", "my life"
@@ -464,26 +473,33 @@ def _harm_word(tokens: list[str]) -> bool:
     return False
 
 
+_CALL_MAX_WORDS = 12  # a clause that is only a call for help is short
 _TRAILING_DOUBLE = re.compile(r"([a-z])\1+$")
 _CALL_SPELLING = re.compile(r"(?:to+lo+ng+|tu+lu+ng+|he+lp+|so+s+)(?:in)?")
 
 
 def _is_call(tokens: list[str]) -> bool:
     """A call for help with nothing else in the clause: "tolong", "tolong bantu saya", "help me"."""
+    if len(tokens) > _CALL_MAX_WORDS:
+        return False
     called = False
     for tok in tokens:
-        tok = _TRAILING_DOUBLE.sub(r"\1", tok)  # "kakk", "pliss"
-        if tok in _CALL or _CALL_SPELLING.fullmatch(tok):
+        if tok in _CALL:
             called = True
-        elif tok not in _CALL_FILLER:
+        elif tok in _CALL_FILLER:
+            continue
+        elif _CALL_SPELLING.fullmatch(squeezed := _TRAILING_DOUBLE.sub(r"\1", tok)):  # "tolongg"
+            called = True
+        elif squeezed not in _CALL_FILLER:  # "kakk", "pliss"
             return False
     return called
 
 
 def detect(text: str) -> Finding:
     """Read the whole message; see the module docstring for how."""
-    danger = self_harm = call = asks = False
-    for tokens in _clauses(text):
+    danger = self_harm = call = False
+    clauses = _clauses(text)
+    for tokens in clauses:
         found_danger, found_harm = _matches(tokens, not danger, not self_harm)
         found_danger = found_danger or (not danger and _harm_word(tokens))
         if found_harm or found_danger:
@@ -491,10 +507,11 @@ def detect(text: str) -> Finding:
             self_harm = self_harm or (found_harm and (not about or "saya" in tokens))
             danger = danger or (found_danger and not about)
         call = call or _is_call(tokens)
-        asks = asks or _ASKS.search(" ".join(tokens)) is not None
         if danger and self_harm:
             break
-    return Finding(danger or (call and not asks), self_harm)
+    if call and not danger:  # a call for help, unless the message asks for information
+        danger = not any(_ASKS.search(" ".join(tokens)) for tokens in clauses)
+    return Finding(danger, self_harm)
 
 
 def classify(text: str) -> Label | None:
