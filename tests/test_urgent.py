@@ -30,6 +30,8 @@ def _lines(name: str) -> list[dict[str, str]]:
         "my employer touches me", "my employer hits me", "I was raped", "they locked me in",
         "tolong", "tolong!!!", "tolong bantu sy", "tlg sy kak", "help me", "help!!", "sos",
         "adik saya jadi korban perdagangan orang", "I was trafficked and want to escape",
+        "majikan nendang sy", "kapten suka mukul ABK", "sy tersiksa di sini", "abdi dipukulan",
+        "anak majikan suka raba2 badan aku", "toloonggg kakk", "kepala sy dibenturin ke tembok",
     ],
 )  # fmt: skip
 def test_danger_is_recognised_however_it_is_spelt(text):
@@ -55,6 +57,8 @@ def test_self_harm_has_its_own_label(text):
         "paspor ditahan majikan", "gaji blm dibayar", "send money home", "this heat is killing me",
         "besok masak buat 30 org, mati aku wkwk", "dulu sy pernah dipukul majikan, skrg udh aman",
         "please help me find the address of the consulate", "nomor darurat polisi di taiwan berapa",
+        "nonton sepak bola", "tendangan bebas tadi keren", "takut siksa kubur", "beli tusuk sate",
+        "jari sy ketusuk jarum", "akun bank sy dikunci", "bola ditendang anak majikan", "I'm starving lol",
     ],
 )  # fmt: skip
 def test_figurative_and_general_uses_are_not_urgent(text):

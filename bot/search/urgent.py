@@ -8,21 +8,23 @@ says "self_harm": the person may take their own life, so the crisis reply (crisi
 to talk to) comes first; detect() keeps `danger` set so the reply can add the emergency numbers too.
 
 How a message is read:
-1. It is cut into clauses at punctuation and "tapi"/"but", lower-cased, elongations squeezed
-   ("tolonggg"), reduplication expanded ("pegang2"), chat spellings mapped ("sy" -> "saya",
-   "gk" -> "tidak", "pengen" -> "ingin"; urgent-spellings.tsv) and a split "di" joined to its verb
-   ("di pukul" -> "dipukul").
-2. A clause is dangerous when a word is a form of a violence or confinement verb (dipukul, dipukulin,
-   mukulin, digebuki, diperkosa, ...: every affixed form of the roots below, generated once) or one
-   of the phrase patterns matches (not allowed out, no food, threats, forced sex work, runaway,
-   medical emergency, English).
+1. It is cut into clauses at punctuation, lower-cased, reduplication expanded ("pegang2"); each word
+   has its elongation squeezed ("tolonggg"), its chat spelling mapped ("sy" -> "saya", "gk" ->
+   "tidak", "pengen" -> "ingin"; data/urgent-spellings.tsv) and a clitic stripped where a pattern
+   needs the stem ("hidupnya"); a split "di" is joined to its verb ("di pukul" -> "dipukul").
+2. A clause is dangerous when a word is a form of a harm verb (dipukul, dipukulin, mukulin,
+   digebuki, diperkosa, ...: every affixed form of _HARM_ROOTS, generated once; lock and throw
+   verbs only with a person, not after a thing: "akun sy dikunci") or a phrase pattern matches
+   (not allowed out, no food, threats, weapons, forced sex work, running away, medical emergency,
+   English). Self-harm has its own patterns (_SELF_HARM).
 3. A clause that talks ABOUT the topic is not a report: "apa itu", "berita", "film", "hukuman",
-   "cara lapor", "dulu" ... ("apa itu TPPO", "cara lapor kekerasan", "berita TKW disiksa").
-4. A call for help counts on its own ("tolong", "tolong bantu sy", "help me") when the clause holds
+   "cara lapor", "dulu", laughter ... ("apa itu TPPO", "cara lapor kekerasan", "mati aku wkwk").
+4. A call for help counts on its own ("tolong", "tolong bantu sy", "help me") when its clause holds
    nothing else and the message asks for no information: "tolong info biaya paspor" is a polite
    "please", not a call for help.
 
-Every message is read whole; the work is linear in its length (about 1 ms for 4,096 characters).
+Every message is read whole, whatever its length: each pattern runs only on a few words around
+the words it names, so a 4,096-character message costs about 1 ms (bench/urgent.py).
 """
 
 from __future__ import annotations
@@ -73,15 +75,21 @@ _HARM_ROOTS = _words(
     "ancam ancem cubit cakar lempar intip injek "
     "perjualbelikan jualbelikan culik sandera"
 )
-# Roots that are ordinary words when bare ("pukul 8" is a time, "kunci" a key): they count only
-# with a passive or active affix, or right after a split "di".
-_BARE_IS_ORDINARY = _words("pukul kunci konci kurung raba injak bentur gembok antem")
-# Roots too common in other senses to count in their active form ("mengunci pintu") unless a person
-# follows ("ngunciin saya"), or in their passive form after a thing ("akun saya dikunci").
-_PASSIVE_ONLY = _words("kunci konci gembok kurung raba bentur lempar intip")
-
-_PASSIVE_PREFIXES = ("di", "d", "ter", "ke", "dipun", "diper", "ng", "dipi")  # "d": "dkurung", a typo
-_SUFFIXES = ("", "in", "i", "kan", "nya", "inya", "innya", "kannya", "ku", "in2", "an")
+# Roots with everyday senses too ("pukul 8", "tendang bola", "tusuk sate", "kunci pintu", "siksa
+# kubur"): bare, they count only beside a person ("pukul saya") or after "kena"; active, only with
+# a person after them ("nendang saya", "mukul ABK"); passive, not after a thing ("akun sy dikunci").
+_BARE_IS_ORDINARY = _words(
+    "pukul kunci konci kurung raba injak injek bentur benturin gembok antem tendang sepak tusuk "
+    "banting setrum sabet pecut lempar cubit cakar hajar cambuk siksa intip culik sandera"
+)
+_EVERYDAY = _words(
+    "pukul kunci konci kurung raba injak injek bentur benturin gembok tendang sepak tusuk banting "
+    "setrum sabet pecut lempar cubit cakar hajar cambuk intip"
+)
+# "ke-" and "ter-" say it happened by accident ("ketusuk jarum", "kesetrum"): no prefix here.
+_PASSIVE_PREFIXES = ("di", "d", "dipun", "diper", "dipi")  # "d": "dkurung", a common typo
+_SUFFIXES = ("", "in", "i", "kan", "nya", "inya", "innya", "kannya", "ku", "in2")
+_PASSIVE_SUFFIXES = (*_SUFFIXES, "an")  # Sundanese "dipukulan"
 
 
 def _nasal(root: str) -> list[str]:
@@ -107,28 +115,28 @@ def _nasal(root: str) -> list[str]:
 
 @cache
 def _harm_forms() -> dict[str, str]:
-    """Every affixed surface form of the harm roots -> "passive" | "active" | "bare"."""
+    """Every affixed surface form of the harm roots -> "passive" | "active" | "weak" | "bare"."""
     forms: dict[str, str] = {}
-    for root in _HARM_ROOTS:
-        for suffix in _SUFFIXES:
+    for root in sorted(_HARM_ROOTS):
+        for suffix in _PASSIVE_SUFFIXES:
             for prefix in _PASSIVE_PREFIXES:
                 forms.setdefault(prefix + root + suffix, "passive")
+        for suffix in _SUFFIXES:
             for active in _nasal(root):
-                forms.setdefault(active + suffix, "weak" if root in _PASSIVE_ONLY else "active")
-            forms.setdefault(root + suffix, "bare" if suffix in ("", "in2") else "active")
-    forms.pop("kekunci", None)
+                forms.setdefault(active + suffix, "weak" if root in _EVERYDAY else "active")
+            forms.setdefault(root + suffix, "bare" if suffix in ("", "in2") else "weak")
     return forms
 
 
 @cache
 def _roots_of_forms() -> dict[str, str]:
     """Surface form -> root, for the passive forms of the harm roots."""
-    out: dict[str, str] = {}
-    for root in _HARM_ROOTS:
-        for suffix in _SUFFIXES:
-            for prefix in _PASSIVE_PREFIXES:
-                out.setdefault(prefix + root + suffix, root)
-    return out
+    return {
+        prefix + root + suffix: root
+        for root in sorted(_HARM_ROOTS, reverse=True)
+        for suffix in _PASSIVE_SUFFIXES
+        for prefix in _PASSIVE_PREFIXES
+    }
 
 
 def _harm_root(word: str) -> str:
@@ -160,7 +168,7 @@ _DANGER = (
     r"(?<!gaji saya )(?<!paspornya )\bditahan (?:di|oleh|sama|perusahaan|agen|majikan|bos|polisi)\b|"
     r"\btahan paspor\b",
     r"\b(?:mau|ingin|minta) pulang (?:\w+ ){0,3}tidak (?:dikasih|boleh)\b",
-    r"\b(?:disekap|disandera|terkurung|terkunci di (?:kamar|rumah|gudang|asrama))\b",
+    r"\b(?:disekap|disandera|terkurung|tersekap|tersiksa|terkunci di (?:kamar|rumah|gudang|asrama))\b",
     r"\bhp (?:saya |nya )?(?:diambil|disita|dirampas|ditahan)\b|\b(?:sita|ambil|rampas) hp\b",
     r"\b(?:kunci|dikunci|ngunci|mengunci)\w* (?:\w+ ){0,3}dari luar\b",
     r"\b(?:selamatkan|keluarkan|keluarin|bebaskan|selametin) (?:saya|kami|anak|adik|istri|suami|kakak)\b",
@@ -442,11 +450,13 @@ def _is_passive(word: str, forms: dict[str, str], spell: dict[str, str]) -> bool
     return word in forms or word in spell or word in _PATTERN_PASSIVES
 
 
-_PEOPLE = _words("saya kami")
+_PEOPLE = _words(
+    "saya kami kita dia mereka anak adik kakak istri suami teman abk pembantu tkw tki pmi orang pekerja"
+)
 # Things that get locked, thrown or kept: "akun saya dikunci", "pintu dikunci" is no report.
 _THINGS = _words(
     "akun rekening atm kartu hp laptop aplikasi motor mobil pintu gerbang pagar lemari koper kotak "
-    "barang sepeda layar wifi sim"
+    "barang sepeda layar wifi sim bola rem gas sate daging kue paku jarum kabel kulkas"
 )
 
 
@@ -458,7 +468,7 @@ def _harm_word(tokens: list[str]) -> bool:
             return True
         if kind == "passive":
             before = tokens[max(0, i - 3) : i]
-            if not (_harm_root(tok) in _PASSIVE_ONLY and any(t in _THINGS for t in before)):
+            if not (_harm_root(tok) in _EVERYDAY and any(t in _THINGS for t in before)):
                 return True
         if kind == "weak" and _PEOPLE.intersection(tokens[i + 1 : i + 4]):
             return True
@@ -466,7 +476,7 @@ def _harm_word(tokens: list[str]) -> bool:
             return True
         if kind == "bare" and (
             tok not in _BARE_IS_ORDINARY
-            or (i + 1 < len(tokens) and tokens[i + 1] in ("saya", "kami"))
+            or (i + 1 < len(tokens) and tokens[i + 1] in _PEOPLE)
             or (i > 0 and tokens[i - 1] in ("kena", "kna"))
         ):
             return True
