@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.lifecycle import build_search
 from bot.search import urgent
 from bot.search.urgent import Finding, classify, detect, is_urgent
 
@@ -75,6 +76,13 @@ def test_the_whole_message_is_read_however_long(length):
     story = "sy kerja di hongkong, majikan baik, mau tanya soal kontrak dan cuti. "
     text = (story * (length // len(story) + 1))[: length - 29] + " sekarang sy dikurung majikan"
     assert len(text) == length and classify(text) == "danger" and is_urgent(text)
+
+
+def test_search_checks_the_whole_message_for_danger(content):
+    engine = build_search(content)
+    story = "sy kerja di hongkong, majikan baik, mau tanya soal kontrak dan cuti. " * 60
+    assert engine.search(story + "sekarang sy dikurung majikan", "id").urgent == "danger"
+    assert engine.search("pengen bunuh diri", "id").urgent == "self_harm"
 
 
 def test_windows_find_what_whole_clauses_find():

@@ -24,6 +24,7 @@ OTHER_LANGUAGE = 0.8  # users mix languages: the other index is searched too, at
 ANSWER_AT = 3.8
 SUGGEST_AT = 1.5
 CANDIDATE_AT = 0.5
+RANKED_CHARS = 1000  # characters ranked against the FAQ (search time grows with length); danger: all
 
 
 class FaqDoc(Protocol):
@@ -178,7 +179,8 @@ class SearchEngine:
     def search(self, question: str, lang: str = "id") -> SearchResult:
         """Classify a message: small talk, a confident answer, suggestions, or nothing."""
         lang = lang if lang in self._indexes else next(iter(self._indexes), lang)
-        urgent = classify(question)
+        urgent = classify(question)  # the whole message, however long
+        question = question[:RANKED_CHARS]
         text = redact(question)
         talk = detect_talk(text)
         index = self._indexes.get(lang)
