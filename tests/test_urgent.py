@@ -33,6 +33,7 @@ def _lines(name: str) -> list[dict[str, str]]:
         "adik saya jadi korban perdagangan orang", "I was trafficked and want to escape",
         "majikan nendang sy", "kapten suka mukul ABK", "sy tersiksa di sini", "abdi dipukulan",
         "anak majikan suka raba2 badan aku", "toloonggg kakk", "kepala sy dibenturin ke tembok",
+        "sy dipkul majkan", "diprkosa anak majikan", "help i am being held against my will",
     ],
 )  # fmt: skip
 def test_danger_is_recognised_however_it_is_spelt(text):
@@ -44,6 +45,7 @@ def test_danger_is_recognised_however_it_is_spelt(text):
     [
         "pengen bunuh diri", "i want to die", "pengen mati aja", "aku kepikiran bundir",
         "abdi hoyong maot wae", "i want to kill myself", "sy mau mengakhiri hidup sy malam ini",
+        "teu hayang hirup deui", "kakak sy bilang mau mengakhiri hidupnya", "i feel like ending it all",
     ],
 )  # fmt: skip
 def test_self_harm_has_its_own_label(text):

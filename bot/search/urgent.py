@@ -29,6 +29,7 @@ the words it names, so a 4,096-character message costs about 1 ms (bench/urgent.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ _HARM_ROOTS = _words(
     "antem peupeuh teunggeul tampiling cabok benturin bentur "
     "sekap kurung kunci konci gembok "
     "perkosa cabul gerayang raba leceh grepe "
-    "ancam ancem cubit cakar lempar intip injek "
+    "ancam ancem cubit cakar lempar intip injek cekok keprok jitak gaplok "
     "perjualbelikan jualbelikan culik sandera"
 )
 # Roots with everyday senses too ("pukul 8", "tendang bola", "tusuk sate", "kunci pintu", "siksa
@@ -125,7 +126,18 @@ def _harm_forms() -> dict[str, str]:
             for active in _nasal(root):
                 forms.setdefault(active + suffix, "weak" if root in _EVERYDAY else "active")
             forms.setdefault(root + suffix, "bare" if suffix in ("", "in2") else "weak")
+    for root in sorted(_HARM_ROOTS):  # chat drops a vowel: "dipkul", "diprkosa"
+        for dropped in _one_vowel_less(root):
+            for prefix, suffix in itertools.product(("di", "d"), ("", "in", "i")):
+                forms.setdefault(prefix + dropped + suffix, "passive")
     return forms
+
+
+def _one_vowel_less(root: str) -> list[str]:
+    """The root with one inner vowel left out (pukul -> pkul, pukl), for roots of 5+ letters."""
+    if len(root) < 5:
+        return []
+    return [root[:i] + root[i + 1 :] for i in range(1, len(root)) if root[i] in "aeiou"]
 
 
 @cache
@@ -162,7 +174,8 @@ _PERSON = r"(?:saya|kami|anak|adik|kakak|abang|istri|suami|ibu|bapak|teman|dia|m
 _AUX = r"(?:(?:mau|ingin|sudah|lagi|akan|harus|bisa|coba|berhasil|mencoba|pernah|terpaksa|sedang) )"
 _DANGER = (
     # confinement, not allowed out or home, phone or family cut off
-    r"\btidak (?:boleh|diizinkan|bisa|dikasih|diberi) (?:keluar|pulang|kabur|telepon|hubungi|pegang hp)",
+    r"\btidak (?:boleh|diizinkan|dikasih|diberi) (?:keluar|pulang|kabur|telepon|hubungi|pegang hp)|"
+    r"\btidak bisa (?:keluar|kabur|telepon|hubungi)\b",  # "tidak bisa pulang" is often the fare
     r"\bdilarang (?:keluar|pulang|telepon|pegang hp)\b|\bboleh keluar pagar\b",
     r"(?<!paspor )(?<!gaji )(?<!dokumen )(?<!ktp )(?<!ijazah )(?<!uang )(?<!hp )(?<!visa )(?<!paspor saya )"
     r"(?<!gaji saya )(?<!paspornya )\bditahan (?:di|oleh|sama|perusahaan|agen|majikan|bos|polisi)\b|"
@@ -184,6 +197,10 @@ _DANGER = (
     r"\b(?:kelaparan|muntah darah|berdarah|pingsan|kejang|tidak sadar(?:kan)?|patah tulang)\b",
     r"\btidak (?:mau |boleh )?(?:panggil|telepon|bawa ke) (?:ambulan|ambulans|ambulance|dokter|rs|"
     r"rumah sakit)\b",
+    r"\b(?:napas|nafas)\w* (?:lemah|sesak|berhenti)\b|\bsesak napas\b|\btidak bangun bangun\b|\bsekarat\b|"
+    r"\btidak bisa (?:digerakkan|digerakin|bergerak|berdiri)\b|\bsakit keras\b",
+    r"\b(?:melayani|layani|memuaskan|muasin) nafsu|\bdipaksa (?:nikah|kawin|menikah)\b|"
+    r"\b(?:didorong|dorong|ndorong|mendorong) (?:\w+ )?(?:dari|jatuh) (?:tangga|lantai|balkon)\b",
     r"\bsisa (?:anjing|kucing|majikan)\b|\bmakan (?:cuma |hanya )?sehari sekali\b",
     r"\btidak (?:mau|izinin|izinkan|boleh|bawa)(?: saya)? (?:bawa |antar )?(?:ke (?:rs|dokter|"
     r"rumah sakit|klinik)|sandar)\b",
@@ -237,7 +254,9 @@ _DANGER = (
     r"\bgiven me food\b|\b(?:not|haven t|have not|hasn t|has not|never) (?:been )?(?:fed|"
     r"given (?:any )?food)\b",
     r"\b(?:come|comes|coming|came) (?:in|into|to) my room\b|\bthrow\w* (?:\w+ )?at me\b|\bpull\w* my hair\b",
-    r"\bnot allowed (?:outside|out|to go out)\b",
+    r"\bnot allowed (?:outside|out|to go out)\b|\bheld against (?:my|her|our|his) will\b",
+    r"\bpush(?:ed|es|ing)? (?:me|her|him|us) (?:down|off|into|out of)\b|"
+    r"\bburn(?:ed|t|s)? (?:my|her|his) (?:hand|arm|skin|face|body|leg)\b",
     r"\b(?:in danger|scared for my life|afraid for my life|abusive)\b",
     r"\b(?:with a|has a|holding a) (?:knife|gun)\b|\bknife\b",
     r"\bforce[sd]? (?:me|us|her|him|to)\b|\bforced\b|\bsleep with\b|\bnaked\b",
@@ -272,7 +291,7 @@ _SELF_HARM = (
     r"\b(?:sayat|nyayat|menyayat|silet|nyilet|menyilet|iris)\b",
     r"\b(?:loncat|lompat|terjun|melompat|meloncat) (?:dari|ke) (?:balkon|lantai|gedung|jembatan|laut|atap|"
     r"apartemen|jendela)\b|\b(?:loncat|lompat|terjun) dari\b|\bterjun ke laut\b",
-    r"\b(?:siapin|nyiapin|siapkan|beli) tali\b",
+    r"\b(?:siapin|nyiapin|siapkan|beli) tali\b|\b(?:beli|siapin|siapkan|nyiapin|punya) racun\b",
     r"\b(?:tidak|tidak ada) (?:kuat|sanggup|mau|ingin|gunanya|artinya) (?:hidup|urip)\b|"
     r"\bhidup (?:saya |ku |aku )?tidak (?:ada )?(?:artinya|gunanya|berarti)\b|"
     r"\btidak ada gunanya saya hidup\b",
@@ -295,7 +314,7 @@ _ABOUT = re.compile(
     r"hukuman|penjara|pelaku|seminar|sosialisasi|materi|relawan|dulu|cara (?:lapor|melapor|"
     r"melaporkan|mencegah|cegah|menghindari|nolong teman)|what is|what are|signs of|news|movie|"
     r"penalty|how (?:do|can|should) (?:i|we|you) report|how to report|traffickers|semoga tidak ada|"
-    r"wkwk|wkwkwk|haha|hahaha|hehe|lol|awokwok|kasian|kasihan)\b|"
+    r"wkwk|wkwkwk|haha|hahaha|hehe|lol|awokwok|kasian|kasihan|(?<!ada )(?<!hilang )kabar)\b|"
     r"\b(?:pmi|tkw|tki|abk|orang|pekerja|buruh|wni|workers|maids)(?: \w+)? yang di\w+"
 )
 # Words around a call for help that add nothing to it ("tolong bantu saya kak").
@@ -304,6 +323,7 @@ _CALL_FILLER = _words(
     "saya kami kita bantu bantuin dibantu tolong help me us please pls plz someone somebody "
     "kak kakak mbak mba pak bu ibu bapak min admin dong ya ia segera cepat cepetan urgent sos "
     "mas teh kang bang aa mohon bantuan ini the i am need now takut allah gusti tuhan scared afraid plis "
+    "sis bro "
     "pliss"
 )
 # Messages that ask for information: a call for help there is a polite "please".
@@ -323,11 +343,10 @@ _COMMON = _words(
     "saya kami tidak ke di dari sama oleh mau ingin sudah lagi akan harus bisa anak adik kakak istri "
     "suami dia teman ibu bapak me us her him my i we she to and the a an is it in up or not no of on "
     "ada yang dengan untuk kalau terus jadi sekarang karena biar supaya kemarin baru coba pernah "
-    "sedang aku ku nya kan an saja with has was were been being do does will can them who ke "
-    # domain words that fill long stories; every pattern naming one also names a rarer word
-    "majikan rumah agen kerja pulang paspor bawa kamar makan tidur hp air bos jalan home go out "
-    "call for from if all take many lot off sakit buat dan apa baik satu mama papa gaya en ed es "
-    "ing ens al sd om ml"
+    "sedang aku ku nya kan an saja with has was were been being do does will can them who ke dan "
+    "apa for from if all en ed es ing ens al sd don won doesn haven hasn "
+    # frequent domain words: every pattern naming one also names a rarer word on each path
+    "majikan rumah agen agency kerja pulang hp tolong"
 )
 _WINDOW = 8  # tokens either side of a trigger; no pattern spans more
 
