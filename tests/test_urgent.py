@@ -89,7 +89,7 @@ def test_search_checks_the_whole_message_for_danger(content):
 
 def test_windows_find_what_whole_clauses_find():
     """The speed-up (each pattern runs near its trigger words only) must not lose a match."""
-    texts = [line["text"] for name in ("dev", "heldout", "probe", "fresh") for line in _lines(name)]
+    texts = [line["text"] for name in ("dev", "heldout", "probe", "fresh", "final", "last") for line in _lines(name)]
     long = " ".join(texts)
     for text in [*texts, long, long.replace(",", " ").replace(".", " ")]:
         for tokens in urgent._clauses(text):

@@ -213,7 +213,9 @@ _DANGER = (
     r"\b(?:dipaksa|disuruh|dijadikan|jadi) (?:jadi |jd )?(?:psk|pelacur|lonte|wts|jual diri|melacur)\b",
     r"\bjual diri\b|\bmelayani (?:tamu|laki|pria|om|lelaki)|\blayani (?:tamu|laki|pria|om|lelaki)",
     r"\b(?:maksa|memaksa|dipaksa) (?:saya )?(?:tidur|berhubungan|begituan|ml|hubungan)\b",
-    r"\bpegang (?:pegang )?(?:badan|dada|paha|pantat|tubuh|payudara|bokong|kemaluan)\b",
+    r"\b(?:pegang|elus|ngelus|dielus|raba|grepe|remas|meremas|sentuh|nyentuh)(?: \w+)? (?:badan|dada|"
+    r"paha|pantat|"
+    r"tubuh|payudara|bokong|kemaluan)\b",
     r"\b(?:masuk|ke) kamar saya\b(?! \w+ (?:bersih|beres))|\bngintip saya\b|\bintip saya\b",
     r"\bmajikan (?:yang )?cabul\b|\bcabul\b",
     # trafficking, forced work
@@ -254,7 +256,8 @@ _DANGER = (
     r"\bgiven me food\b|\b(?:not|haven t|have not|hasn t|has not|never) (?:been )?(?:fed|"
     r"given (?:any )?food)\b",
     r"\b(?:come|comes|coming|came) (?:in|into|to) my room\b|\bthrow\w* (?:\w+ )?at me\b|\bpull\w* my hair\b",
-    r"\bnot allowed (?:outside|out|to go out)\b|\bheld against (?:my|her|our|his) will\b",
+    r"\bnot (?:giving|feeding) (?:me|us|her|him)\b|\bnot allowed (?:outside|out|to go out)\b|"
+    r"\bheld against (?:my|her|our|his) will\b",
     r"\bpush(?:ed|es|ing)? (?:me|her|him|us) (?:down|off|into|out of)\b|"
     r"\bburn(?:ed|t|s)? (?:my|her|his) (?:hand|arm|skin|face|body|leg)\b",
     r"\b(?:in danger|scared for my life|afraid for my life|abusive)\b",
@@ -273,7 +276,8 @@ _SELF_HARM = (
     r"\b(?:ingin|mau|ingin aja|rasanya ingin|lebih baik|mending|mendingan) (?:saya |aku )?(?:mati|"
     r"maot|mati saja|"
     r"mati aja)\b(?! (?:lampu|listrik|gaya|ketawa))",
-    r"\bmaot (?:saja|wae)\b|\bkepikiran mati\b|\bingin maot\b|\bputus asa\b|"
+    r"\b(?:lebih baik|mending|mendingan|ingin) (?:saya |aku )?tiada\b|\bmaot (?:saja|wae)\b|"
+    r"\bkepikiran mati\b|\bingin maot\b|\bputus asa\b|"
     r"\b(?:bosan|bosen|muak|kesel|jenuh) (?:hidup|urip)\b",
     r"\b(?:nyakitin|menyakiti|sakitin|lukai|melukai|ngelukain|ngelukai) diri\b|"
     r"\b(?:ngilang|menghilang|hilang) (?:saja )?(?:selamanya|dari dunia)\b",
