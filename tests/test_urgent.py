@@ -63,6 +63,8 @@ def test_self_harm_has_its_own_label(text):
         "please help me find the address of the consulate", "nomor darurat polisi di taiwan berapa",
         "nonton sepak bola", "tendangan bebas tadi keren", "takut siksa kubur", "beli tusuk sate",
         "jari sy ketusuk jarum", "akun bank sy dikunci", "bola ditendang anak majikan", "I'm starving lol",
+        "iris bawang buat masak", "mandi air panas", "jangan putus asa ya", "beli racun serangga buat kecoa",
+        "boleh bawa obat tidur ke taiwan", "ibu sy sakit keras di kampung", "klaim asuransi patah tulang",
     ],
 )  # fmt: skip
 def test_figurative_and_general_uses_are_not_urgent(text):

@@ -64,9 +64,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Verb roots whose every affixed form reports harm done to someone (di-, me-/nasal, ter-, -in, -i,
-# -kan, -nya): "dipukul", "mukulin", "menyiksa", "digebuki", "tersiksa". Javanese and Sundanese
-# roots included (antem, gebug, peupeuh, teunggeul, tampiling, cabok).
+# Verb roots whose affixed forms report harm done to someone (di-, me-/nasal, -in, -i, -kan, -nya):
+# "dipukul", "mukulin", "menyiksa", "digebuki", "dicekokin". Javanese and Sundanese roots included
+# (antem, gebug, peupeuh, teunggeul, tampiling, cabok, keprok).
 _HARM_ROOTS = _words(
     "pukul gebuk gebug hajar siksa aniaya tampar tempeleng gampar tabok tonjok jotos tendang sepak "
     "cekik jambak banting bacok tusuk sabet pecut cambuk setrum sundut injak pentung keplak "
@@ -125,7 +125,8 @@ def _harm_forms() -> dict[str, str]:
         for suffix in _SUFFIXES:
             for active in _nasal(root):
                 forms.setdefault(active + suffix, "weak" if root in _EVERYDAY else "active")
-            forms.setdefault(root + suffix, "bare" if suffix in ("", "in2") else "weak")
+            bare = "bare" if suffix in ("", "in2") else None
+            forms.setdefault(root + suffix, bare or ("weak" if root in _EVERYDAY else "active"))
     for root in sorted(_HARM_ROOTS):  # chat drops a vowel: "dipkul", "diprkosa"
         for dropped in _one_vowel_less(root):
             for prefix, suffix in itertools.product(("di", "d"), ("", "in", "i")):
@@ -169,8 +170,6 @@ def _spellings() -> dict[str, str]:
 
 # -- phrase patterns (run on canonical clauses: "saya tidak boleh keluar") -------------------------
 
-_W = r"(?:\w+ )"  # one intervening word
-_PERSON = r"(?:saya|kami|anak|adik|kakak|abang|istri|suami|ibu|bapak|teman|dia|mereka|keluarga)"
 _AUX = r"(?:(?:mau|ingin|sudah|lagi|akan|harus|bisa|coba|berhasil|mencoba|pernah|terpaksa|sedang) )"
 _DANGER = (
     # confinement, not allowed out or home, phone or family cut off
@@ -189,16 +188,17 @@ _DANGER = (
     r"\bjual (?:saya|kami|anak|adik|istri|kakak)\b",
     # food, medical emergency
     r"\btidak (?:dikasih|diberi|kasih|dikei|dipasihan)(?: saya| kami)? (?:makan|mangan|tuang)\b",
-    r"\bmakan (?:sisa|basi)\b|\bnasi basi\b|\btidak ada (?:obat|makanan)\b|\bobat tidur\b",
+    r"\bmakan (?:sisa|basi)\b|\bnasi basi\b|\btidak ada makanan\b|"
+    r"\b(?:dikasih|dikasi|diberi|dicekokin|dicekoki|dikasih minum) obat tidur\b",
     r"\b(?:di|ke)(?:buang|lempar) ke (?:laut|jalan)\b",
     r"\b(?:disetrika|dibakar|disiram|disundut|disulut) (?:tangan|kaki|muka|wajah|badan|punggung|kulit)",
-    r"\b(?:di)?pegang (?:di)?pegang\b|\bdicium\b|\b(?:ngajak|mengajak|diajak) (?:saya )?(?:tidur|"
+    r"\b(?:di)?pegang (?:di)?pegang\b|\b(?:ngajak|mengajak|diajak) (?:saya )?(?:tidur|"
     r"begituan|ml|berhubungan)\b",
-    r"\b(?:kelaparan|muntah darah|berdarah|pingsan|kejang|tidak sadar(?:kan)?|patah tulang)\b",
+    r"\b(?:kelaparan|muntah darah|berdarah|pingsan|kejang|tidak sadar(?:kan)?)\b",
     r"\btidak (?:mau |boleh )?(?:panggil|telepon|bawa ke) (?:ambulan|ambulans|ambulance|dokter|rs|"
     r"rumah sakit)\b",
     r"\b(?:napas|nafas)\w* (?:lemah|sesak|berhenti)\b|\bsesak napas\b|\btidak bangun bangun\b|\bsekarat\b|"
-    r"\btidak bisa (?:digerakkan|digerakin|bergerak|berdiri)\b|\bsakit keras\b",
+    r"\btidak bisa (?:digerakkan|digerakin|bergerak|berdiri)\b",
     r"\b(?:melayani|layani|memuaskan|muasin) nafsu|\bdipaksa (?:nikah|kawin|menikah)\b|"
     r"\b(?:didorong|dorong|ndorong|mendorong) (?:\w+ )?(?:dari|jatuh) (?:tangga|lantai|balkon)\b",
     r"\bsisa (?:anjing|kucing|majikan)\b|\bmakan (?:cuma |hanya )?sehari sekali\b",
@@ -207,8 +207,9 @@ _DANGER = (
     # threats to life, weapons
     r"\b(?:di|mau |akan )?bunuh(?! (?:diri|waktu))\b|\bdibunuh\b|\bterancam\b|\bdalam bahaya\b",
     r"\b(?:bawa|pegang|pakai|acungin|ambil|pake) (?:pisau|parang|golok|senjata|pistol|celurit)\b",
-    r"\bbersenjata\b|\bngamuk\b|\bmengamuk\b|\bditusuk\b",
-    r"\bdisiram (?:air )?(?:panas|mendidih|bensin|minyak)\b|\bair (?:panas|mendidih)\b",
+    r"\bbersenjata\b|\bditusuk\b",
+    r"\bdisiram (?:air )?(?:panas|mendidih|bensin|minyak|keras)\b|\bair keras\b|"
+    r"\b(?:siram|nyiram|siramin|disiramin|tumpahin|numpahin) (?:\w+ ){0,2}air (?:panas|mendidih)\b",
     # sexual violence and forced sex work
     r"\b(?:dipaksa|disuruh|dijadikan|jadi) (?:jadi |jd )?(?:psk|pelacur|lonte|wts|jual diri|melacur)\b",
     r"\bjual diri\b|\bmelayani (?:tamu|laki|pria|om|lelaki)|\blayani (?:tamu|laki|pria|om|lelaki)",
@@ -277,7 +278,7 @@ _SELF_HARM = (
     r"maot|mati saja|"
     r"mati aja)\b(?! (?:lampu|listrik|gaya|ketawa))",
     r"\b(?:lebih baik|mending|mendingan|ingin) (?:saya |aku )?tiada\b|\bmaot (?:saja|wae)\b|"
-    r"\bkepikiran mati\b|\bingin maot\b|\bputus asa\b|"
+    r"\bkepikiran mati\b|\bingin maot\b|"
     r"\b(?:bosan|bosen|muak|kesel|jenuh) (?:hidup|urip)\b",
     r"\b(?:nyakitin|menyakiti|sakitin|lukai|melukai|ngelukain|ngelukai) diri\b|"
     r"\b(?:ngilang|menghilang|hilang) (?:saja )?(?:selamanya|dari dunia)\b",
@@ -291,11 +292,13 @@ _SELF_HARM = (
     r"\b(?:potong|motong|iris|ngiris|putus|mutusin|sayat|nyayat) (?:urat )?nadi\b|\bsayatan\b",
     r"\b(?:nelen|telen|menelan|minum) obat (?:tidur )?(?:sebotol|segenggam|sekaligus|satu botol|semua)\b",
     r"\b(?:minum|telan|telen|nelen|minum obat) (?:racun|obat (?:banyak|sebanyak|satu strip|serangga))\b|"
-    r"\bminum racun\b|\bobat (?:banyak|satu strip)\b|\bracun serangga\b",
-    r"\b(?:sayat|nyayat|menyayat|silet|nyilet|menyilet|iris)\b",
+    r"\bminum racun\b",
+    r"\b(?:sayat|nyayat|menyayat|silet|nyilet|menyilet|iris|ngiris) (?:\w+ )?(?:tangan|nadi|lengan|kulit|"
+    r"paha|pergelangan)\b",
     r"\b(?:loncat|lompat|terjun|melompat|meloncat) (?:dari|ke) (?:balkon|lantai|gedung|jembatan|laut|atap|"
     r"apartemen|jendela)\b|\b(?:loncat|lompat|terjun) dari\b|\bterjun ke laut\b",
-    r"\b(?:siapin|nyiapin|siapkan|beli) tali\b|\b(?:beli|siapin|siapkan|nyiapin|punya) racun\b",
+    r"\b(?:siapin|nyiapin|siapkan|beli) tali\b|\b(?:beli|siapin|siapkan|nyiapin|punya) racun\b"
+    r"(?! (?:serangga|tikus|kecoa|nyamuk|semut|rumput|hama))",
     r"\b(?:tidak|tidak ada) (?:kuat|sanggup|mau|ingin|gunanya|artinya) (?:hidup|urip)\b|"
     r"\bhidup (?:saya |ku |aku )?tidak (?:ada )?(?:artinya|gunanya|berarti)\b|"
     r"\btidak ada gunanya saya hidup\b",
