@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.search.normalize import COUNTRY_PREFIX, Normalizer, tokenize
 from bot.search.redact import redact
 from bot.search.talk import detect_talk
-from bot.search.urgent import Label, classify
+from bot.search.urgent import Label, classify, warm_up
 
 K1, B = 1.2, 0.75  # textbook BM25; field weights (title, keywords x2) measured no better
 PAIR_WEIGHT = 0.5  # two words side by side ("daftar kerja") add to entries that use them together
@@ -174,6 +174,7 @@ class SearchEngine:
         for lang, items in by_lang.items():
             foreign = frozenset().union(*(words[other] for other in by_lang if other != lang))
             indexes[lang] = _LangIndex(lang, items, foreign)
+        warm_up()  # the danger check's tables, built before the first message
         return cls(indexes)
 
     def search(self, question: str, lang: str = "id") -> SearchResult:
