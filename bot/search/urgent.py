@@ -421,7 +421,8 @@ def _matches(tokens: list[str], danger: bool, self_harm: bool) -> tuple[bool, bo
 
 _ELONGATION = re.compile(r"([a-z])\1{2,}")
 _REDUP = re.compile(r"\b([a-z]{2,})2(nya|an|kan|i|in)?\b")
-_PIECE = re.compile(r"[a-z0-9]+|[.,!?;:\n()\[\]\"]")  # words, and the marks that end a clause
+_CLAUSE = re.compile(r"[.,!?;:\n()\[\]\"]+")  # the marks that end a clause
+_TOKEN = re.compile(r"[a-z0-9]+")
 _SPLIT_PREFIX = frozenset({"di", "d", "dipun", "dii"})
 
 
@@ -430,24 +431,24 @@ def _clauses(text: str) -> list[list[str]]:
     text = unicodedata.normalize("NFKC", text).lower().replace("’", " ").replace("'", " ")
     if "2" in text:
         text = _REDUP.sub(lambda m: f"{m[1]} {m[1]}{m[2] or ''}", text)
-    spell = _spellings()
-    forms = _harm_forms()
-    clauses: list[list[str]] = []
+    clauses = []
+    for part in _CLAUSE.split(text):
+        tokens = list(map(_canonical, _TOKEN.findall(part)))
+        if tokens:
+            clauses.append(_join_split_prefix(tokens) if _SPLIT_PREFIX.intersection(tokens) else tokens)
+    return clauses
+
+
+def _join_split_prefix(tokens: list[str]) -> list[str]:
+    """ "di pukul" -> "dipukul", where "di" + the next word is a passive the patterns know."""
+    spell, forms = _spellings(), _harm_forms()
     out: list[str] = []
-    for piece in _PIECE.findall(text):
-        if not piece[0].isalnum():
-            if out:
-                clauses.append(out)
-                out = []
-            continue
-        tok = _canonical(piece)
+    for tok in tokens:
         if out and out[-1] in _SPLIT_PREFIX and _is_passive("di" + tok, forms, spell):
             out[-1] = spell.get("di" + tok, "di" + tok)
         else:
             out.append(tok)
-    if out:
-        clauses.append(out)
-    return clauses
+    return out
 
 
 @lru_cache(maxsize=65536)
