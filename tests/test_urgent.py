@@ -35,6 +35,7 @@ def _lines(name: str) -> list[dict[str, str]]:
         "majikan nendang sy", "kapten suka mukul ABK", "sy tersiksa di sini", "abdi dipukulan",
         "anak majikan suka raba2 badan aku", "toloonggg kakk", "kepala sy dibenturin ke tembok",
         "sy dipkul majkan", "diprkosa anak majikan", "help i am being held against my will",
+        "anak saya di saudi hilang kontak sudah 3 bulan", "i got hit by my boss", "sy diperbudak di sini",
     ],
 )  # fmt: skip
 def test_danger_is_recognised_however_it_is_spelt(text):
@@ -47,6 +48,7 @@ def test_danger_is_recognised_however_it_is_spelt(text):
         "pengen bunuh diri", "i want to die", "pengen mati aja", "aku kepikiran bundir",
         "abdi hoyong maot wae", "i want to kill myself", "sy mau mengakhiri hidup sy malam ini",
         "teu hayang hirup deui", "kakak sy bilang mau mengakhiri hidupnya", "i feel like ending it all",
+        "sy gk pengen bangun lagi", "no point living anymore",
     ],
 )  # fmt: skip
 def test_self_harm_has_its_own_label(text):
@@ -65,6 +67,7 @@ def test_self_harm_has_its_own_label(text):
         "jari sy ketusuk jarum", "akun bank sy dikunci", "bola ditendang anak majikan", "I'm starving lol",
         "iris bawang buat masak", "mandi air panas", "jangan putus asa ya", "beli racun serangga buat kecoa",
         "boleh bawa obat tidur ke taiwan", "ibu sy sakit keras di kampung", "klaim asuransi patah tulang",
+        "hp saya tidak bisa dihubungi", "my phone got locked",
     ],
 )  # fmt: skip
 def test_figurative_and_general_uses_are_not_urgent(text):

@@ -225,7 +225,9 @@ _DANGER = (
     r"teman saya) (?:\w+ )?korban (?:tppo|perdagangan|kekerasan|"
     r"pelecehan|penyiksaan|perkosaan|trafficking)",
     r"\btebusan\b|\b(?:dipaksa|disuruh|kerja) (?:nipu|menipu|scam)\b|\bdipaksa (?:kerja|gugurin|aborsi)\b",
-    r"\bdiperdagangkan\b|\btrafficked\b",
+    r"\bdiperdagangkan\b|\btrafficked\b|\bdiperbudak\b|\b(?:dijadikan|dijadiin) budak\b",
+    r"\b(?:anak|adik|kakak|istri|suami|ibu|bapak|ayah|abang) (?:saya )?(?:\w+ ){0,4}(?:hilang kontak|"
+    r"tidak ada kabar|tidak bisa dihubungi)\b",
     # running away (the person's own: "sponsor kabur bawa uang" is not)
     rf"(?:^|\b(?:tolong|kalau|dan|terus|jadi|sekarang|karena|biar|supaya|akhirnya|kemarin|baru|"
     rf"sudah|mau|ingin) )(?:saya|kami) {_AUX}{{0,2}}kabur\b",
@@ -262,6 +264,8 @@ _DANGER = (
     r"\bpush(?:ed|es|ing)? (?:me|her|him|us) (?:down|off|into|out of)\b|"
     r"\bburn(?:ed|t|s)? (?:my|her|his) (?:hand|arm|skin|face|body|leg)\b",
     r"\b(?:in danger|scared for my life|afraid for my life|abusive)\b",
+    r"\b(?:got|get|gets|getting|was|were|been|being) (?:hit|slapped|kicked|punched|beaten|hurt|burned|choked|"
+    r"stabbed|attacked|assaulted|raped|groped|starved|threatened|sold)\b",
     r"\b(?:with a|has a|holding a) (?:knife|gun)\b|\bknife\b",
     r"\bforce[sd]? (?:me|us|her|him|to)\b|\bforced\b|\bsleep with\b|\bnaked\b",
     r"\b(?:fainted|not breathing|no hospital|hiding from|hide from)\b|\b(?:being |is |am |"
@@ -305,12 +309,13 @@ _SELF_HARM = (
     r"\b(?:buat apa|ngapain|untuk apa) (?:saya |aku )?hidup\b|\b(?:capek|lelah|cape) hidup\b",
     r"\bnyusul (?:bapak|ibu|ayah|emak|mama|papa|almarhum)\b|\bilang (?:saja |aja )?(?:dari dunia|"
     r"selamanya)\b",
-    r"\btidak bangun (?:lagi|selamanya)\b|\bambil (?:saja |aja )?nyawa\b",
+    r"\btidak (?:ingin |mau )?bangun (?:lagi|selamanya)\b|\btidur selamanya\b|\bambil (?:saja |aja )?nyawa\b",
     r"\b(?:not want|do not want|don t want|dont want) to be alive\b|\bkill (?:herself|himself)\b|"
     r"\b(?:kill|killing|hurt|hurting|cut|cutting) myself\b|\bsuicid(?:e|al)\b",
     r"\b(?:want|wants|wanna|going) to die\b|\bwant to disappear\b|\bdisappear forever\b",
     r"\bend(?:ing)? (?:my|her|his) life\b|\bend it all\b|\b(?:no reason|not want|do not want|"
     r"don t want) to live\b",
+    r"\b(?:want|wanna|going) to end it\b|\bno point (?:in )?living\b|\bnothing to live for\b|"
     r"\btired of living\b|\bsleep forever\b|\b(?:took|swallowed|take) (?:many|a lot of|all) (?:pills|"
     r"my pills)\b",
     r"\bjump (?:off|from)\b|\bbetter (?:if i|off) dead\b|\bbetter if i die\b",
