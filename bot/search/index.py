@@ -14,7 +14,7 @@ from bot.search.normalize import COUNTRY_PREFIX, Normalizer, tokenize
 from bot.search.redact import redact
 from bot.search.semantic import SemanticIndex
 from bot.search.talk import detect_talk
-from bot.search.urgent import is_urgent
+from bot.search.urgent import Label, classify, warm_up
 
 K1, B = 1.2, 0.75  # textbook BM25; field weights (title, keywords x2) measured no better
 PAIR_WEIGHT = 0.5  # two words side by side ("daftar kerja") add to entries that use them together
@@ -37,6 +37,7 @@ ALONE_AT = 0.88  # lexically unsure and the model alone is this close: answer
 # is close to many entries at once and gets suggestions, not one answer.
 MODEL_LEAD = 0.015
 # No suggestions from the model alone: out-of-scope lines of faq-dev.tsv score up to 0.91 with it.
+RANKED_CHARS = 1000  # characters ranked against the FAQ (search time grows with length); danger: all
 
 
 class FaqDoc(Protocol):
@@ -65,7 +66,7 @@ class SearchResult:
     id: str | None
     score: float
     candidates: tuple[Candidate, ...]
-    urgent: bool
+    urgent: Label | None  # "danger" | "self_harm" | None: the danger check, whatever the kind
     talk: str | None
     normalized: str
     semantic: bool = False  # True when the semantic layer changed the lexical outcome
@@ -190,13 +191,15 @@ class SearchEngine:
         for lang, items in by_lang.items():
             foreign = frozenset().union(*(words[other] for other in by_lang if other != lang))
             indexes[lang] = _LangIndex(lang, items, foreign)
+        warm_up()  # the danger check's tables, built before the first message
         return cls(indexes, SemanticIndex.build(docs) if semantic else None)
 
     def search(self, question: str, lang: str = "id", *, semantic: bool = True) -> SearchResult:
         """Classify a message: small talk, a confident answer, suggestions, or nothing
         (semantic=False: the lexical outcome alone, for comparison)."""
         lang = lang if lang in self._indexes else next(iter(self._indexes), lang)
-        urgent = is_urgent(question)
+        urgent = classify(question)  # the whole message, however long
+        question = question[:RANKED_CHARS]
         text = redact(question)
         talk = detect_talk(text)
         index = self._indexes.get(lang)
