@@ -44,6 +44,7 @@ class Settings:
     unanswered_retention_days: int = 180
     draft_ttl_hours: int = 24
     data_retention_days: int = 730
+    conversation_hours: int = 72
 
     @property
     def webhook_mode(self) -> bool:
@@ -102,6 +103,7 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         ),
         draft_ttl_hours=_positive("DRAFT_TTL_HOURS", get("DRAFT_TTL_HOURS") or "24"),
         data_retention_days=_positive("DATA_RETENTION_DAYS", get("DATA_RETENTION_DAYS") or "730"),
+        conversation_hours=_positive("CONVERSATION_HOURS", get("CONVERSATION_HOURS") or "72"),
     )
 
 

@@ -37,6 +37,7 @@ async def full_report(user):
     await user.press("✅ Saya setuju")
     await user.press("🇭🇰 Hong Kong")
     await user.send("Gaji saya tidak dibayar 3 bulan oleh majikan <b>&")
+    await user.press("✅ Selesai")  # the story is told
     await user.send_photo()
     await user.send_photo()
     await user.press("✅ Selesai")

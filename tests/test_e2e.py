@@ -98,6 +98,7 @@ async def test_kill_9_mid_report_then_finish_makes_one_case(served, env):
     await bot.kill()
     bot = await start_bot(server, env, emulator)
     await user.send("Gaji belum dibayar")
+    await user.press("✅ Selesai")
     await user.press("⏭️ Lewati")
     await user.press("Lewat chat ini")
     await user.press("✅ Benar, simpan")

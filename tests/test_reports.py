@@ -11,6 +11,7 @@ async def test_a_full_report_with_photos_and_a_voice_note(siti, settings):
     await siti.press("✅ Saya setuju")
     await siti.press("🇹🇼 Taiwan")
     await siti.send_voice()
+    await siti.press("✅ Selesai")
     await siti.send_photo()
     assert "Sudah diterima: 1 file" in siti.last_text
     await siti.send_photo()
@@ -32,6 +33,7 @@ async def test_a_report_for_a_registered_family_member_takes_their_country(siti,
     await siti.press("✅ Saya setuju")
     assert siti.last_text.startswith("Ceritakan apa yang terjadi")
     await siti.send("Budi tidak bisa dihubungi")
+    await siti.press("✅ Selesai")
     await siti.press("⏭️ Lewati")
     await siti.press("Lewat chat ini")
     await siti.press("✅ Benar, simpan")
@@ -60,19 +62,27 @@ async def test_no_consent_stores_nothing(siti, settings):
     assert rows(settings, "SELECT COUNT(*) FROM cases") == [(0,)]
 
 
-@pytest.mark.parametrize(
-    ("action", "error"),
-    [
-        ("long", "Jawaban terlalu panjang"),
-        ("sticker", "Di langkah ini, ketik jawabannya atau kirim pesan suara"),
-    ],
-)
-async def test_bad_description_is_refused(siti, action, error):
+async def test_a_sticker_is_not_a_story(siti, content):
     await start_report(siti)
     await siti.press("✅ Saya setuju")
     await siti.press("🇭🇰 Hong Kong")
-    await (siti.send("x" * 3001) if action == "long" else siti.send_sticker())
-    assert siti.last_text.startswith(error)
+    await siti.send_sticker()
+    assert siti.last_text.startswith(content.text("id", "user-wizard-story-expect"))
+
+
+async def test_a_story_past_its_limit_is_refused_and_the_rest_kept(siti, settings, content):
+    await start_report(siti)
+    await siti.press("✅ Saya setuju")
+    await siti.press("🇭🇰 Hong Kong")
+    for _ in range(3):
+        await siti.send("x" * 3900)
+    await siti.send("y" * 400)
+    assert siti.last_text.startswith(content.text("id", "user-wizard-story-full", limit=12000))
+    await siti.press("✅ Selesai")
+    await siti.press("⏭️ Lewati")
+    await siti.press("Jangan hubungi saya")
+    await siti.press("✅ Benar, simpan")
+    assert rows(settings, "SELECT length(description) FROM cases") == [(3 * 3900 + 4,)]
 
 
 async def test_text_on_the_attachment_step_points_to_the_buttons(siti):
@@ -80,6 +90,7 @@ async def test_text_on_the_attachment_step_points_to_the_buttons(siti):
     await siti.press("✅ Saya setuju")
     await siti.press("🇭🇰 Hong Kong")
     await siti.send("cerita")
+    await siti.press("✅ Selesai")
     await siti.send("selesai")
     assert siti.last_text.startswith("Kirim foto atau dokumen")
 
@@ -103,6 +114,7 @@ async def test_a_double_tapped_confirm_makes_one_case(siti, settings):
     await siti.press("✅ Saya setuju")
     await siti.press("🇭🇰 Hong Kong")
     await siti.send("cerita")
+    await siti.press("✅ Selesai")
     await siti.press("⏭️ Lewati")
     await siti.press("Jangan hubungi saya")
     confirm = siti.last

@@ -31,15 +31,26 @@ async def enqueue(
     priority: int = NOTICE,
     kind: str = "",
     ref: int | None = None,
+    delay: int = 0,
 ) -> int:
     """Queue one Bot API call (`method` with `payload` minus chat_id) inside the caller's transaction.
 
     `kind` and `ref` tell the worker what the message is about (e.g. "case_card", case id) so a hook
     can record the sent message's id."""
     cursor = await db.execute(
-        "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (priority, chat_id, method, json.dumps(payload, ensure_ascii=False), kind, ref, now, now),
+        "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, not_before, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            priority,
+            chat_id,
+            method,
+            json.dumps(payload, ensure_ascii=False),
+            kind,
+            ref,
+            now + delay if delay else 0,
+            now,
+            now,
+        ),
     )
     return cursor.lastrowid
 
@@ -54,6 +65,7 @@ class Outgoing:
     kind: str = ""
     ref: int | None = None
     priority: int = NOTICE
+    delay: int = 0  # seconds before it may be sent (e.g. while a staff action can be undone)
 
 
 async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: int) -> None:
@@ -68,6 +80,7 @@ async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: 
             kind=item.kind,
             ref=item.ref,
             priority=item.priority,
+            delay=item.delay,
         )
 
 
