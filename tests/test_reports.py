@@ -1,6 +1,5 @@
 import re
 
-import pytest
 from journeys import full_report, register, rows, start_report
 
 REFERENCE = re.compile(r"\bLP-[2-9A-HJ-NP-Z]{6}\b")

@@ -138,11 +138,26 @@ def story_parts(services: Services, case: Case) -> list[str]:
     if len(description) <= CARD_STORY:
         return []
     lang = services.settings.default_language
-    chunks = [description[i : i + TEXT_ROOM] for i in range(0, len(description), TEXT_ROOM)]
+    chunks = _chunks(description, TEXT_ROOM)
     return [
         services.content.text(lang, "staff-case-story", case=case, part=n, parts=len(chunks), text=chunk)
         for n, chunk in enumerate(chunks, 1)
     ]
+
+
+def _chunks(text: str, room: int) -> list[str]:
+    """`text` cut between paragraphs into pieces of at most `room` characters (a longer paragraph is
+    cut where it must)."""
+    chunks: list[str] = []
+    for paragraph in text.split("\n\n"):
+        while len(paragraph) > room:
+            chunks.append(paragraph[:room])
+            paragraph = paragraph[room:]
+        if chunks and len(chunks[-1]) + 2 + len(paragraph) <= room:
+            chunks[-1] += "\n\n" + paragraph
+        else:
+            chunks.append(paragraph)
+    return chunks
 
 
 def file_message(
