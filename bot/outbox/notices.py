@@ -3,6 +3,7 @@ reporters, and messages relayed between staff and reporters (never showing who t
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -166,11 +167,12 @@ def file_message(
     """One file of a case for staff ((kind, file_id) or (kind, file_id, caption)), captioned with the
     reference and the words the reporter sent with it."""
     kind, file_id, caption = file[0], file[1], (file[2] if len(file) > 2 else None)
-    words = f"{case.reference} · {clip(caption, CAPTION_ROOM)}" if caption else case.reference
+    words = f"{case.reference} · {html.escape(clip(caption, CAPTION_ROOM))}" if caption else case.reference
+    payload = {kind if kind in FILE_METHODS else "document": file_id, "caption": words, "parse_mode": "HTML"}
     return Outgoing(
         chat_id,
         FILE_METHODS.get(kind, "sendDocument"),
-        {kind if kind in FILE_METHODS else "document": file_id, "caption": words, **(extra or {})},
+        {**payload, **(extra or {})},
         kind=outbox_kind,
         ref=case.id,
     )

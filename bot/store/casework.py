@@ -86,7 +86,7 @@ class CaseworkStore:
 
     async def undo_resolve(self, case_id: int, actor: int, window: int) -> Case | None:
         """Undo "resolved" set at most `window` seconds ago: the status before it is back, and the
-        reporter's notice still waiting in the outbox is cancelled. None when it is too late."""
+        reporter's notice still held in the outbox is cancelled. None when it is too late."""
         now = self.db.now()
         async with self.db.transaction() as db:
             async with db.execute(
@@ -111,9 +111,9 @@ class CaseworkStore:
                 (actor, case_id, row[1], now),
             )
             await db.execute(
-                "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE status = 'pending'"
-                " AND kind = 'notice' AND ref = ? AND not_before > ?",
-                (now, case_id, now),
+                "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE status = 'held'"
+                " AND kind = 'notice' AND ref = ?",
+                (now, case_id),
             )
             async with db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
                 return _case(await cursor.fetchone())
