@@ -10,6 +10,7 @@ from journeys import full_report, register, rows, start_report
 from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.local import local_bot
+from bot.store import Outgoing
 
 STAFF_CHAT = -100999
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
@@ -71,7 +72,9 @@ async def test_a_plain_answer_after_a_staff_reply_reaches_the_case(desk):
     assert "nama nya Siti Aminah, no hp +852 6123 4567" in relayed.text
 
 
-@pytest.mark.parametrize(("kind", "caption"), [("photo", "slip gaji <b>&"), ("voice", None), ("location", None)])
+@pytest.mark.parametrize(
+    ("kind", "caption"), [("photo", "slip gaji <b>&"), ("voice", None), ("location", None)]
+)
 async def test_photo_voice_and_location_reach_the_case(desk, kind, caption):
     running, users, group, content = desk
     reference, card = await report_and_staff_reply(desk)
@@ -314,3 +317,21 @@ async def test_a_photo_outside_any_case_is_offered_to_staff_as_a_question(desk):
         ("photo", "ini kontrak sy, tolong dicek")
     ]
     assert group.messages[-1].kind == "photo"
+
+
+async def test_erasing_the_reporter_forgets_their_chosen_case(desk):
+    running, users, group, content = desk
+    await report_and_staff_reply(desk)
+    await users["Siti"].send("sejak Januari")
+    assert rows_of(desk, "SELECT COUNT(*) FROM conversations") == [(1,)]
+    await running.services.store.erase_user(1001)
+    assert rows_of(desk, "SELECT COUNT(*) FROM conversations") == [(0,)]
+
+
+async def test_a_held_message_is_invisible_to_the_worker_until_released(store):
+    await store.queue([Outgoing(1001, "sendMessage", {"text": "x"}, kind="notice", ref=1, delay=65)])
+    assert await store.due_outbox() == [] and await store.next_outbox_time() is None
+    assert await store.release_held() == 0
+    store.db.clock = lambda: time.time() + 66
+    assert await store.release_held() == 1
+    assert [row.payload["text"] for row in await store.due_outbox()] == ["x"]
