@@ -335,3 +335,20 @@ async def test_a_held_message_is_invisible_to_the_worker_until_released(store):
     store.db.clock = lambda: time.time() + 66
     assert await store.release_held() == 1
     assert [row.payload["text"] for row in await store.due_outbox()] == ["x"]
+
+
+async def test_referred_names_the_office_on_the_card_in_the_notice_and_in_status(desk):
+    running, users, group, content = desk
+    reference, card = await report_and_staff_reply(desk)
+    await users["Ani"].press("↗️ Diteruskan…", group)
+    await users["Ani"].press("Polisi", group)
+    await running.services.outbox.drain(5)
+    office = content.text("id", "user-referral-refp")
+    assert f"diteruskan ke {office}" in users["Siti"].last_text
+    assert "KP2MI, KBRI/KJRI, atau polisi" not in users["Siti"].last_text
+    await users["Siti"].send(f"/status {reference}")
+    assert f"diteruskan ke {office}" in users["Siti"].last_text
+    assert (
+        "Diteruskan ke Polisi/Police"
+        in next(m for m in group.messages if m.message_id == card.message_id).text
+    )

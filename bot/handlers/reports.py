@@ -259,6 +259,13 @@ async def on_case_button(update: Update, context: BotContext, data: Callback) ->
     await wizard.begin(update, context, FOLLOWUP, answers)
 
 
+def _referred_to(context: BotContext, case: Case, events: list) -> str | None:
+    """The office a referred case went to, named in the reporter's language."""
+    body = next((e.body for e in reversed(events) if e.new_status == "referred"), None)
+    action = next((a for a, name in staff.REFERRALS.items() if name == body), None)
+    return context.text(f"user-referral-{action}") if case.status == "referred" and action else None
+
+
 async def _show_case(update: Update, context: BotContext, reference: str, *, edit: bool) -> None:
     case = await context.store.case_by_reference(reference.strip(), user_id=update.effective_user.id)
     if case is None:
@@ -272,6 +279,7 @@ async def _show_case(update: Update, context: BotContext, reference: str, *, edi
         case=case,
         events=events[-5:],
         country=context.content.country_name(case.country or "", context.lang),
+        referred_to=_referred_to(context, case, events),
     )
     rows = []
     if case.is_open:
