@@ -90,14 +90,11 @@ async def deliver(context: BotContext, case: Case, message: Message) -> Case:
     outgoing = await notices.to_staff(
         context.services, case, text or icons(files), plain, "message_in", reopened=reopened
     )
-    before = await notices.card_text(context.services, case) if reopened else ""
-    written = ReporterMessage(text or icons(files), files)
-    case = await context.store.add_reporter_message(case, written, outgoing)
+    case = await context.store.add_reporter_message(
+        case, ReporterMessage(text or icons(files), files), outgoing
+    )
     if reopened:
-        cards = await context.store.case_messages(case.id, "card")
-        text_now = await notices.card_text(context.services, case)
-        if text_now != before:
-            await context.store.queue(notices.card_edits(context.services, case, cards, text_now))
+        await _show_reopened(context, case)
     context.services.wake_outbox()
     rows = [[screens.button(context.text("user-button-ask-bot"), "cvb")]] if message.text else []
     await message.reply_text(
@@ -106,6 +103,13 @@ async def deliver(context: BotContext, case: Case, message: Message) -> Case:
         do_quote=True,
     )
     return case
+
+
+async def _show_reopened(context: BotContext, case: Case) -> None:
+    """Every staff card of a reopened case shows its new status."""
+    cards = await context.store.case_messages(case.id, "card")
+    text = await notices.card_text(context.services, case)
+    await context.store.queue(notices.card_edits(context.services, case, cards, text))
 
 
 def _label(context: BotContext, case: Case) -> str:
