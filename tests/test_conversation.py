@@ -3,9 +3,10 @@ messages, media offered to staff, cards and case views staff can act on, undo, n
 
 import re
 import time
+from types import SimpleNamespace
 
 import pytest
-from journeys import full_report, register, rows, start_report
+from journeys import full_report, label, opening, register, rows, start_report
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -86,7 +87,7 @@ async def test_photo_voice_and_location_reach_the_case(desk, kind, caption):
     }
     await sent[kind]()
     await running.services.outbox.drain(5)
-    assert siti.last_text.startswith(f"✅ Terkirim ke petugas ({reference})")
+    assert siti.last_text == sent_line(reference)
     header = next(m for m in reversed(group.messages) if m.kind == "text")
     assert header.reply_to == card.message_id
     if kind == "location":
@@ -96,6 +97,11 @@ async def test_photo_voice_and_location_reach_the_case(desk, kind, caption):
     if caption:
         assert caption in header.text
         assert rows_of(desk, "SELECT caption FROM attachments WHERE caption IS NOT NULL") == [(caption,)]
+
+
+def sent_line(reference, reopened=False):
+    """The reporter's one-line acknowledgement, as they read it."""
+    return label("user-conversation-sent", case=SimpleNamespace(reference=reference), reopened=reopened)
 
 
 def rows_of(desk, sql):
@@ -109,7 +115,7 @@ async def test_danger_is_answered_first_then_the_message_reaches_staff(desk):
     await users["Siti"].send("tolong majikan memukul saya, saya dikurung")
     urgent, sent = users["Siti"].messages[-2:]
     assert urgent.html == content.text("id", "user-urgent")
-    assert sent.text.startswith(f"✅ Terkirim ke petugas ({reference})")
+    assert sent.text == sent_line(reference)
 
 
 async def test_without_a_conversation_text_goes_to_the_faq_search(desk):
@@ -118,7 +124,10 @@ async def test_without_a_conversation_text_goes_to_the_faq_search(desk):
     await running.services.outbox.drain(5)
     before = len(group.messages)
     await users["Siti"].send("berapa biaya penempatan ke taiwan")
-    assert "Terkirim ke petugas" not in users["Siti"].last_text
+    assert (
+        label("user-conversation-sent", case=SimpleNamespace(reference=""), reopened=False)[:12]
+        not in users["Siti"].last_text
+    )
     await running.services.outbox.drain(5)
     assert len(group.messages) == before
 
@@ -128,7 +137,10 @@ async def test_the_conversation_window_closes(desk):
     await report_and_staff_reply(desk)
     later(running, 49 * 3600)
     await users["Siti"].send("resep rendang padang")
-    assert "Terkirim ke petugas" not in users["Siti"].last_text
+    assert (
+        label("user-conversation-sent", case=SimpleNamespace(reference=""), reopened=False)[:12]
+        not in users["Siti"].last_text
+    )
 
 
 async def test_ask_the_bot_instead(desk):
@@ -136,7 +148,7 @@ async def test_ask_the_bot_instead(desk):
     await report_and_staff_reply(desk)
     await users["Siti"].send("syarat menjadi PMI apa saja")
     await users["Siti"].press(content.text("id", "user-button-ask-bot"))
-    assert "Terkirim" not in users["Siti"].last_text and users["Siti"].last_text != ""
+    assert not users["Siti"].last_text.startswith(sent_line("")[:12]) and users["Siti"].last_text != ""
 
 
 async def two_cases_with_staff_replies(desk):
@@ -154,7 +166,16 @@ async def test_with_two_cases_the_bot_asks_once_which_one(desk):
     await siti.press(next(label for label in siti.buttons if label.startswith(first)))
     await siti.send("majikan juga menahan paspor")
     await running.services.outbox.drain(5)
-    relayed = [m for m in group.messages if m.reply_to == first_card.message_id and "Pesan pelapor" in m.text]
+    relayed = [
+        m
+        for m in group.messages
+        if m.reply_to == first_card.message_id
+        and m.text.startswith(
+            opening(
+                "staff-reporter-message_in", case=SimpleNamespace(reference=first), text="", reopened=False
+            )
+        )
+    ]
     assert ["sejak Januari" in relayed[0].text, "menahan paspor" in relayed[1].text] == [True, True]
     assert sum(m.text == content.text("id", "user-conversation-which") for m in siti.messages) == 1
 
@@ -174,15 +195,18 @@ async def test_a_new_staff_message_on_the_other_case_asks_again(desk):
 async def test_a_message_on_a_resolved_case_reopens_it_and_staff_are_told(desk):
     running, users, group, content = desk
     reference, card = await report_and_staff_reply(desk)
-    await users["Ani"].press("🙋 Ambil (saya)", group)
-    await users["Ani"].press("✅ Selesai", group)
+    await users["Ani"].press(label("staff-button-take"), group)
+    await users["Ani"].press(label("staff-button-res"), group)
     later(running, 120)
     await released(running)
     await users["Siti"].send("tapi gaji belum dibayar juga")
     await running.services.outbox.drain(5)
     assert rows_of(desk, "SELECT status FROM cases") == [("in_progress",)]
-    assert "dibuka lagi" in users["Siti"].last_text
-    assert any("🔁 Laporan dibuka lagi" in m.text for m in group.messages)
+    assert users["Siti"].last_text == sent_line(reference, reopened=True)
+    told = label(
+        "staff-reporter-message_in", case=SimpleNamespace(reference=reference), text="", reopened=True
+    )
+    assert any(m.text.startswith(told) for m in group.messages)
     await users["Ani"].send("/cases")
     assert reference in users["Ani"].last_text
 
@@ -190,18 +214,21 @@ async def test_a_message_on_a_resolved_case_reopens_it_and_staff_are_told(desk):
 async def test_resolved_can_be_undone_within_a_minute_and_the_reporter_never_hears(desk):
     running, users, group, content = desk
     reference, card = await report_and_staff_reply(desk)
-    await users["Ani"].press("✅ Selesai", group)
+    await users["Ani"].press(label("staff-button-res"), group)
     await users["Ani"].press(content.text("id", "staff-button-undo"), group)
     later(running, 120)
     await released(running)
     assert rows_of(desk, "SELECT status FROM cases") == [("new",)]
-    assert not any(m.text.startswith(f"📋 Kabar laporan {reference}") for m in users["Siti"].messages)
+    notice = opening(
+        "user-status-changed", case=SimpleNamespace(reference=reference, status="resolved"), referred_to=None
+    )
+    assert not any(m.text.startswith(notice) for m in users["Siti"].messages)
 
 
 async def test_undo_after_the_minute_is_refused(desk):
     running, users, group, content = desk
     await report_and_staff_reply(desk)
-    await users["Ani"].press("✅ Selesai", group)
+    await users["Ani"].press(label("staff-button-res"), group)
     later(running, 61)
     query = await users["Ani"].press(content.text("id", "staff-button-undo"), group)
     assert users["Ani"].answer(query)["text"] == content.text("id", "staff-undo-too-late")
@@ -212,9 +239,9 @@ async def test_two_notes_on_two_cases_land_on_the_right_cases(desk):
     running, users, group, content = desk
     (first, first_card), (second, second_card) = await two_cases_with_staff_replies(desk)
     ani = users["Ani"]
-    await press_on(ani, group, first_card, "📝 Catatan")
+    await press_on(ani, group, first_card, label("staff-button-note"))
     first_prompt = group.last
-    await press_on(ani, group, second_card, "📝 Catatan")
+    await press_on(ani, group, second_card, label("staff-button-note"))
     second_prompt = group.last
     await ani.reply_in(group, first_prompt.message_id, "catatan untuk yang pertama")
     await ani.reply_in(group, second_prompt.message_id, "catatan untuk yang kedua")
@@ -237,7 +264,7 @@ async def press_on(user, group, message, label):
 async def test_a_reply_to_a_card_with_a_note_open_goes_to_the_reporter(desk):
     running, users, group, content = desk
     (first, first_card), (second, second_card) = await two_cases_with_staff_replies(desk)
-    await press_on(users["Ani"], group, first_card, "📝 Catatan")
+    await press_on(users["Ani"], group, first_card, label("staff-button-note"))
     await users["Ani"].reply_in(group, second_card.message_id, "Apakah Ibu sudah ke KBRI?")
     await running.services.outbox.drain(5)
     assert "Apakah Ibu sudah ke KBRI?" in users["Siti"].last_text
@@ -248,16 +275,16 @@ async def test_a_story_in_three_messages_reaches_staff_whole_with_captions(desk)
     running, users, group, content = desk
     siti = users["Siti"]
     await start_report(siti)
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     await siti.press("🇭🇰 Hong Kong")
     for part in ("kak sy mau lapor", "gaji 3 bulan blm dibayar", "majikan marah2 terus"):
         await siti.send(part)
     await siti.send_photo("slip gaji")
-    await siti.press("✅ Selesai")
+    await siti.press(label("user-button-done"))
     await siti.send_photo("kontrak kerja")
-    await siti.press("✅ Selesai")
-    await siti.press("Lewat chat ini")
-    await siti.press("✅ Benar, simpan")
+    await siti.press(label("user-button-done"))
+    await siti.press(label("user-contact-by-telegram"))
+    await siti.press(label("user-button-confirm"))
     await running.services.outbox.drain(5)
     card = next(m for m in group.messages if m.buttons)
     story = "kak sy mau lapor\n\ngaji 3 bulan blm dibayar\n\nmajikan marah2 terus\n\n🖼️ slip gaji"
@@ -270,14 +297,14 @@ async def test_a_long_story_follows_the_card_whole(desk):
     running, users, group, content = desk
     siti = users["Siti"]
     await start_report(siti)
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     await siti.press("🇭🇰 Hong Kong")
     await siti.send("a" * 3500)
     await siti.send("b" * 3500)
-    await siti.press("✅ Selesai")
-    await siti.press("⏭️ Lewati")
-    await siti.press("Lewat chat ini")
-    await siti.press("✅ Benar, simpan")
+    await siti.press(label("user-button-done"))
+    await siti.press(label("user-button-skip"))
+    await siti.press(label("user-contact-by-telegram"))
+    await siti.press(label("user-button-confirm"))
     await running.services.outbox.drain(5)
     told = "\n\n".join(m.text.split("\n", 1)[1] for m in group.messages if m.text.startswith("📖"))
     assert told == "a" * 3500 + "\n\n" + "b" * 3500
@@ -288,13 +315,13 @@ async def test_the_card_says_who_is_affected_the_language_and_the_contact_in_wor
     siti = users["Siti"]
     await register(siti, "Budi Santoso")
     await start_report(siti, subject="Budi Santoso")
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     await siti.send("Budi tidak bisa dihubungi")
-    await siti.press("✅ Selesai")
-    await siti.press("⏭️ Lewati")
-    await siti.press("Lewat telepon")
+    await siti.press(label("user-button-done"))
+    await siti.press(label("user-button-skip"))
+    await siti.press(label("user-contact-by-phone"))
     await siti.send("0812 3456 7890")
-    await siti.press("✅ Benar, simpan")
+    await siti.press(label("user-button-confirm"))
     await running.services.outbox.drain(5)
     card = next(m for m in group.messages if m.buttons).text
     assert "Yang mengalami: Budi Santoso (pelapor: anak)" in card
@@ -308,7 +335,7 @@ async def test_a_photo_outside_any_case_is_offered_to_staff_as_a_question(desk):
     await siti.send_photo("ini kontrak sy, tolong dicek")
     assert siti.last_text == content.text("id", "user-media-offer")
     await siti.press(content.text("id", "user-button-send-to-staff"))
-    await siti.press("✅ Benar, simpan")
+    await siti.press(label("user-button-confirm"))
     await running.services.outbox.drain(5)
     assert rows_of(desk, "SELECT category, description FROM cases") == [
         ("question", "ini kontrak sy, tolong dicek")
@@ -340,8 +367,8 @@ async def test_a_held_message_is_invisible_to_the_worker_until_released(store):
 async def test_referred_names_the_office_on_the_card_in_the_notice_and_in_status(desk):
     running, users, group, content = desk
     reference, card = await report_and_staff_reply(desk)
-    await users["Ani"].press("↗️ Diteruskan…", group)
-    await users["Ani"].press("Polisi", group)
+    await users["Ani"].press(label("staff-button-ref"), group)
+    await users["Ani"].press(label("staff-button-refp"), group)
     await running.services.outbox.drain(5)
     office = content.text("id", "user-referral-refp")
     assert f"diteruskan ke {office}" in users["Siti"].last_text
