@@ -245,4 +245,17 @@ MIGRATIONS: list[tuple[str, str]] = [
             AND (user_id IS NOT NULL OR description IS NOT NULL OR contact_phone IS NOT NULL)
         """,
     ),
+    (
+        # Issue 18: a file keeps the words sent with it; a reporter's choice of the case their plain
+        # messages go to (bot/store/conversations.py).
+        "0014_conversation",
+        """
+        ALTER TABLE attachments ADD COLUMN caption TEXT;
+        CREATE TABLE conversations (
+            user_id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            chosen_at INTEGER NOT NULL
+        )
+        """,
+    ),
 ]
