@@ -19,6 +19,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorRequest
 from bot.lifecycle import open_services, running_app
+from bot.outbox.limiter import SendPath
 from bot.store import Clock
 
 
@@ -41,16 +42,18 @@ async def local_bot(
     """Start the bot on `settings` against an in-process emulator; each simulated action is
     processed before the driver call returns, so conversations are deterministic. With
     `virtual_pacing`, the outbox waits on the emulator's clock instead of real time (flood-limit tests
-    and benchmarks that must not take minutes)."""
+    and benchmarks that must not take minutes); so does the send path's waiting for Telegram's limits."""
     emulator = emulator or Emulator()
     settings = settings.with_changes(bot_token=emulator.token)
+    sleep = _virtual_sleep(emulator) if virtual_pacing else asyncio.sleep
     async with (
         open_services(settings, clock=clock, content=content) as services,
         running_app(
             services,
             request=EmulatorRequest(emulator),
             updates_request=EmulatorRequest(emulator),
-            pacing_time=(emulator.now, _virtual_sleep(emulator)) if virtual_pacing else None,
+            pacing_time=(emulator.now, sleep) if virtual_pacing else None,
+            send_path=SendPath(clock=emulator.now, sleep=sleep),  # the emulator's clock drives its limits
         ) as app,
     ):
 

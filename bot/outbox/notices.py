@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case
-from bot.store.outbox import NOTICE, Outgoing
+from bot.store.outbox import CARD, NOTICE, STAFF_REPLY, URGENT_CARD, Outgoing
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -87,6 +87,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)
+    priority = URGENT_CARD if case.urgent else CARD
     items = []
     for chat_id in staff_targets(services):
         items.append(
@@ -96,6 +97,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
                 {"text": text, "parse_mode": "HTML", "reply_markup": markup},
                 kind="case_card",
                 ref=case.id,
+                priority=priority,
             )
         )
         items += [
@@ -105,6 +107,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
                 {f.kind if f.kind in FILE_METHODS else "document": f.file_id, "caption": case.reference},
                 kind="case_file",
                 ref=case.id,
+                priority=priority,
             )
             for f in files
         ]
@@ -137,6 +140,7 @@ def to_reporter(
                 {"text": header, "parse_mode": "HTML"},
                 kind="relay_out",
                 ref=case.id,
+                priority=STAFF_REPLY,
             )
         ]
     kind, file_id = file
@@ -149,6 +153,7 @@ def to_reporter(
             {field: file_id, "caption": header, "parse_mode": "HTML"},
             kind="relay_out",
             ref=case.id,
+            priority=STAFF_REPLY,
         )
     ]
 
@@ -176,6 +181,7 @@ async def to_staff(
                 {"text": header, "parse_mode": "HTML", **reply},
                 kind="relay_in",
                 ref=case.id,
+                merge=True,
             )
         )
         items += [
