@@ -97,7 +97,10 @@ async def test_an_interactive_call_waits_at_most_one_slot_behind_a_broadcast():
         now[0] += seconds
         await asyncio.sleep(0)
 
-    path, sent = SendPath(Limits(overall_per_second=10), clock=lambda: now[0], sleep=sleep), []
+    path, sent = (
+        SendPath(Limits(overall_per_second=10, overall_burst=10), clock=lambda: now[0], sleep=sleep),
+        [],
+    )
 
     async def call(chat, lane):
         async def send(*_):

@@ -62,14 +62,21 @@ class Limits:
     private_burst: int = 3
     group_per_minute: int = 20
     overall_per_second: float = 30.0
+    # Sent back to back after a quiet spell: below Telegram's 30, because requests leave together
+    # but arrive with different delays, and the later ones must not find Telegram's bucket empty.
+    overall_burst: int = 25
+    # Waiting for a chat's next token lasts this much longer than exact, for the same reason: the
+    # request that opened the chat's bucket at Telegram may have arrived later than it left.
+    chat_margin: float = 0.05
     max_retries: int = 5  # 429s on one call before its RetryAfter reaches the caller
 
 
 class _Bucket:
     """`rate` tokens a second, at most `capacity` at once."""
 
-    def __init__(self, rate: float, capacity: float, now: float) -> None:
+    def __init__(self, rate: float, capacity: float, now: float, margin: float = 0.0) -> None:
         self.rate, self.capacity, self.tokens, self.stamp = rate, capacity, capacity, now
+        self.margin = margin + _MARGIN
 
     def delay(self, now: float) -> float:
         """Refill, then the seconds until one token is there (0 if now)."""
@@ -78,7 +85,7 @@ class _Bucket:
         # A millisecond more than exact: a float a hair under 1 would otherwise ask for a wait too
         # short to move the clock (the dispatcher would spin), and Telegram's own bucket, counted on
         # its side of the wire, must be sure to hold the token too.
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate + _MARGIN
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate + self.margin
 
 
 @dataclass(order=True)
@@ -101,7 +108,7 @@ class SendPath(BaseRateLimiter[Lane]):
     ) -> None:
         self.limits = limits
         self._clock, self._sleep = clock, sleep
-        self._overall = _Bucket(limits.overall_per_second, limits.overall_per_second, clock())
+        self._overall = _Bucket(limits.overall_per_second, limits.overall_burst, clock())
         self._chats: dict[int | str, _Bucket] = {}
         self._paused: dict[int | str, float] = {}  # chat -> no sends before this (after a 429)
         self._waiting: list[_Waiter] = []  # sorted: priority, then arrival
@@ -219,9 +226,10 @@ class SendPath(BaseRateLimiter[Lane]):
         if bucket is None:
             limits = self.limits
             if _is_group(chat):
-                bucket = _Bucket(limits.group_per_minute / 60, limits.group_per_minute, now)
+                rate, burst = limits.group_per_minute / 60, limits.group_per_minute
             else:
-                bucket = _Bucket(limits.private_per_second, limits.private_burst, now)
+                rate, burst = limits.private_per_second, limits.private_burst
+            bucket = _Bucket(rate, burst, now, limits.chat_margin)
             self._chats[chat] = bucket
         return bucket
 
