@@ -19,7 +19,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorRequest
 from bot.lifecycle import open_services, running_app
-from bot.outbox.limiter import SendPath
+from bot.outbox.limiter import Limits, SendPath
 from bot.store import Clock
 
 
@@ -53,7 +53,8 @@ async def local_bot(
             request=EmulatorRequest(emulator),
             updates_request=EmulatorRequest(emulator),
             pacing_time=(emulator.now, sleep) if virtual_pacing else None,
-            send_path=SendPath(clock=emulator.now, sleep=sleep),  # the emulator's clock drives its limits
+            # The emulator's clock drives its limits; a limit the emulator has switched off is off.
+            send_path=SendPath(_limits_of(emulator), clock=emulator.now, sleep=sleep),
         ) as app,
     ):
 
@@ -66,6 +67,18 @@ async def local_bot(
             yield LocalBot(emulator, app, services)
         finally:
             emulator.deliver = None
+
+
+def _limits_of(emulator: Emulator) -> Limits:
+    """Telegram's limits, less those the emulator does not enforce (benchmarks of CPU alone)."""
+    flood = emulator.flood.limits
+    if flood is None:
+        return Limits(private_per_second=None, group_per_minute=None, overall_per_second=None)
+    return Limits(
+        private_per_second=Limits.private_per_second if flood.private_per_second else None,
+        group_per_minute=Limits.group_per_minute if flood.group_per_minute else None,
+        overall_per_second=Limits.overall_per_second if flood.overall_per_second else None,
+    )
 
 
 def _virtual_sleep(emulator: Emulator):

@@ -56,12 +56,13 @@ class Lane:
 
 @dataclass(frozen=True)
 class Limits:
-    """Telegram's send limits; the defaults are the Bots FAQ's."""
+    """Telegram's send limits; the defaults are the Bots FAQ's. None switches a limit off (an
+    emulator with raised limits, for CPU benchmarks)."""
 
-    private_per_second: float = 1.0
+    private_per_second: float | None = 1.0
     private_burst: int = 3
-    group_per_minute: int = 20
-    overall_per_second: float = 30.0
+    group_per_minute: int | None = 20
+    overall_per_second: float | None = 30.0
     # Sent back to back after a quiet spell: below Telegram's 30, because requests leave together
     # but arrive with different delays, and the later ones must not find Telegram's bucket empty.
     overall_burst: int = 25
@@ -88,6 +89,17 @@ class _Bucket:
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate + self.margin
 
 
+class _Unlimited(_Bucket):
+    """A limit switched off: always a token."""
+
+    def __init__(self) -> None:
+        super().__init__(1.0, 1.0, 0.0)
+
+    def delay(self, now: float) -> float:
+        self.tokens = 2.0
+        return 0.0
+
+
 @dataclass(order=True)
 class _Waiter:
     priority: int
@@ -108,7 +120,8 @@ class SendPath(BaseRateLimiter[Lane]):
     ) -> None:
         self.limits = limits
         self._clock, self._sleep = clock, sleep
-        self._overall = _Bucket(limits.overall_per_second, limits.overall_burst, clock())
+        overall = limits.overall_per_second
+        self._overall = _Bucket(overall, limits.overall_burst, clock()) if overall else _Unlimited()
         self._chats: dict[int | str, _Bucket] = {}
         self._paused: dict[int | str, float] = {}  # chat -> no sends before this (after a 429)
         self._waiting: list[_Waiter] = []  # sorted: priority, then arrival
@@ -226,11 +239,12 @@ class SendPath(BaseRateLimiter[Lane]):
         if bucket is None:
             limits = self.limits
             if _is_group(chat):
-                rate, burst = limits.group_per_minute / 60, limits.group_per_minute
+                per_minute = limits.group_per_minute
+                bucket = _Bucket(per_minute / 60, per_minute, now, limits.chat_margin) if per_minute else None
             else:
-                rate, burst = limits.private_per_second, limits.private_burst
-            bucket = _Bucket(rate, burst, now, limits.chat_margin)
-            self._chats[chat] = bucket
+                rate = limits.private_per_second
+                bucket = _Bucket(rate, limits.private_burst, now, limits.chat_margin) if rate else None
+            self._chats[chat] = bucket = bucket or _Unlimited()
         return bucket
 
     def _pause(self, chat: int | str, retry_after: int | timedelta) -> None:
