@@ -238,7 +238,11 @@ async def measure_ours(
 ) -> tuple[list[Phase], float, int]:
     """Warm-up, then the capacity, think-time and /start phases on the real bot; its peak RSS."""
     with tempfile.TemporaryDirectory() as folder:
-        env = {"DATABASE_PATH": str(Path(folder) / "load.sqlite3"), "LOG_LEVEL": "WARNING"}
+        env = {
+            "DATABASE_PATH": str(Path(folder) / "load.sqlite3"),
+            "LOG_LEVEL": "WARNING",
+            "SEND_LIMITS": "off",  # the emulator's are off too: this measures CPU
+        }
         bot = await BotProcess(server.url, env).start()
         try:
             await server.emulator.wait_polling(timeout=30)

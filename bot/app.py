@@ -9,7 +9,7 @@ from telegram.request import BaseRequest
 
 from bot import handlers
 from bot.context import BotContext, Services
-from bot.outbox.limiter import SendPath
+from bot.outbox.limiter import NO_LIMITS, Limits, SendPath
 from bot.processor import OrderedUpdateProcessor
 from bot.request import AiohttpRequest
 
@@ -30,7 +30,7 @@ def build_application(
     """The bot's Application: handlers, HTML by default, per-chat ordered concurrency, and every Bot
     API call through the one send path (Telegram's limits, priorities, 429s waited out)."""
     settings = services.settings
-    send_path = send_path or SendPath()
+    send_path = send_path or SendPath(Limits() if settings.send_limits else NO_LIMITS)
     builder = (
         Application.builder()
         .token(settings.bot_token)

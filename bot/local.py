@@ -19,7 +19,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorRequest
 from bot.lifecycle import open_services, running_app
-from bot.outbox.limiter import Limits, SendPath
+from bot.outbox.limiter import NO_LIMITS, Limits, SendPath
 from bot.store import Clock
 
 
@@ -73,7 +73,7 @@ def _limits_of(emulator: Emulator) -> Limits:
     """Telegram's limits, less those the emulator does not enforce (benchmarks of CPU alone)."""
     flood = emulator.flood.limits
     if flood is None:
-        return Limits(private_per_second=None, group_per_minute=None, overall_per_second=None)
+        return NO_LIMITS
     return Limits(
         private_per_second=Limits.private_per_second if flood.private_per_second else None,
         group_per_minute=Limits.group_per_minute if flood.group_per_minute else None,

@@ -72,6 +72,9 @@ class Limits:
     max_retries: int = 5  # 429s on one call before its RetryAfter reaches the caller
 
 
+NO_LIMITS = Limits(private_per_second=None, group_per_minute=None, overall_per_second=None)
+
+
 class _Bucket:
     """`rate` tokens a second, at most `capacity` at once."""
 
