@@ -182,6 +182,7 @@ async def ask(settings: Settings, args: argparse.Namespace) -> None:
                 "id": result.id,
                 "score": round(result.score, 4),
                 "candidates": candidates,
+                "urgent": result.urgent,
             }
             print(json.dumps(row, ensure_ascii=False))
         else:

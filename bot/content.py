@@ -55,6 +55,7 @@ class Contact:
     kind: str
     country: str
     national: bool = False
+    purpose: str = ""  # emergency | embassy | kp2mi | helpline | crisis | protection | government | info
     hours: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
     source_date: str = ""
@@ -299,6 +300,11 @@ class Content:
             if (c.national if country is None else c.country == country and not c.national)
         ]
         return self._render_contacts(lang, chosen)
+
+    def contacts_by(self, country: str, purpose: str) -> list[Contact]:
+        """One country's contacts (ISO code, "ID" for Indonesia) for one purpose, in file order:
+        e.g. contacts_by("TW", "emergency"), contacts_by("ID", "crisis")."""
+        return [c for c in self.contacts.values() if c.country == country and c.purpose == purpose]
 
     @jinja2.pass_context
     def _contacts_for(self, context: jinja2.runtime.Context, country: str) -> Markup:

@@ -17,6 +17,7 @@ from bot.store.casework import CasePage
 SOFT_LIMIT = 1200
 ACTIONS = {"report", "contacts", "register"}
 CONTACT_KINDS = {"phone", "whatsapp", "web", "app"}
+CONTACT_PURPOSES = {"emergency", "embassy", "kp2mi", "helpline", "crisis", "protection", "government", "info"}
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # Anything that looks like a phone number typed into an answer instead of {{ contact("key") }}.
 _TYPED_NUMBER = re.compile(r"(?<![\w-])(\+?\d[\d -]{6,}\d)(?![\w-])")
@@ -259,8 +260,14 @@ def _check_contacts(content: Content, report: Report) -> None:
         where = f"contacts.yaml: {contact.key}"
         if not contact.source:
             report.errors.append(f"{where}: no source")
-        if not _DATE.match(str(contact.source_date or "")):
-            report.errors.append(f"{where}: no source date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        if str(contact.source_date) == "undated":
+            report.warnings.append(f"{where}: the source is undated")
+        elif not _DATE.match(str(contact.source_date or "")):
+            report.errors.append(f"{where}: no source date (YYYY, YYYY-MM or YYYY-MM-DD, or undated)")
+        if contact.purpose not in CONTACT_PURPOSES:
+            report.errors.append(f"{where}: purpose must be one of {sorted(CONTACT_PURPOSES)}")
+        if contact.low_confidence and not all(contact.note.get(lang) for lang in LANGUAGES):
+            report.errors.append(f"{where}: confidence L needs a 'confirm first' note in every language")
         if contact.kind not in CONTACT_KINDS:
             report.errors.append(f"{where}: kind must be one of {sorted(CONTACT_KINDS)}")
         if contact.confidence[:1].upper() not in ("H", "M", "L"):
@@ -274,6 +281,12 @@ def _check_contacts(content: Content, report: Report) -> None:
         report.warnings.append(
             f"contacts.yaml: {len(unverified)} contacts not verified yet "
             f"(verified_on empty): {', '.join(unverified)}"
+        )
+    with_emergency = {c.country for c in content.contacts.values() if c.purpose == "emergency"}
+    missing = [code for code in content.countries if code not in with_emergency]
+    if missing:
+        report.warnings.append(
+            f"contacts.yaml: no emergency number (purpose: emergency) for {', '.join(missing)}"
         )
     for code in content.countries:
         try:

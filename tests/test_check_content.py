@@ -99,3 +99,29 @@ def test_the_command_exits_1_on_errors_and_0_on_the_shipped_content(copy):
     )
     assert ok.returncode == 0, ok.stdout
     assert bad.returncode == 1 and "error: en/faq: topic placement.costs is missing" in bad.stdout
+
+
+def edit_contacts(root, change):
+    path = root / "contacts.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["contacts"] = [c for c in data["contacts"] if change(c) is not False]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+def test_a_country_without_an_emergency_number_is_reported(copy):
+    edit_contacts(copy, lambda c: c["key"] not in ("tw_police", "tw_ambulance") and None)
+    warnings = check_content(copy).warnings
+    assert any("no emergency number" in w and "TW" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda c: c.update(purpose="hot") if c["key"] == "tw_1955" else None, "tw_1955: purpose must be"),
+        (lambda c: c.pop("note") if c["key"] == "tw_kdei" else None, "tw_kdei: confidence L needs"),
+        (lambda c: c.update(source="") if c["key"] == "sg_sos" else None, "sg_sos: no source"),
+    ],
+)
+def test_contact_rules_for_the_emergency_directory(copy, change, expected):
+    edit_contacts(copy, change)
+    assert any(expected in e for e in check_content(copy).errors)

@@ -80,7 +80,7 @@ def test_ask_prints_the_contract_json():
         check=True,
     ).stdout.splitlines()
     answer, talk, unknown = (json.loads(line) for line in out)
-    assert set(answer) == {"question", "id", "score", "candidates"}
+    assert set(answer) == {"question", "id", "score", "candidates", "urgent"}
     assert answer["id"] == "protection.unpaid_wages" and len(answer["candidates"]) <= 3
     assert set(answer["candidates"][0]) == {"id", "score"}
     assert talk["id"] is None and unknown["id"] is None

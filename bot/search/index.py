@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.search.normalize import COUNTRY_PREFIX, Normalizer, tokenize
 from bot.search.redact import redact
 from bot.search.talk import detect_talk
-from bot.search.urgent import is_urgent
+from bot.search.urgent import Label, classify
 
 K1, B = 1.2, 0.75  # textbook BM25; field weights (title, keywords x2) measured no better
 PAIR_WEIGHT = 0.5  # two words side by side ("daftar kerja") add to entries that use them together
@@ -52,7 +52,7 @@ class SearchResult:
     id: str | None
     score: float
     candidates: tuple[Candidate, ...]
-    urgent: bool
+    urgent: Label | None  # "danger" | "self_harm" | None: the danger check, whatever the kind
     talk: str | None
     normalized: str
 
@@ -178,7 +178,7 @@ class SearchEngine:
     def search(self, question: str, lang: str = "id") -> SearchResult:
         """Classify a message: small talk, a confident answer, suggestions, or nothing."""
         lang = lang if lang in self._indexes else next(iter(self._indexes), lang)
-        urgent = is_urgent(question)
+        urgent = classify(question)
         text = redact(question)
         talk = detect_talk(text)
         index = self._indexes.get(lang)
