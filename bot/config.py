@@ -44,6 +44,7 @@ class Settings:
     unanswered_retention_days: int = 180
     draft_ttl_hours: int = 24
     data_retention_days: int = 730
+    urgent_escalate_minutes: int = 10  # staff alerted again; every staff member mentioned at 3 times it
 
     @property
     def webhook_mode(self) -> bool:
@@ -102,6 +103,7 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         ),
         draft_ttl_hours=_positive("DRAFT_TTL_HOURS", get("DRAFT_TTL_HOURS") or "24"),
         data_retention_days=_positive("DATA_RETENTION_DAYS", get("DATA_RETENTION_DAYS") or "730"),
+        urgent_escalate_minutes=_positive("URGENT_ESCALATE_MINUTES", get("URGENT_ESCALATE_MINUTES") or "10"),
     )
 
 

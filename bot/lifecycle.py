@@ -22,6 +22,7 @@ from bot.context import Services
 from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
+from bot.outbox.escalation import escalate_forever
 from bot.outbox.worker import Outbox, Pacing
 from bot.retention import purge_forever
 from bot.search import SearchEngine
@@ -78,6 +79,7 @@ async def running_app(
             asyncio.create_task(broadcaster.run(), name="broadcaster"),
             asyncio.create_task(purge_forever(services), name="purge"),
             asyncio.create_task(outbox.run(), name="outbox"),
+            asyncio.create_task(escalate_forever(services), name="escalation"),
         ]
         try:
             yield app

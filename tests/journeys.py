@@ -2,6 +2,18 @@
 
 import sqlite3
 
+from bot import telegram_html
+
+
+def said(content, key, lang="id", **context):
+    """A content message as the user reads it (plain text): tests find texts by key, not wording."""
+    return telegram_html.parse(content.text(lang, key, **context)).text
+
+
+def danger_reply(content, lang="id", country=""):
+    name = content.country_name(country, lang)
+    return said(content, "user-danger", lang, country=country, country_name=name, danger=True)
+
 
 def rows(settings, sql):
     with sqlite3.connect(settings.database_path) as db:

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from journeys import danger_reply, said
 
 
 def rows(settings, sql):
@@ -54,19 +55,21 @@ async def test_small_talk_gets_a_short_reply_never_an_answer(siti, text, reply):
 
 
 @pytest.mark.parametrize(
-    ("lang", "text", "urgent", "topic"),
+    ("lang", "text", "topic"),
     [
-        ("id", "tolong saya dipukul majikan", "Jika Anda atau keluarga dalam bahaya", "protection.abuse"),
-        ("id", "aku dikurung gak boleh keluar rumah", "Jika Anda atau keluarga dalam bahaya", None),
-        ("en", "my employer beats me", "If you or your family are in danger", "protection.abuse"),
-        ("en", "I was trafficked and want to escape", "If you or your family are in danger", None),
+        ("id", "tolong saya dipukul majikan", "protection.abuse"),
+        ("id", "aku dikurung gak boleh keluar rumah", None),
+        ("en", "my employer beats me", "protection.abuse"),
+        ("en", "I was trafficked and want to escape", None),
     ],
 )
-async def test_urgent_words_get_the_emergency_reply_first(bot, lang, text, urgent, topic, content):
+async def test_urgent_words_get_the_emergency_reply_first(bot, lang, text, topic, content):
     user = bot.emulator.user(id=55, first_name="W", language_code=lang)
     await user.send(text)
-    assert user.messages[0].text.startswith("⚠️ " + urgent)
-    assert "110" in user.messages[0].text
+    assert user.messages[0].text == danger_reply(content, lang)
+    texts = [m.text for m in user.messages]  # a confident answer may follow; never suggestions
+    assert said(content, "user-search-suggest", lang) not in texts
+    assert said(content, "user-search-none", lang) not in texts
     if topic:
         assert user.messages[1].text.startswith(content.entries[lang][topic].title)
 

@@ -131,6 +131,7 @@ async def test_add_information_to_an_open_case(siti, settings):
     await siti.send(f"/status {reference}")
     await siti.press("➕ Tambah informasi")
     await siti.send("Majikan sekarang mengancam saya")
+    await siti.press("✅ Ya, itu jawaban saya")  # danger is never taken as an answer unasked
     assert siti.last_text.startswith(f"✅ Terkirim ke petugas untuk laporan {reference}")
     assert rows(settings, "SELECT kind, body FROM case_events ORDER BY id")[-1] == (
         "info",

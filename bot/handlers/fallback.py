@@ -5,19 +5,24 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import questions, relay, screens, wizard
+from bot.handlers import questions, relay, screens, urgent, wizard
 from bot.handlers.common import show
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """Typed text: an open form's answer, a reply about a case, else a question for the FAQ search."""
-    if await wizard.on_message(update, context) or await _relayed(update, context):
+    """Typed text: danger first; then an open form's answer (danger is never taken as one unasked), a
+    reply about a case, else a question for the FAQ search."""
+    found = await urgent.reply_if_urgent(update, context)
+    take = wizard.hold if found else wizard.on_message
+    if await take(update, context) or await _relayed(update, context):
         return
-    await questions.answer_question(update, context)
+    await questions.answer_question(update, context, urgent=found)
 
 
 async def non_text(update: Update, context: BotContext) -> None:
-    """Stickers, photos, voice, locations...: a form's step or a case reply may take them."""
+    """Stickers, photos, voice, locations...: a caption's danger first; a form's step or a case reply
+    may take the file."""
+    await urgent.reply_if_urgent(update, context)
     if await wizard.on_message(update, context) or await _relayed(update, context):
         return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-non-text"))

@@ -1,4 +1,5 @@
-"""Free-text questions: urgent help first, then the answer, suggestions, or an honest "don't know"."""
+"""Free-text questions: the answer, suggestions, or an honest "don't know". Danger was answered before
+(bot/handlers/urgent.py): after it, only a confident answer; after self-harm, nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.handlers import screens
 from bot.handlers.common import answer_query
 from bot.search import SearchResult
 from bot.search.redact import redact
+from bot.search.urgent import Label
 
 MAX_QUESTION = 1000  # characters searched; longer messages are cut (search time grows with length)
 
@@ -18,31 +20,27 @@ def _button(label: str, kind: str, *args: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=pack(kind, *args))
 
 
-async def answer_question(update: Update, context: BotContext) -> None:
-    """Search the typed text and reply with the outcome (the urgent reply always comes first)."""
+async def answer_question(update: Update, context: BotContext, *, urgent: Label | None = None) -> None:
+    """Search the typed text and reply with the outcome; `urgent` says what the danger check already
+    answered (then no suggestions, no "don't know", nothing stored)."""
     message = update.effective_message
+    if urgent == "self_harm":
+        return
     result = context.services.search.search(message.text[:MAX_QUESTION], context.lang)
-    if result.urgent:
-        await _urgent(update, context)
+    if urgent:
+        if result.kind == "answer":
+            await _answer(update, context, result.id)
+        return
     if result.kind == "smalltalk":
         await message.reply_text(context.text(f"user-talk-{result.talk}"))
     elif result.kind == "answer":
         await _answer(update, context, result.id)
     elif result.kind == "suggest":
         await _suggest(update, context, result)
-    elif not result.urgent:
+    else:
         await _dont_know(update, context, result)
     if result.kind == "none":
         await context.store.record_unanswered(redact(result.normalized), context.lang)
-
-
-async def _urgent(update: Update, context: BotContext) -> None:
-    flows = context.application.bot_data.get("flows", {})
-    rows = [[_button(context.text("user-button-report"), "flow", "report")]] if "report" in flows else []
-    rows.append([_button(context.text("user-button-contacts"), "ctc")])
-    await update.effective_message.reply_text(
-        context.text("user-urgent"), reply_markup=InlineKeyboardMarkup(rows)
-    )
 
 
 async def _answer(update: Update, context: BotContext, entry_id: str) -> None:

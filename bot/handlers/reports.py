@@ -11,6 +11,7 @@ from bot.content import Content
 from bot.context import BotContext
 from bot.handlers import screens, staff, wizard
 from bot.handlers.common import answer_query, show
+from bot.search.urgent import classify
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, write_followup, write_question, write_report
 from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Text, options, validate
@@ -52,6 +53,12 @@ async def _prepare_report(store: Store, user_id: int) -> dict:
     registration = await store.registration(user_id)
     workers = [[w.id, w.name, w.country] for w in registration.workers] if registration else []
     return {"_workers": workers}
+
+
+async def _write_report(db, draft) -> object:
+    """A report is urgent by its category, or when its story reads as danger or self-harm."""
+    story = draft.answers.get("description") or ""
+    return await write_report(db, draft, urgent=classify(story) is not None)
 
 
 REPORT = Flow(
@@ -105,10 +112,11 @@ REPORT = Flow(
         ),
         Confirm("confirm", "", summary="user-report-summary"),
     ),
-    finish=write_report,
+    finish=_write_report,
     done="user-report-done",
     prepare=_prepare_report,
     after=staff.announce_case,
+    pauses_others=True,
 )
 
 

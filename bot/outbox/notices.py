@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case
-from bot.store.outbox import NOTICE, Outgoing
+from bot.store.outbox import NOTICE, URGENT, Outgoing
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -81,9 +81,10 @@ async def card_text(services: Services, case: Case) -> str:
 
 
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
-    """The card (and the case's files after it) for every staff target."""
+    """The card (and the case's files after it) for every staff target; an urgent case's go first."""
     if not staff_targets(services):
         return []
+    priority = URGENT if case.urgent else NOTICE
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)
@@ -96,6 +97,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
                 {"text": text, "parse_mode": "HTML", "reply_markup": markup},
                 kind="case_card",
                 ref=case.id,
+                priority=priority,
             )
         )
         items += [
@@ -105,6 +107,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
                 {f.kind if f.kind in FILE_METHODS else "document": f.file_id, "caption": case.reference},
                 kind="case_file",
                 ref=case.id,
+                priority=priority,
             )
             for f in files
         ]

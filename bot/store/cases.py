@@ -39,6 +39,7 @@ class Case:
     assignee: int | None
     created_at: int
     updated_at: int
+    escalated: int = 0  # 0, or how far an urgent case nobody took was escalated (bot/outbox/escalation.py)
 
     @property
     def is_open(self) -> bool:
@@ -91,7 +92,8 @@ async def insert_case(db: aiosqlite.Connection, user_id: int, fields: dict[str, 
         "lang",
     )
     values = [fields.get(column) for column in columns]
-    urgent = int(fields["category"] in URGENT_CATEGORIES)
+    # Urgent by its category, or because the caller found danger in the story (fields["urgent"]).
+    urgent = int(bool(fields.get("urgent")) or fields["category"] in URGENT_CATEGORIES)
     for _ in range(10):
         reference = new_reference()
         async with db.execute("SELECT 1 FROM cases WHERE reference = ?", (reference,)) as cursor:
@@ -113,8 +115,9 @@ async def insert_case(db: aiosqlite.Connection, user_id: int, fields: dict[str, 
         return _case(await cursor.fetchone())
 
 
-async def write_report(db: aiosqlite.Connection, draft: Draft) -> Case:
-    """The report wizard's result (runs inside the transaction that deletes the draft)."""
+async def write_report(db: aiosqlite.Connection, draft: Draft, *, urgent: bool = False) -> Case:
+    """The report wizard's result (runs inside the transaction that deletes the draft); `urgent` when
+    the story reads as danger, whatever the category."""
     a = draft.answers
     worker = a["subject"][1:] if a["subject"].startswith("w") else None
     subject = "family" if worker else a["subject"]
@@ -129,6 +132,7 @@ async def write_report(db: aiosqlite.Connection, draft: Draft) -> Case:
         "contact_phone": a.get("phone"),
         "lang": a.get("_lang", "id"),
         "files": [*a.get("_files", {}).get("description", []), *a.get("_files", {}).get("evidence", [])],
+        "urgent": urgent,
     }
     return await insert_case(db, draft.user_id, fields, draft.updated_at)
 
@@ -162,6 +166,19 @@ async def write_followup(db: aiosqlite.Connection, draft: Draft) -> dict[str, An
         "text": a["text"],
         "files": files,
     }
+
+
+async def write_urgent_details(db: aiosqlite.Connection, draft: Draft) -> dict[str, Any]:
+    """The optional follow-ups of a one-tap urgent case: its country (unless skipped) and how staff
+    may contact the person, on the user's own case."""
+    a = draft.answers
+    country = a.get("country") if a.get("country") not in (None, "skip") else None
+    await db.execute(
+        "UPDATE cases SET country = COALESCE(?, country), contact_method = ?, contact_phone = ?,"
+        " updated_at = ? WHERE id = ? AND user_id = ?",
+        (country, a["contact"], a.get("phone"), draft.updated_at, a["_case"], draft.user_id),
+    )
+    return {"reference": a["_reference"], "case_id": a["_case"], "country": country, "contact": a["contact"]}
 
 
 class CaseStore:
@@ -202,6 +219,39 @@ class CaseStore:
         return await self.db.fetch_value(
             "SELECT COUNT(*) FROM cases WHERE user_id = ? AND created_at >= ?", (user_id, since)
         )
+
+    async def open_urgent_case(
+        self, user_id: int, label: str, text: str | None, country: str | None, lang: str
+    ) -> tuple[Case, bool]:
+        """The one-tap urgent case: the message as typed, category "danger" or "self_harm", contact by
+        this chat, opened under vital interest (the audit says so). A second tap on the same message
+        within 10 minutes finds the first case: returns (case, whether it is new)."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            async with db.execute(
+                "SELECT * FROM cases WHERE user_id = ? AND category = ? AND description IS ?"
+                " AND created_at >= ? ORDER BY id DESC LIMIT 1",
+                (user_id, label, text, now - 600),
+            ) as cursor:
+                same = await cursor.fetchone()
+            if same is not None:
+                return _case(same), False
+            fields = {
+                "category": label,
+                "subject": "me",
+                "country": country,
+                "description": text,
+                "contact_method": "telegram",
+                "lang": lang,
+                "urgent": True,
+            }
+            case = await insert_case(db, user_id, fields, now)
+            await db.execute(
+                "INSERT INTO audit (actor, action, case_id, detail, created_at)"
+                " VALUES (?, 'urgent_open', ?, 'vital_interest', ?)",
+                (user_id, case.id, now),
+            )
+        return case, True
 
     async def count_cases(self) -> dict[str, int]:
         rows = await self.db.fetch_all("SELECT status, COUNT(*) FROM cases GROUP BY status")

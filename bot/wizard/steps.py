@@ -110,6 +110,9 @@ class Flow:
     after: Callable[..., Awaitable[None]] | None = None
     # Extra variables for every prompt, from the answers so far (e.g. a live recipient count).
     prompt_context: Callable[..., Awaitable[dict[str, Any]]] | None = None
+    # Starting it sets any other open form aside (kept, resumable) instead of refusing: a report or an
+    # urgent case must never wait behind a half-filled registration.
+    pauses_others: bool = False
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)
