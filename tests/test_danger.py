@@ -1,13 +1,13 @@
 """Danger first, everywhere (issue 17), end to end through the emulator: the emergency and crisis
 replies, forms that hold urgent text and are set aside, the one-tap urgent case, urgent cards that go
-first and escalate. Texts are found by content key (journeys.said), never by wording."""
+first and escalate. Texts are found by content key (journeys.label), never by wording."""
 
 import asyncio
 import contextlib
 import json
 
 import pytest
-from journeys import danger_reply, register, rows, said, start_report
+from journeys import danger_reply, label, register, rows, start_report
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -18,8 +18,8 @@ STAFF_CHAT = -100999
 MINUTE = 60
 
 
-def labels(content, *keys):
-    return [content.text("id", key) for key in keys]
+def labels(*keys):
+    return [label(key) for key in keys]
 
 
 def draft(settings):
@@ -39,42 +39,40 @@ async def at_name_step(user):
 @pytest.mark.parametrize("text", ["sy di perkosa", "di siksa majikan", "saya di sekap", "help me"])
 async def test_danger_however_it_is_spelt_gets_the_emergency_reply(siti, content, text):
     await siti.send(text)
-    assert siti.messages[0].text == danger_reply(content)
+    assert siti.messages[0].text == danger_reply()
     assert siti.messages[0].reply_to is not None  # it quotes the message: one tap sends it to staff
-    assert labels(content, "user-button-urgent-send")[0] in siti.messages[0].labels
+    assert labels("user-button-urgent-send")[0] in siti.messages[0].labels
 
 
 async def test_self_harm_gets_crisis_lines_and_no_faq(siti, content):
     await siti.send("pengen bunuh diri")
-    crisis = said(content, "user-self-harm", country="", country_name="", danger=False)
+    crisis = label("user-self-harm", country="", country_name="", danger=False)
     assert [m.text for m in siti.messages] == [crisis]
-    assert siti.buttons == labels(content, "user-button-talk-to-person")
+    assert siti.buttons == labels("user-button-talk-to-person")
     assert "0811 979 10000" in crisis  # the Indonesian crisis line from the contacts directory
 
 
 async def test_the_crisis_reply_adds_the_destination_when_known(siti, content):
     await register(siti, "Budi Santoso")  # works in Taiwan
     await siti.send("i want to die")
-    assert siti.last_text == said(
-        content, "user-self-harm", country="TW", country_name="🇹🇼 Taiwan", danger=False
-    )
+    assert siti.last_text == label("user-self-harm", country="TW", country_name="🇹🇼 Taiwan", danger=False)
     assert "1925" in siti.last_text
 
 
 async def test_a_long_story_is_read_to_its_end(siti, content):
     await siti.send("saya mau tanya soal kontrak kerja dan gaji. " * 90 + "sekarang sy dikurung majikan")
-    assert siti.messages[0].text == danger_reply(content)
+    assert siti.messages[0].text == danger_reply()
 
 
 async def test_a_photo_caption_is_checked_too(siti, content):
     await siti.send_photo(caption="saya dipukul majikan")
-    assert siti.messages[0].text == danger_reply(content)
+    assert siti.messages[0].text == danger_reply()
 
 
 async def test_picking_the_country_shows_its_emergency_numbers(siti, content):
     await siti.send("sy di pukul majikan")
     await siti.press("🇸🇬 Singapura")
-    assert siti.messages[0].edited and siti.messages[0].text == danger_reply(content, country="SG")
+    assert siti.messages[0].edited and siti.messages[0].text == danger_reply(country="SG")
     assert "999" in siti.messages[0].text and "1800 2255 233" in siti.messages[0].text
 
 
@@ -84,8 +82,8 @@ async def test_picking_the_country_shows_its_emergency_numbers(siti, content):
 async def test_danger_at_a_text_step_is_not_taken_as_the_answer(siti, settings, content):
     await at_name_step(siti)
     await siti.send("tolong anak saya dikurung majikan")
-    assert siti.messages[-2].text == danger_reply(content)
-    assert siti.last_text.startswith(said(content, "user-wizard-held"))
+    assert siti.messages[-2].text == danger_reply()
+    assert siti.last_text.startswith(label("user-wizard-held"))
     assert [(f, s, "name" in a) for f, s, a in draft(settings)] == [("register", "name", False)]
     await siti.send("Budi Santoso")
     assert draft(settings)[0][1] == "country" and draft(settings)[0][2]["name"] == "Budi Santoso"
@@ -95,8 +93,8 @@ async def test_danger_at_a_button_step_asks_the_step_again(siti, settings, conte
     await siti.send("/register")
     await siti.press("✅ Saya setuju")
     await siti.send("sy di perkosa")
-    assert siti.messages[-2].text == danger_reply(content)
-    assert siti.last_text.startswith(said(content, "user-wizard-asked-again"))
+    assert siti.messages[-2].text == danger_reply()
+    assert siti.last_text.startswith(label("user-wizard-asked-again"))
     assert draft(settings)[0][:2] == ("register", "relation")
     await siti.press("Anak")
     assert draft(settings)[0][:2] == ("register", "name")
@@ -105,12 +103,12 @@ async def test_danger_at_a_button_step_asks_the_step_again(siti, settings, conte
 async def test_report_while_registering_sets_the_registration_aside(siti, settings, content):
     await at_name_step(siti)
     await siti.send("/report")
-    assert siti.messages[-2].text == said(content, "user-wizard-set-aside", flow="pendaftaran")
-    assert siti.last_text.startswith(said(content, "user-report-ask-category").split("\n")[0])
+    assert siti.messages[-2].text == label("user-wizard-set-aside", flow="pendaftaran")
+    assert siti.last_text.startswith(label("user-report-ask-category").split("\n")[0])
     await siti.send("/cancel")
-    assert siti.last_text == said(content, "user-wizard-resume", flow="pendaftaran")
-    await siti.press(content.text("id", "user-button-continue"))
-    assert siti.last_text.startswith(said(content, "user-register-ask-name", answers={"relation": "child"}))
+    assert siti.last_text == label("user-wizard-resume", flow="pendaftaran")
+    await siti.press(label("user-button-continue"))
+    assert siti.last_text.startswith(label("user-register-ask-name", answers={"relation": "child"}))
     assert draft(settings)[0][2]["relation"] == "child"
 
 
@@ -143,7 +141,7 @@ async def desk(tmp_path, content, now):
 
 async def send_now(siti, content, text="sy dikurung majikan"):
     await siti.send(text)
-    await siti.press(content.text("id", "user-button-urgent-send"))
+    await siti.press(label("user-button-urgent-send"))
 
 
 async def test_one_tap_opens_an_urgent_case_with_the_message(tmp_path, content):
@@ -154,8 +152,8 @@ async def test_one_tap_opens_an_urgent_case_with_the_message(tmp_path, content):
         assert rows(settings, "SELECT category, urgent, description FROM cases") == [
             ("danger", 1, "sy dikurung majikan")
         ]
-        assert said(content, "user-urgent-sent", result=case) in [m.text for m in siti.messages]
-        assert siti.last_text == said(content, "user-urgent-ask-country", answers={}, count=0)
+        assert label("user-urgent-sent", result=case) in [m.text for m in siti.messages]
+        assert siti.last_text == label("user-urgent-ask-country", answers={}, count=0)
         card = next(m for m in group.messages if case.reference in m.text)
         assert card.text.startswith("🚨") and rows(settings, "SELECT action, detail FROM audit") == [
             ("urgent_open", "vital_interest")
@@ -184,9 +182,9 @@ async def test_one_tap_from_inside_a_form_sets_it_aside(tmp_path, content):
     async with desk(tmp_path, content, [1_000_000_000]) as (running, siti, ani, group, settings):
         await at_name_step(siti)
         await send_now(siti, content, "tolong anak saya dikurung majikan")
-        assert said(content, "user-wizard-set-aside", flow="pendaftaran") in [m.text for m in siti.messages]
+        assert label("user-wizard-set-aside", flow="pendaftaran") in [m.text for m in siti.messages]
         await siti.send("/cancel")  # the optional questions: skipped
-        await siti.press(content.text("id", "user-button-continue"))
+        await siti.press(label("user-button-continue"))
         assert draft(settings)[0][:2] == ("register", "name")
         assert rows(settings, "SELECT COUNT(*) FROM cases WHERE urgent = 1") == [(1,)]
 
@@ -197,7 +195,7 @@ async def test_the_urgent_card_goes_ahead_of_queued_staff_messages(tmp_path, con
 
         async def press_when_busy(row, message):  # while the staff group's queue is still full
             if message["text"] == "queued 2":
-                await siti.press(content.text("id", "user-button-urgent-send"))
+                await siti.press(label("user-button-urgent-send"))
 
         running.services.outbox.on_sent[""] = press_when_busy
         for number in range(12):
@@ -218,7 +216,7 @@ async def test_a_story_that_reads_as_danger_makes_the_report_urgent(tmp_path, co
         await siti.press("✅ Saya setuju")
         await siti.press("🇭🇰 Hong Kong")
         await siti.send("sy dikurung majikan, pengen bunuh diri aja")
-        await siti.press(content.text("id", "user-button-use-as-answer"))
+        await siti.press(label("user-button-use-as-answer"))
         await siti.press("⏭️ Lewati")
         await siti.press("Lewat chat ini")
         await siti.press("✅ Benar, simpan")
@@ -237,7 +235,7 @@ async def test_an_untaken_urgent_case_escalates_at_10_and_30_minutes(tmp_path, c
         assert await escalate_once(running.services) == 1
         await running.services.outbox.drain(5)
         case = await running.services.store.case_by_id(1)
-        assert group.last_text == said(content, "staff-urgent-alert", case=case, minutes=10)
+        assert group.last_text == label("staff-urgent-alert", case=case, minutes=10)
     now[0] += 20 * MINUTE  # the bot restarts meanwhile: the state is in the store
     async with desk(tmp_path, content, now) as (running, siti, ani, group, settings):
         async with asyncio.timeout(5):  # the escalation job's first look runs at start-up
@@ -245,9 +243,7 @@ async def test_an_untaken_urgent_case_escalates_at_10_and_30_minutes(tmp_path, c
                 await asyncio.sleep(0.01)
         await running.services.outbox.drain(5)
         mentions = [(9001, "Ani"), (9002, "")]
-        assert group.last_text == said(
-            content, "staff-urgent-alert-all", case=case, minutes=30, mentions=mentions
-        )
+        assert group.last_text == label("staff-urgent-alert-all", case=case, minutes=30, mentions=mentions)
         assert await escalate_once(running.services) == 0
     audit = "SELECT actor, action, detail FROM audit WHERE action = 'escalate'"
     assert rows(settings, audit) == [(0, "escalate", "1"), (0, "escalate", "2")]
@@ -258,6 +254,6 @@ async def test_a_taken_urgent_case_does_not_escalate(tmp_path, content):
     async with desk(tmp_path, content, now) as (running, siti, ani, group, settings):
         await send_now(siti, content)
         await running.services.outbox.drain(5)
-        await ani.press(content.text("id", "staff-button-take"), group)
+        await ani.press(label("staff-button-take"), group)
         now[0] += 31 * MINUTE
         assert await escalate_once(running.services) == 0

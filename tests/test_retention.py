@@ -3,7 +3,7 @@
 import asyncio
 import re
 
-from journeys import full_report, rows
+from journeys import full_report, label, rows
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -39,7 +39,7 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
         await full_report(tono)
         resolved_ref = REFERENCE.search(tono.last_text).group()
         await running.services.outbox.drain(5)
-        await ani.press("✅ Selesai", group)  # the newest card: Tono's
+        await ani.press(label("staff-button-res"), group)  # the newest card: Tono's
         await running.services.outbox.drain(5)
     now[0] += 729 * DAY  # not yet: DATA_RETENTION_DAYS is 730
     async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]):
@@ -61,7 +61,7 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
     ) == [(0,)]
     assert rows(settings, "SELECT COUNT(*) FROM audit") == [(0,)]  # the resolve action, 731 days ago
     texts = [m.text for m in group.messages if m.edited or m.buttons]
-    assert "[data pribadi dihapus: masa simpan sudah habis]" in texts
+    assert label("staff-data-expired") in texts
     assert any(open_ref in text for text in texts) and not any(resolved_ref in text for text in texts)
     edits = "SELECT DISTINCT priority FROM outbox WHERE method = 'editMessageText'"
     assert rows(settings, edits) == [(2,)]  # after new cards and notices, however many there are
@@ -115,7 +115,7 @@ async def test_the_outbox_purge_reads_an_index_not_the_whole_outbox(store):
 async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
     """A crash between committing a case and queueing its card: the next start posts the card, but
     only for recent cases (older ones have had their sent cards' outbox rows purged)."""
-    from bot.store.cases import insert_case
+    from bot.store.cases import NewCase, insert_case
 
     settings = staff_settings(tmp_path)
     now = 1_000_000_000
@@ -124,8 +124,8 @@ async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
     try:
         await store.touch_user(1001, "Siti", "id")
         async with store.db.transaction() as db:
-            old = await insert_case(db, 1001, {**fields, "description": "lama"}, now - 40 * DAY)
-            new = await insert_case(db, 1001, {**fields, "description": "baru"}, now - 3600)
+            old = await insert_case(db, 1001, NewCase(**fields, description="lama"), now - 40 * DAY)
+            new = await insert_case(db, 1001, NewCase(**fields, description="baru"), now - 3600)
     finally:
         await store.close()
     emulator = Emulator()

@@ -9,6 +9,7 @@ afterwards as optional follow-ups (the URGENT flow). Any open form is set aside,
 
 from __future__ import annotations
 
+import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import Callback, pack
@@ -18,7 +19,8 @@ from bot.handlers import screens, staff, wizard
 from bot.handlers.common import answer_query, show
 from bot.outbox import notices
 from bot.search.urgent import Finding, Label, detect
-from bot.store.cases import write_urgent_details
+from bot.store.cases import set_urgent_details
+from bot.store.drafts import Draft
 from bot.wizard import Choice, Flow, Option, Phone, options, validate
 
 
@@ -47,6 +49,15 @@ async def _tell_staff(update: Update, context: BotContext, result: dict) -> None
     context.services.wake_outbox()
 
 
+async def _save_details(db: aiosqlite.Connection, draft: Draft) -> dict:
+    a = draft.answers
+    country = a.get("country") if a.get("country") not in (None, "skip") else None
+    await set_urgent_details(
+        db, draft.user_id, a["_case"], country, a["contact"], a.get("phone"), draft.updated_at
+    )
+    return {"reference": a["_reference"], "case_id": a["_case"], "contact": a["contact"]}
+
+
 URGENT = Flow(
     name="urgent",
     steps=(
@@ -67,7 +78,7 @@ URGENT = Flow(
             "phone", "user-report-ask-phone", parse=validate.phone, when=lambda a: a.get("contact") == "phone"
         ),
     ),
-    finish=write_urgent_details,
+    finish=_save_details,
     done="user-urgent-details-done",
     cancelled="user-urgent-details-skipped",
     after=_tell_staff,
