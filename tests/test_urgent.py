@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.lifecycle import build_search
 from bot.search import urgent
 from bot.search.urgent import Finding, classify, detect, is_urgent
 
 EVAL = Path(__file__).parent / "eval"
+EVAL_SETS = ("dev", "heldout", "probe", "fresh", "final", "last")  # see bench/urgent.py for their history
 
 
 def _lines(name: str) -> list[dict[str, str]]:
@@ -30,6 +32,10 @@ def _lines(name: str) -> list[dict[str, str]]:
         "my employer touches me", "my employer hits me", "I was raped", "they locked me in",
         "tolong", "tolong!!!", "tolong bantu sy", "tlg sy kak", "help me", "help!!", "sos",
         "adik saya jadi korban perdagangan orang", "I was trafficked and want to escape",
+        "majikan nendang sy", "kapten suka mukul ABK", "sy tersiksa di sini", "abdi dipukulan",
+        "anak majikan suka raba2 badan aku", "toloonggg kakk", "kepala sy dibenturin ke tembok",
+        "sy dipkul majkan", "diprkosa anak majikan", "help i am being held against my will",
+        "anak saya di saudi hilang kontak sudah 3 bulan", "i got hit by my boss", "sy diperbudak di sini",
     ],
 )  # fmt: skip
 def test_danger_is_recognised_however_it_is_spelt(text):
@@ -41,6 +47,8 @@ def test_danger_is_recognised_however_it_is_spelt(text):
     [
         "pengen bunuh diri", "i want to die", "pengen mati aja", "aku kepikiran bundir",
         "abdi hoyong maot wae", "i want to kill myself", "sy mau mengakhiri hidup sy malam ini",
+        "teu hayang hirup deui", "kakak sy bilang mau mengakhiri hidupnya", "i feel like ending it all",
+        "sy gk pengen bangun lagi", "no point living anymore",
     ],
 )  # fmt: skip
 def test_self_harm_has_its_own_label(text):
@@ -55,6 +63,11 @@ def test_self_harm_has_its_own_label(text):
         "paspor ditahan majikan", "gaji blm dibayar", "send money home", "this heat is killing me",
         "besok masak buat 30 org, mati aku wkwk", "dulu sy pernah dipukul majikan, skrg udh aman",
         "please help me find the address of the consulate", "nomor darurat polisi di taiwan berapa",
+        "nonton sepak bola", "tendangan bebas tadi keren", "takut siksa kubur", "beli tusuk sate",
+        "jari sy ketusuk jarum", "akun bank sy dikunci", "bola ditendang anak majikan", "I'm starving lol",
+        "iris bawang buat masak", "mandi air panas", "jangan putus asa ya", "beli racun serangga buat kecoa",
+        "boleh bawa obat tidur ke taiwan", "ibu sy sakit keras di kampung", "klaim asuransi patah tulang",
+        "hp saya tidak bisa dihubungi", "my phone got locked",
     ],
 )  # fmt: skip
 def test_figurative_and_general_uses_are_not_urgent(text):
@@ -73,9 +86,16 @@ def test_the_whole_message_is_read_however_long(length):
     assert len(text) == length and classify(text) == "danger" and is_urgent(text)
 
 
+def test_search_checks_the_whole_message_for_danger(content):
+    engine = build_search(content)
+    story = "sy kerja di hongkong, majikan baik, mau tanya soal kontrak dan cuti. " * 60
+    assert engine.search(story + "sekarang sy dikurung majikan", "id").urgent == "danger"
+    assert engine.search("pengen bunuh diri", "id").urgent == "self_harm"
+
+
 def test_windows_find_what_whole_clauses_find():
     """The speed-up (each pattern runs near its trigger words only) must not lose a match."""
-    texts = [line["text"] for name in ("dev", "heldout", "probe", "fresh") for line in _lines(name)]
+    texts = [line["text"] for name in EVAL_SETS for line in _lines(name)]
     long = " ".join(texts)
     for text in [*texts, long, long.replace(",", " ").replace(".", " ")]:
         for tokens in urgent._clauses(text):

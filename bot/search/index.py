@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.search.normalize import COUNTRY_PREFIX, Normalizer, tokenize
 from bot.search.redact import redact
 from bot.search.talk import detect_talk
-from bot.search.urgent import Label, classify
+from bot.search.urgent import Label, classify, warm_up
 
 K1, B = 1.2, 0.75  # textbook BM25; field weights (title, keywords x2) measured no better
 PAIR_WEIGHT = 0.5  # two words side by side ("daftar kerja") add to entries that use them together
@@ -24,6 +24,7 @@ OTHER_LANGUAGE = 0.8  # users mix languages: the other index is searched too, at
 ANSWER_AT = 3.8
 SUGGEST_AT = 1.5
 CANDIDATE_AT = 0.5
+RANKED_CHARS = 1000  # characters ranked against the FAQ (search time grows with length); danger: all
 
 
 class FaqDoc(Protocol):
@@ -173,12 +174,14 @@ class SearchEngine:
         for lang, items in by_lang.items():
             foreign = frozenset().union(*(words[other] for other in by_lang if other != lang))
             indexes[lang] = _LangIndex(lang, items, foreign)
+        warm_up()  # the danger check's tables, built before the first message
         return cls(indexes)
 
     def search(self, question: str, lang: str = "id") -> SearchResult:
         """Classify a message: small talk, a confident answer, suggestions, or nothing."""
         lang = lang if lang in self._indexes else next(iter(self._indexes), lang)
-        urgent = classify(question)
+        urgent = classify(question)  # the whole message, however long
+        question = question[:RANKED_CHARS]
         text = redact(question)
         talk = detect_talk(text)
         index = self._indexes.get(lang)
