@@ -76,6 +76,24 @@ async def test_picking_the_country_shows_its_emergency_numbers(siti, content):
     assert "999" in siti.messages[0].text and "1800 2255 233" in siti.messages[0].text
 
 
+async def test_the_registered_country_is_used_and_unsure_numbers_say_so(siti, content):
+    await register(siti, "Budi Santoso")  # works in Taiwan
+    await siti.send("majikan cabul")
+    reply = next(m for m in siti.messages if m.text == danger_reply(country="TW"))
+    assert "110" in reply.text and "+886 2 8752 6170" in reply.text  # police, KDEI (low confidence)
+    assert label("user-contact-confirm-first") in reply.text
+    assert "0-800-1000" in reply.text and "811 8080 141" in reply.text  # KP2MI toll-free, WhatsApp
+
+
+async def test_deleting_my_data_removes_a_form_set_aside(siti, settings):
+    await at_name_step(siti)
+    await siti.send("/report")
+    await siti.send("/cancel")
+    await siti.send("/deletedata")
+    await siti.press(label("user-deletedata-yes"))
+    assert rows(settings, "SELECT COUNT(*) FROM paused_drafts") == [(0,)]
+
+
 # -- forms -------------------------------------------------------------------------------------
 
 
@@ -100,9 +118,14 @@ async def test_danger_at_a_button_step_asks_the_step_again(siti, settings, conte
     assert draft(settings)[0][:2] == ("register", "name")
 
 
-async def test_report_while_registering_sets_the_registration_aside(siti, settings, content):
+@pytest.mark.parametrize("how", ["/report", "🆘 menu button"])
+async def test_report_while_registering_sets_the_registration_aside(siti, settings, how):
     await at_name_step(siti)
-    await siti.send("/report")
+    if how == "/report":
+        await siti.send("/report")
+    else:
+        await siti.send("/menu")  # the registration stays open; the menu shows the 🆘 button
+        await siti.press(label("user-button-report"))
     assert siti.messages[-2].text == label("user-wizard-set-aside", flow="pendaftaran")
     assert siti.last_text.startswith(label("user-report-ask-category").split("\n")[0])
     await siti.send("/cancel")
