@@ -170,18 +170,20 @@ async def begin(update: Update, context: BotContext, flow: Flow, answers: dict |
     if draft is not None and not flow.pauses_others:
         await _remind(update, context, draft)
         return
-    if draft is not None:
-        await _set_aside(context, draft)
-    elif answers is None and (paused := await context.store.resume_draft(user.id, flow.name)) is not None:
-        await show_step(update, context, flow, paused)
-        return
+    if draft is None and answers is None:
+        paused = await context.store.resume_draft(user.id, flow.name)
+        if paused is not None:
+            await show_step(update, context, flow, paused)
+            return
     answers = {**(answers or {}), "_lang": context.lang}
     if flow.prepare is not None:
         try:
             answers.update(await flow.prepare(context.store, user.id))
-        except Invalid as refused:
+        except Invalid as refused:  # refused before anything is set aside: the open form stays open
             await update.effective_message.reply_text(context.text(refused.key, **refused.context))
             return
+    if draft is not None:
+        await _set_aside(context, draft)
     first = flow.next_step(None, answers)
     draft = await context.store.start_draft(user.id, chat.id, flow.name, first.key, answers)
     await show_step(update, context, flow, draft)
