@@ -366,8 +366,10 @@ async def _back(update: Update, context: BotContext, flow: Flow, draft: Draft) -
     if len(draft.path) < 2:
         await show_step(update, context, flow, draft)
         return
-    path = draft.path[:-1]
-    draft = await context.store.save_draft(replace(draft, step=path[-1], path=path, editing=False))
+    path, answers = draft.path[:-1], {k: v for k, v in draft.answers.items() if k != HELD}
+    draft = await context.store.save_draft(
+        replace(draft, step=path[-1], path=path, answers=answers, editing=False)
+    )
     await show_step(update, context, flow, draft, edit=update.callback_query is not None)
 
 
