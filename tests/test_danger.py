@@ -280,3 +280,10 @@ async def test_a_taken_urgent_case_does_not_escalate(tmp_path, content):
         await ani.press(label("staff-button-take"), group)
         now[0] += 31 * MINUTE
         assert await escalate_once(running.services) == 0
+
+
+async def test_without_staff_one_tap_says_to_call_the_numbers(siti, settings):
+    await siti.send("sy dikurung majikan")
+    await siti.press(label("user-button-urgent-send"))
+    assert siti.last_text == label("user-urgent-no-staff")
+    assert rows(settings, "SELECT COUNT(*) FROM cases") == [(0,)]

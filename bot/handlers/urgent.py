@@ -147,8 +147,11 @@ async def _known_country(context: BotContext, user_id: int) -> str | None:
 
 async def pick_country(update: Update, context: BotContext, data: Callback) -> None:
     """A country under the emergency reply: the reply again, with that country's numbers."""
-    await answer_query(update)
     message = update.callback_query.message
+    if data.arg != "more" and data.arg not in context.content.countries:
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    await answer_query(update)
     if data.arg == "more":
         await update.callback_query.edit_message_reply_markup(_markup(context, "danger", None, more=True))
         return
@@ -167,11 +170,10 @@ async def send_now(update: Update, context: BotContext, data: Callback) -> None:
     label, country = data.args
     query = update.callback_query
     quoted = query.message.reply_to_message if query.message else None
+    await answer_query(update)
     if not notices.staff_targets(context.services):
-        await answer_query(update)
         await context.bot.send_message(update.effective_chat.id, context.text("user-urgent-no-staff"))
         return
-    await answer_query(update)
     user = update.effective_user
     draft = await context.store.get_draft(user.id)
     if draft is not None and draft.flow == URGENT.name:  # the optional questions of an earlier tap
