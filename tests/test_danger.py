@@ -13,6 +13,7 @@ from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.local import local_bot
 from bot.outbox.escalation import escalate_once
+from bot.store.outbox import URGENT_CARD
 
 STAFF_CHAT = -100999
 MINUTE = 60
@@ -244,7 +245,8 @@ async def test_a_story_that_reads_as_danger_makes_the_report_urgent(tmp_path, co
         await siti.press("Lewat chat ini")
         await siti.press("✅ Benar, simpan")
         assert rows(settings, "SELECT category, urgent FROM cases") == [("go_home", 1)]
-        assert rows(settings, "SELECT DISTINCT priority FROM outbox WHERE kind = 'case_card'") == [(-1,)]
+        cards = "SELECT DISTINCT priority FROM outbox WHERE kind = 'case_card'"
+        assert rows(settings, cards) == [(URGENT_CARD,)]
 
 
 async def test_an_untaken_urgent_case_escalates_at_10_and_30_minutes(tmp_path, content):

@@ -14,7 +14,7 @@ import logging
 from bot.context import Services
 from bot.outbox import notices
 from bot.store import Case
-from bot.store.outbox import URGENT, Outgoing
+from bot.store.outbox import URGENT_CARD, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,6 @@ async def _alerts(services: Services, case: Case, key: str, minutes: int) -> lis
         reply = {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
         payload = {"text": text, "parse_mode": "HTML", **(reply if cards else {})}
         alerts.append(
-            Outgoing(chat_id, "sendMessage", payload, kind="urgent_alert", ref=case.id, priority=URGENT)
+            Outgoing(chat_id, "sendMessage", payload, kind="urgent_alert", ref=case.id, priority=URGENT_CARD)
         )
     return alerts

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case
-from bot.store.outbox import NOTICE, URGENT, Outgoing
+from bot.store.outbox import NOTICE, URGENT_CARD, Outgoing
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -85,7 +85,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
     """The card (and the case's files after it) for every staff target; an urgent case's go first."""
     if not staff_targets(services):
         return []
-    priority = URGENT if case.urgent else NOTICE
+    priority = URGENT_CARD if case.urgent else NOTICE
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)

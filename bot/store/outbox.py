@@ -16,7 +16,7 @@ import aiosqlite
 from bot.store.db import Database
 
 # Lower sends first. Interactive replies never go through the outbox at all.
-URGENT = -1  # an urgent case's card and files, and its escalation alerts: ahead of every other message
+URGENT_CARD = -3  # an urgent case's card and files, its escalation alerts: ahead of every other message
 NOTICE = 0  # case cards, status notices, relayed messages
 BROADCAST = 1
 HOUSEKEEPING = 2  # edits of old staff cards after retention: after everything else
