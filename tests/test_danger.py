@@ -7,7 +7,7 @@ import contextlib
 import json
 
 import pytest
-from journeys import danger_reply, label, register, rows, start_report
+from journeys import danger_reply, full_report, label, register, rows, start_report
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -289,3 +289,15 @@ async def test_without_staff_one_tap_says_to_call_the_numbers(siti, settings):
     await siti.press(label("user-button-urgent-send"))
     assert siti.last_text == label("user-urgent-no-staff")
     assert rows(settings, "SELECT COUNT(*) FROM cases") == [(0,)]
+
+
+async def test_cases_lists_the_urgent_case_first_and_marked(tmp_path, content):
+    now = [1_000_000_000]
+    async with desk(tmp_path, content, now) as (running, siti, ani, group, settings):
+        await send_now(siti, content)
+        now[0] += MINUTE
+        await full_report(running.emulator.user(id=1003, first_name="Tono", language_code="id"))
+        await ani.send_in(group, "/cases")
+        listed = group.last_text.splitlines()[1:]
+        urgent = (await running.services.store.case_by_id(1)).reference
+        assert listed[0].startswith(f"🚨 {urgent}") and not listed[1].startswith("🚨")
