@@ -274,6 +274,18 @@ async def test_an_untaken_urgent_case_escalates_at_10_and_30_minutes(tmp_path, c
     assert rows(settings, audit) == [(0, "escalate", "1"), (0, "escalate", "2")]
 
 
+async def test_a_staff_reply_to_the_alert_reaches_the_reporter(tmp_path, content):
+    now = [1_000_000_000]
+    async with desk(tmp_path, content, now) as (running, siti, ani, group, settings):
+        await send_now(siti, content)
+        now[0] += 11 * MINUTE
+        await escalate_once(running.services)
+        await running.services.outbox.drain(5)
+        await ani.reply_in(group, group.last.message_id, "Kami sedang menghubungi KJRI")
+        await running.services.outbox.drain(5)
+        assert "Kami sedang menghubungi KJRI" in siti.last_text
+
+
 async def test_a_taken_urgent_case_does_not_escalate(tmp_path, content):
     now = [1_000_000_000]
     async with desk(tmp_path, content, now) as (running, siti, ani, group, settings):
