@@ -48,6 +48,9 @@ KINDS: dict[str, Kind] = {
     "bc": Kind(1, (r"[0-9]{1,10}", r"cancel|resend")),  # staff: control a broadcast
     "optout": Kind(1, ()),  # "stop announcements" under a broadcast
     "ann": Kind(1, (r"on|off|show",)),  # announcements switch in the menu
+    "wzr": Kind(1, (r"[a-z]{1,12}",)),  # resume a form that was set aside (its flow)
+    "urg": Kind(1, (r"danger|self_harm", r"[A-Z]{2}|-")),  # urgent: send to staff now (label, country)
+    "urgc": Kind(1, (r"[A-Z]{2}|more",)),  # urgent: the emergency numbers of this country
     # wizard: draft token, step, value
     "wz": Kind(1, (r"[0-9a-f]{6}", r"[0-9]{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),
 }

@@ -55,6 +55,7 @@ class Settings:
     operator_contact: str = ""  # OPERATOR_CONTACT: likewise
     faq_only: bool = False  # FAQ_ONLY=1: no staff; reports and questions to staff are switched off
     conversation_hours: int = 72
+    urgent_escalate_minutes: int = 10  # staff alerted again; every staff member mentioned at 3 times it
 
     @property
     def webhook_mode(self) -> bool:
@@ -119,6 +120,7 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         operator_contact=_one_line("OPERATOR_CONTACT", get("OPERATOR_CONTACT")),
         faq_only=_flag("FAQ_ONLY", get("FAQ_ONLY") or "0"),
         conversation_hours=_positive("CONVERSATION_HOURS", get("CONVERSATION_HOURS") or "72"),
+        urgent_escalate_minutes=_positive("URGENT_ESCALATE_MINUTES", get("URGENT_ESCALATE_MINUTES") or "10"),
     )
 
 

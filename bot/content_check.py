@@ -201,6 +201,10 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "staff-broadcast-list": {"broadcasts": [], "counts": {}},
     "staff-broadcast-resending": {"count": 3},
     "staff-broadcast-button-resend": {"unknown": 3},
+    "user-danger": {"country": "HK", "country_name": "Hong Kong", "danger": True},
+    "user-self-harm": {"country": "HK", "country_name": "Hong Kong", "danger": True},
+    "staff-urgent-alert": {"minutes": 10, "mentions": []},
+    "staff-urgent-alert-all": {"minutes": 30, "mentions": [(9001, "Ani <&>"), (9002, "")]},
 }
 
 

@@ -23,6 +23,7 @@ from bot.context import Services
 from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
+from bot.outbox.escalation import escalate_forever
 from bot.outbox.limiter import SendPath
 from bot.outbox.worker import Outbox, Pacing
 from bot.retention import purge_forever
@@ -91,6 +92,7 @@ async def running_app(
             asyncio.create_task(purge_forever(services), name="purge"),
             asyncio.create_task(outbox.run(), name="outbox"),
             asyncio.create_task(hooks.release_held_forever(services), name="held"),
+            asyncio.create_task(escalate_forever(services), name="escalation"),
         ]
         try:
             yield app

@@ -27,6 +27,12 @@ def opening(key: str, lang: str = "id", **context) -> str:
     return label(key, lang, **context).splitlines()[0]
 
 
+def danger_reply(lang="id", country=""):
+    """The emergency reply as the user reads it, for a country code ("" when not known)."""
+    name = _content().country_name(country, lang)
+    return label("user-danger", lang, country=country, country_name=name, danger=True)
+
+
 def rows(settings, sql):
     with sqlite3.connect(settings.database_path) as db:
         return db.execute(sql).fetchall()

@@ -150,6 +150,7 @@ async def test_add_information_to_an_open_case(siti, settings):
     await siti.send(f"/status {reference}")
     await siti.press(label("user-button-add-info"))
     await siti.send("Majikan sekarang mengancam saya")
+    await siti.press(label("user-button-use-as-answer"))  # danger is never taken as an answer unasked
     assert siti.last_text.startswith(label("user-followup-done", result=SimpleNamespace(reference=reference)))
     assert rows(settings, "SELECT kind, body FROM case_events ORDER BY id")[-1] == (
         "info",

@@ -33,6 +33,7 @@ from bot.handlers import (
     relay,
     reports,
     staff,
+    urgent,
     wizard,
 )
 from bot.handlers.commands import COMMANDS, FORM_COMMANDS, USER_COMMANDS, staff_command_menu
@@ -47,6 +48,7 @@ FLOWS = (
     reports.REPORT,
     reports.QUESTION,
     reports.FOLLOWUP,
+    urgent.URGENT,
     staff.NOTE,
     broadcast.BROADCAST,
 )
@@ -85,6 +87,9 @@ BUTTONS: dict[str, Button] = {
     "optout": Button(broadcast.on_optout),
     "ann": Button(broadcast.on_optout),
     "wz": Button(wizard.on_button),
+    "wzr": Button(wizard.on_resume),
+    "urg": Button(urgent.send_now),
+    "urgc": Button(urgent.pick_country),
     "st": Button(staff.on_card_button, staff=True),
     "cl": Button(staff.on_cases_page, staff=True),
     "sc": Button(staff.on_case_detail, staff=True),

@@ -38,8 +38,7 @@ def relayable(message: Message) -> bool:
 
 async def to_case(update: Update, context: BotContext) -> bool:
     """A private message from a reporter with a case in conversation: to that case (or asks which one
-    when several). Danger first: urgent words get the urgent reply before anything else. False when
-    the user has no case in conversation."""
+    when several; the danger check ran before). False when the user has no case in conversation."""
     message = update.effective_message
     if not relayable(message):
         return False
@@ -47,9 +46,6 @@ async def to_case(update: Update, context: BotContext) -> bool:
     talks = await context.store.conversations(update.effective_user.id, since)
     if not talks:
         return False
-    text, _ = words_and_files(message)
-    if text and message.location is None:
-        await questions.warn_if_urgent(update, context, text)
     case = await _current(context, update.effective_user.id, talks)
     if case is None:
         await _ask_which(update, context, talks)

@@ -5,21 +5,27 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import conversation, questions, relay, screens, wizard
+from bot.handlers import conversation, questions, relay, screens, urgent, wizard
 from bot.handlers.common import show
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """Typed text: an open form's answer, a reply about a case, a message on a case in conversation,
-    else a question for the FAQ search."""
-    if await _form_or_reply(update, context) or await conversation.to_case(update, context):
+    """Typed text: danger first; then a staff reply, an open form's answer (danger is never taken as
+    one unasked), a reporter's reply about a case, a message on a case in conversation, else a
+    question for the FAQ search."""
+    found = await urgent.reply_if_urgent(update, context)
+    if await _form_or_reply(update, context, hold=found is not None):
         return
-    await questions.answer_question(update, context)
+    if await conversation.to_case(update, context):
+        return
+    await questions.answer_question(update, context, urgent=found)
 
 
 async def non_text(update: Update, context: BotContext) -> None:
-    """Photos, voice, documents, locations...: a form's step, a case reply or a case in conversation
-    may take them; else they are offered to staff as a question. Stickers and the like get the menu."""
+    """Photos, voice, documents, locations...: a caption's danger first; a form's step, a case reply
+    or a case in conversation may take them; else they are offered to staff as a question. Stickers
+    and the like get the menu."""
+    await urgent.reply_if_urgent(update, context)
     if await _form_or_reply(update, context) or await conversation.to_case(update, context):
         return
     if await conversation.offer_to_staff(update, context):
@@ -27,10 +33,11 @@ async def non_text(update: Update, context: BotContext) -> None:
     await show(update, context, screens.main_menu(context.content, context.lang, "user-non-text"))
 
 
-async def _form_or_reply(update: Update, context: BotContext) -> bool:
-    """A staff reply (a note, a message for a reporter) first, then an open form's answer, then a
-    reporter's reply to a case message."""
-    if await relay.staff_reply(update, context) or await wizard.on_message(update, context):
+async def _form_or_reply(update: Update, context: BotContext, *, hold: bool = False) -> bool:
+    """A staff reply (a note, a message for a reporter) first, then an open form's answer (held, not
+    taken, when the text read as danger), then a reporter's reply to a case message."""
+    take = wizard.hold if hold else wizard.on_message
+    if await relay.staff_reply(update, context) or await take(update, context):
         return True
     return await relay.from_reporter(update, context)
 

@@ -1,4 +1,5 @@
-"""Free-text questions: urgent help first, then the answer, suggestions, or an honest "don't know"."""
+"""Free-text questions: the answer, suggestions, or an honest "don't know". Danger was answered before
+(bot/handlers/urgent.py): after it, only a confident answer; after self-harm, nothing."""
 
 from __future__ import annotations
 
@@ -10,44 +11,35 @@ from bot.handlers import screens
 from bot.handlers.common import answer_query
 from bot.search import SearchResult
 from bot.search.redact import redact
+from bot.search.urgent import Label
 
 MAX_QUESTION = 1000  # characters searched; longer messages are cut (search time grows with length)
 
 
-async def answer_question(update: Update, context: BotContext, message: Message | None = None) -> None:
+async def answer_question(
+    update: Update, context: BotContext, message: Message | None = None, *, urgent: Label | None = None
+) -> None:
     """Search the typed text (or `message`'s words, e.g. a quoted one) and reply to it with the
-    outcome (the urgent reply always comes first)."""
+    outcome; `urgent` says what the danger check already answered (then no suggestions, no "don't
+    know", nothing stored)."""
     message = message or update.effective_message
+    if urgent == "self_harm":
+        return
     result = context.services.search.search((message.text or message.caption)[:MAX_QUESTION], context.lang)
-    if result.urgent:
-        await _urgent(message, context)
+    if urgent:
+        if result.kind == "answer":
+            await _answer(message, context, result.id)
+        return
     if result.kind == "smalltalk":
         await message.reply_text(context.text(f"user-talk-{result.talk}"))
     elif result.kind == "answer":
         await _answer(message, context, result.id)
     elif result.kind == "suggest":
         await _suggest(message, context, result)
-    elif not result.urgent:
+    else:
         await _dont_know(message, context, result)
     if result.kind == "none":
         await context.store.record_unanswered(redact(result.normalized), context.lang)
-
-
-async def warn_if_urgent(update: Update, context: BotContext, text: str) -> bool:
-    """The urgent reply when `text` reads as danger (before it goes anywhere else); True if so."""
-    if not context.services.search.search(text[:MAX_QUESTION], context.lang).urgent:
-        return False
-    await _urgent(update.effective_message, context)
-    return True
-
-
-async def _urgent(message: Message, context: BotContext) -> None:
-    flows = context.application.bot_data.get("flows", {})
-    rows = (
-        [[screens.button(context.text("user-button-report"), "flow", "report")]] if "report" in flows else []
-    )
-    rows.append([screens.button(context.text("user-button-contacts"), "ctc")])
-    await message.reply_text(context.text("user-urgent"), reply_markup=InlineKeyboardMarkup(rows))
 
 
 async def _answer(message: Message, context: BotContext, entry_id: str) -> None:

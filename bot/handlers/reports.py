@@ -12,6 +12,7 @@ from bot.content import Content
 from bot.context import BotContext
 from bot.handlers import conversation, screens, staff, wizard
 from bot.handlers.common import answer_query, show
+from bot.search.urgent import classify
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, Case, Followup, NewCase, insert_case, write_followup
 from bot.store.drafts import Draft
@@ -79,6 +80,7 @@ def report_case(answers) -> NewCase:
         contact_phone=answers.get("phone"),
         lang=answers.get("_lang", "id"),
         files=_files(answers, "description", "evidence"),
+        urgent=classify(answers.get("description") or "") is not None,  # whatever the category
     )
 
 
@@ -141,6 +143,7 @@ REPORT = Flow(
     done="user-report-done",
     prepare=_prepare_report,
     after=staff.announce_case,
+    pauses_others=True,
 )
 
 

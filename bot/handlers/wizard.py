@@ -30,7 +30,8 @@ from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phon
 
 log = logging.getLogger(__name__)
 
-BACK, CANCEL, OK, EDIT, MORE, SHOW = "_back", "_cancel", "_ok", "_edit", "_more", "_show"
+BACK, CANCEL, OK, EDIT, MORE, SHOW, USE = "_back", "_cancel", "_ok", "_edit", "_more", "_show", "_use"
+HELD = "_held"  # an urgent message kept aside at a text step, until the user says it was the answer
 
 
 def flows(context: BotContext) -> dict[str, Flow]:
@@ -58,6 +59,8 @@ def _options(context: BotContext, step: Choice, answers: dict, *, more: bool) ->
 def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: bool) -> Any:
     text = context.text
     nav = [_button(draft, flow, text("user-button-back"), BACK)] if len(draft.path) > 1 else []
+    if isinstance(step, Text) and HELD in draft.answers:
+        nav.insert(0, _button(draft, flow, text("user-button-use-as-answer"), USE))
     nav.append(_button(draft, flow, text("user-button-cancel"), CANCEL))
     if isinstance(step, Phone):
         return ReplyKeyboardMarkup(
@@ -173,24 +176,32 @@ async def show_step(
 async def begin(
     update: Update, context: BotContext, flow: Flow, answers: dict | None = None
 ) -> Message | None:
-    """Start `flow` (or continue it when the user already has its draft); returns the question sent."""
+    """Start `flow`, or continue it when the user has its draft open (or set aside, unless `answers`
+    start it afresh). Another open form is set aside when `flow` goes first, else the user is told
+    how to continue it. Returns the question sent, if any."""
     user, chat = update.effective_user, update.effective_chat
     if flow.staffed and context.settings.faq_only:  # nobody would read it: say so, give the hotlines
         await update.effective_message.reply_text(context.text("user-faq-only"))
-        return
+        return None
     draft = await _live_draft(context, user.id)
     if draft is not None and draft.flow == flow.name:
         return await show_step(update, context, flow, draft)
-    if draft is not None:
+    if draft is not None and not flow.pauses_others:
         await _remind(update, context, draft)
         return None
+    if draft is None and answers is None:
+        paused = await context.store.resume_draft(user.id, flow.name)
+        if paused is not None:
+            return await show_step(update, context, flow, paused)
     answers = {**(answers or {}), "_lang": context.lang}
     if flow.prepare is not None:
         try:
             answers.update(await flow.prepare(context.store, user.id))
-        except Invalid as refused:
+        except Invalid as refused:  # refused before anything is set aside: the open form stays open
             await update.effective_message.reply_text(context.text(refused.key, **refused.context))
             return None
+    if draft is not None:
+        await _set_aside(context, draft)
     first = flow.next_step(None, answers)
     draft = await context.store.start_draft(user.id, chat.id, flow.name, first.key, answers)
     return await show_step(update, context, flow, draft)
@@ -227,13 +238,55 @@ async def _remind(update: Update, context: BotContext, draft: Draft) -> None:
 
 
 async def _close(update: Update, context: BotContext, draft: Draft, key: str, **kwargs: Any) -> None:
-    """End of a flow: the closing text with the main menu (and any reply keyboard removed)."""
+    """End of a flow: the closing text with the main menu (and any reply keyboard removed), then the
+    offer to go back to a form that was set aside for it."""
     if isinstance(flows(context)[draft.flow].step(draft.step), Phone):
         await context.bot.send_message(
             draft.chat_id, context.text("user-wizard-saved"), reply_markup=ReplyKeyboardRemove()
         )
     screen = screens.main_menu(context.content, context.lang, key, **kwargs)
     await context.bot.send_message(draft.chat_id, screen.text, reply_markup=screen.markup)
+    paused = await context.store.paused_flow(draft.user_id)
+    if paused in flows(context):
+        button = InlineKeyboardButton(context.text("user-button-continue"), callback_data=pack("wzr", paused))
+        await context.bot.send_message(
+            draft.chat_id,
+            context.text("user-wizard-resume", flow=context.text(f"user-flow-{paused}")),
+            reply_markup=InlineKeyboardMarkup([[button]]),
+        )
+
+
+async def _set_aside(context: BotContext, draft: Draft) -> None:
+    """Keep the open form for later (a report or an urgent case goes first), and say so."""
+    await context.store.pause_draft(draft.user_id)
+    flow = flows(context).get(draft.flow)
+    name = context.text(f"user-flow-{draft.flow}") if flow else draft.flow
+    phone = flow is not None and isinstance(flow.step(draft.step), Phone)
+    await context.bot.send_message(
+        draft.chat_id,
+        context.text("user-wizard-set-aside", flow=name),
+        reply_markup=ReplyKeyboardRemove() if phone else None,
+    )
+
+
+async def set_aside(update: Update, context: BotContext) -> None:
+    """Set the user's open form aside, if there is one (the one-tap urgent case goes first)."""
+    draft = await _live_draft(context, update.effective_user.id)
+    if draft is not None:
+        await _set_aside(context, draft)
+
+
+async def on_resume(update: Update, context: BotContext, data: Callback) -> None:
+    """ "Continue" under the offer to go back to a form that was set aside."""
+    flow = flows(context).get(data.arg)
+    draft = await _live_draft(context, update.effective_user.id)
+    if draft is None and flow is not None:
+        draft = await context.store.resume_draft(update.effective_user.id, flow.name)
+    if draft is None or draft.flow != data.arg:
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    await answer_query(update)
+    await show_step(update, context, flow, draft)
 
 
 async def _live_draft(context: BotContext, user_id: int) -> Draft | None:
@@ -266,6 +319,8 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
         await _back(update, context, flow, draft)
     elif value == SHOW:
         await show_step(update, context, flow, draft)
+    elif value == USE and isinstance(step, Text) and HELD in draft.answers:
+        await _use_held(update, context, flow, draft, step)
     elif isinstance(step, Confirm):
         await _on_confirm(update, context, flow, draft, value)
     elif isinstance(step, Media) and value == OK:
@@ -313,6 +368,16 @@ async def _on_confirm(update: Update, context: BotContext, flow: Flow, draft: Dr
         await show_step(update, context, flow, draft)
 
 
+async def _use_held(update: Update, context: BotContext, flow: Flow, draft: Draft, step: Text) -> None:
+    """The urgent message kept aside was the answer after all: take it, as if typed now."""
+    try:
+        value = step.parse(draft.answers[HELD])
+    except Invalid as invalid:
+        await show_step(update, context, flow, draft, error=context.text(invalid.key, **invalid.context))
+        return
+    await _advance(update, context, flow, draft, {**draft.answers, step.key: value})
+
+
 def _editable(flow: Flow, draft: Draft) -> list[Step]:
     return [s for s in flow.steps if s.label and s.applies(draft.answers)]
 
@@ -321,8 +386,10 @@ async def _back(update: Update, context: BotContext, flow: Flow, draft: Draft) -
     if len(draft.path) < 2:
         await show_step(update, context, flow, draft)
         return
-    path = draft.path[:-1]
-    draft = await context.store.save_draft(replace(draft, step=path[-1], path=path, editing=False))
+    path, answers = draft.path[:-1], {k: v for k, v in draft.answers.items() if k != HELD}
+    draft = await context.store.save_draft(
+        replace(draft, step=path[-1], path=path, answers=answers, editing=False)
+    )
     await show_step(update, context, flow, draft, edit=update.callback_query is not None)
 
 
@@ -337,6 +404,7 @@ async def _advance(
     message_id: int | None = None,
 ) -> None:
     """Commit the answer and the next step, then ask it (the commit comes before any reply)."""
+    answers = {k: v for k, v in answers.items() if k != HELD}
     following = flow.next_step(draft.step, answers)
     if draft.editing:  # back to the summary, unless the change made a new question apply
         while following is not None and following.key in answers and not isinstance(following, Confirm):
@@ -415,6 +483,29 @@ async def on_message(update: Update, context: BotContext) -> bool:
         await show_step(update, context, flow, draft, error=context.text(invalid.key, **invalid.context))
         return True
     await _advance(update, context, flow, draft, {**answers, step.key: value}, message_id=message.message_id)
+    return True
+
+
+async def hold(update: Update, context: BotContext) -> bool:
+    """An urgent message while a form is open, after the emergency reply: it is not taken as the answer.
+    At a text step it is kept aside and the user is asked whether it was the answer; at any other step
+    the question is asked again. The form stays as it was. False when no form is open in this chat."""
+    message = update.effective_message
+    draft = await _live_draft(context, update.effective_user.id)
+    flow = flows(context).get(draft.flow) if draft else None
+    if flow is None or draft.chat_id != update.effective_chat.id:
+        return False
+    if message.message_id <= draft.last_message_id:
+        return True  # a redelivered update we already answered
+    step, text = flow.step(draft.step), (message.text or "").strip()
+    answers = {k: v for k, v in draft.answers.items() if k != HELD}
+    if isinstance(step, Text) and text and len(text) <= step.max_length:
+        answers[HELD] = text
+    draft = await context.store.save_draft(
+        replace(draft, answers=answers, last_message_id=message.message_id)
+    )
+    key = "user-wizard-held" if HELD in answers else "user-wizard-asked-again"
+    await show_step(update, context, flow, draft, error=context.text(key))
     return True
 
 

@@ -20,6 +20,7 @@ _MAPPED = {
     "relay_in": "relay",
     "relay_out": "relay",
     "notice": "relay",
+    "urgent_alert": "relay",  # staff often answer the alert itself (bot/outbox/escalation.py)
 }
 
 

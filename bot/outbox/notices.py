@@ -107,9 +107,10 @@ async def _referred_to(services: Services, case: Case) -> str | None:
 
 
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
-    """The card (and the case's files after it) for every staff target."""
+    """The card (and the case's files after it) for every staff target; an urgent case's go first."""
     if not staff_targets(services):
         return []
+    priority = URGENT_CARD if case.urgent else NOTICE
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)

@@ -235,6 +235,8 @@ class Outbox:
         waiting = self._pacer.waiting(now)
         if waiting and await self.store.has_due_outbox():
             delays.append(min(waiting.values()) - now)
+        if await self.store.due_outbox(1, skip_chats=self._busy_chats | set(waiting)):
+            delays.append(0)  # a chat's wait ended while the rows were being read: look again now
         later = await self.store.next_outbox_time()
         if later is not None:
             delays.append(later - self.store.db.now())

@@ -176,6 +176,37 @@ class CaseworkStore:
         )
         return [_case(row) for row in rows]
 
+    async def unattended_urgent(self, created_before: int, below: int) -> list[Case]:
+        """Urgent cases nobody has taken (still new, no assignee), opened before `created_before`,
+        escalated less than `below`."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM cases INDEXED BY cases_unattended WHERE urgent = 1 AND status = 'new'"
+            " AND assignee IS NULL AND escalated < 2 AND created_at < ? AND escalated < ?"
+            " ORDER BY created_at, id",
+            (created_before, below),
+        )
+        return [_case(row) for row in rows]
+
+    async def escalate(self, case_id: int, level: int, outgoing: Sequence[Outgoing]) -> bool:
+        """One escalation step as one transaction: the level (if the case is still untaken and below
+        it), an audit line (actor 0: the bot), the alerts queued. False when someone took it meanwhile."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE cases SET escalated = ? WHERE id = ? AND escalated < ? AND status = 'new'"
+                " AND assignee IS NULL",
+                (level, case_id, level),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "INSERT INTO audit (actor, action, case_id, detail, created_at)"
+                " VALUES (0, 'escalate', ?, ?, ?)",
+                (case_id, str(level), now),
+            )
+            await enqueue_all(db, outgoing, now)
+        return True
+
     async def list_cases(self, which: str, staff_id: int, offset: int = 0, limit: int = 10) -> CasePage:
         where, params = _FILTERS.get(which, ("assignee = ? AND status != 'resolved'", (staff_id,)))
         total = await self.db.fetch_value(f"SELECT COUNT(*) FROM cases WHERE {where}", params)

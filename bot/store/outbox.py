@@ -18,7 +18,7 @@ from bot.store.db import Database
 # Lower sends first, in the outbox's queue and at the send path's gate (bot/outbox/limiter.py).
 # Rows already stored keep their meaning: the values 0, 1 and 2 are unchanged.
 INTERACTIVE = -10  # replies to the person who just wrote, callback answers: never queued here
-URGENT_CARD = -3  # the staff card of a new urgent case
+URGENT_CARD = -3  # a new urgent case's card and files, its escalation alerts: ahead of all else
 CARD = -2  # the staff card of any other new case
 STAFF_REPLY = -1  # a staff member's message to a reporter
 NOTICE = 0  # status notices, card edits, reporters' messages for staff

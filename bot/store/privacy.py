@@ -14,6 +14,7 @@ _CASE_KINDS = "('case_card', 'case_file', 'relay_in', 'relay_out', 'notice')"
 
 PERSONAL_DATA = (
     "DELETE FROM drafts WHERE user_id = ?",
+    "DELETE FROM paused_drafts WHERE user_id = ?",
     "DELETE FROM registrations WHERE user_id = ?",
     "DELETE FROM feedback WHERE user_id = ?",
     "DELETE FROM conversations WHERE user_id = ?",

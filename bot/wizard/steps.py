@@ -154,6 +154,9 @@ class Flow:
     prepare: Prepare | None = None
     after: After | None = None
     prompt_context: PromptContext | None = None
+    # Starting it sets any other open form aside (kept, resumable) instead of refusing: a report or an
+    # urgent case must never wait behind a half-filled registration.
+    pauses_others: bool = False
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)
