@@ -11,7 +11,7 @@ from bot import handlers
 from bot.content import LANGUAGES
 from bot.context import BotContext, Services
 from bot.emulator import DEFAULT_TOKEN
-from bot.processor import OrderedUpdateProcessor
+from bot.processor import OrderedUpdateProcessor, UpdateTurn
 from bot.request import AiohttpRequest
 
 # The local emulator's token (chat, tests, benchmarks): it never reaches Telegram.
@@ -22,6 +22,11 @@ EMULATOR_TOKEN = DEFAULT_TOKEN
 MAX_WORKING = 16
 CONNECTIONS = 32
 POOL_TIMEOUT = 10.0
+
+
+def _turn(services: Services) -> UpdateTurn | None:
+    """Webhook mode: Telegram may deliver an update again (another process may get it): record IDs."""
+    return services.store.db.update_turn if services.settings.webhook_mode else None
 
 
 def build_application(
@@ -37,7 +42,7 @@ def build_application(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING))
+        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING, turn=_turn(services)))
     )
     if request is None:  # Telegram, or the emulator's HTTP front
         request, updates_request = AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT), AiohttpRequest()

@@ -28,6 +28,9 @@ from bot.store import Clock, Store
 
 log = logging.getLogger(__name__)
 
+SHARED_IDLE_POLL = 1.0  # seconds between looks at an idle outbox when other processes may queue rows
+LEAD_CHECK = 1.0  # seconds between checks that this process still leads
+
 
 @contextlib.asynccontextmanager
 async def open_services(
@@ -36,7 +39,7 @@ async def open_services(
     """Store and content (and the search index), closed again on exit."""
     content = content or load_content()
     content.env.globals["data_retention_days"] = settings.data_retention_days
-    store = await Store.open(settings.database_path, clock)
+    store = await Store.open(settings.database, clock)
     try:
         override = await store.get_kv("staff_chat_id")
         yield Services(
@@ -63,30 +66,53 @@ async def running_app(
     async with app:
         await set_commands(app)
         clock, sleep = pacing_time or (time.monotonic, asyncio.sleep)
+        database = services.store.db
+        # Processes sharing a database: rows queued by another process are noticed within a second.
+        idle_poll = {"idle_poll": SHARED_IDLE_POLL} if database.shared else {}
         services.outbox = outbox = Outbox(
             app.bot,
             services.store,
-            pacing=Pacing(overall_per_second=services.settings.broadcast_rate),
+            pacing=Pacing(overall_per_second=services.settings.broadcast_rate, **idle_poll),
             clock=clock,
             sleep=sleep,
         )
         casework.connect_outbox(services, outbox)
         await casework.queue_missing_cards(services)
         broadcaster = app.bot_data["broadcaster"] = Broadcaster(services, app.bot, clock=clock)
-        tasks = [
-            asyncio.create_task(broadcaster.run(), name="broadcaster"),
-            asyncio.create_task(purge_forever(services), name="purge"),
-            asyncio.create_task(outbox.run(), name="outbox"),
-        ]
+        # One process at a time sends the outbox (so all together keep Telegram's limits), starts
+        # broadcasts and purges: the leader. On SQLite that is always this process.
+        async with database.leadership("background") as leading:
+            tasks = [
+                asyncio.create_task(while_leading(leading, broadcaster.run), name="broadcaster"),
+                asyncio.create_task(while_leading(leading, lambda: purge_forever(services)), name="purge"),
+                asyncio.create_task(while_leading(leading, outbox.run), name="outbox"),
+            ]
+            try:
+                yield app
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                services.outbox = None
+
+
+async def while_leading(leading: asyncio.Event, work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` while `leading` is set; cancel it when the lead is lost, start it again when regained."""
+    while True:
+        await leading.wait()
+        task = asyncio.ensure_future(work())
         try:
-            yield app
+            while leading.is_set() and not task.done():
+                await asyncio.wait({task}, timeout=LEAD_CHECK)
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            services.outbox = None
+            task.cancel()
+            (outcome,) = await asyncio.gather(task, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            log.error("background work failed", exc_info=outcome)
+        if leading.is_set():  # the work ended on its own (it should not): do not spin
+            await asyncio.sleep(LEAD_CHECK)
 
 
 def build_search(content: Content) -> SearchEngine:

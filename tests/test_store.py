@@ -6,34 +6,39 @@ import pytest
 from bot.store import Store
 from bot.store.migrations import MIGRATIONS
 
+pytestmark = pytest.mark.both_backends
+
 STORES = []
+NEW_DATABASE = [lambda: None]
 
 
 async def memory_store(**kwargs):
-    store = await Store.open(":memory:", **kwargs)
+    """An empty store: in memory on SQLite, a fresh schema on PostgreSQL."""
+    store = await Store.open(NEW_DATABASE[0]() or ":memory:", **kwargs)
     STORES.append(store)
     return store
 
 
 @pytest.fixture(autouse=True)
-async def _close_stores():
+async def _close_stores(new_database):
+    NEW_DATABASE[0] = new_database
     yield
     while STORES:
         await STORES.pop().close()
 
 
-async def test_file_is_owner_only_and_migrations_are_recorded(tmp_path):
+async def test_file_is_owner_only_and_migrations_are_recorded(tmp_path, database_url):
     path = tmp_path / "sub" / "bot.sqlite3"
-    store = await Store.open(path)
+    store = await Store.open(database_url or path)
     names = [row[0] for row in await store.db.fetch_all("SELECT name FROM schema_migrations")]
     await store.close()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert database_url or stat.S_IMODE(path.stat().st_mode) == 0o600
     assert names == [name for name, _ in MIGRATIONS]
 
 
-async def test_reopening_applies_nothing_twice(tmp_path):
-    await (await Store.open(tmp_path / "db")).close()
-    store = await Store.open(tmp_path / "db")
+async def test_reopening_applies_nothing_twice(tmp_path, database_url):
+    await (await Store.open(database_url or tmp_path / "db")).close()
+    store = await Store.open(database_url or tmp_path / "db")
     assert await store.db.migrate() == []
     await store.close()
 
@@ -60,7 +65,9 @@ async def test_language_is_stored():
     assert await store.user_language(5) == "en"
 
 
-async def test_concurrent_transactions_never_interleave():
+async def test_concurrent_transactions_never_interleave(backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite serialises transactions in-process; PostgreSQL runs them side by side")
     store = await memory_store()
     await store.db._db.execute("CREATE TABLE log (task TEXT, step INTEGER)")
 
