@@ -107,7 +107,10 @@ async def while_leading(leading: asyncio.Event, work: Callable[[], Awaitable[Non
             while leading.is_set() and not task.done():
                 await asyncio.wait({task}, timeout=LEAD_CHECK)
         finally:
-            task.cancel()
+            # Cancel until it ends: Python 3.11's asyncio.wait_for can swallow one cancellation.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=LEAD_CHECK / 10)
             (outcome,) = await asyncio.gather(task, return_exceptions=True)
         if isinstance(outcome, Exception):
             log.error("background work failed", exc_info=outcome)
