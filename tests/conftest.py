@@ -35,8 +35,9 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def backend(request):
-    """The database engine this test runs on ("sqlite" unless its module runs on both)."""
-    return getattr(request, "param", "sqlite")
+    """The database engine this test runs on: SQLite unless its module runs on both, or unless
+    TEST_BACKEND=postgresql (every test on the `settings` and `store` fixtures on PostgreSQL)."""
+    return getattr(request, "param", os.environ.get("TEST_BACKEND", "sqlite"))
 
 
 def with_schema(url: str, schema: str) -> str:

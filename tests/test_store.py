@@ -114,3 +114,42 @@ async def test_a_one_statement_write_waits_for_an_open_transaction_and_outlives_
         await task
     assert changed == 1
     assert [row[0] for row in await store.db.fetch_all("SELECT key FROM settings_kv")] == ["b"]
+
+
+async def test_questions_feedback_and_counts():
+    store = await memory_store(clock=lambda: 1000)
+    await store.record_feedback(5, "placement.requirements", "id", True)
+    await store.record_feedback(6, "placement.requirements", "id", False)
+    for _ in range(2):
+        await store.record_unanswered("gaji telat", "id")
+    assert await store.feedback_counts() == {"placement.requirements": (1, 1)}
+    assert [(u.question, u.count) for u in await store.top_unanswered()] == [("gaji telat", 2)]
+    assert (await store.stats())["users"] == 0
+
+
+async def test_a_read_never_sees_a_transaction_still_being_written(tmp_path, database_url):
+    store = await Store.open(database_url or tmp_path / "db")
+    STORES.append(store)
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def write():
+        async with store.db.transaction() as db:
+            await db.execute("INSERT INTO settings_kv (key, value, updated_at) VALUES ('k', 'v', 0)")
+            inside.set()
+            await release.wait()
+
+    task = asyncio.create_task(write())
+    await inside.wait()
+    seen = await store.get_kv("k")
+    release.set()
+    await task
+    assert (seen, await store.get_kv("k")) == (None, "v")
+
+
+async def test_sqlite_commits_reach_the_disk_before_the_user_is_told(tmp_path, backend):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL: synchronous_commit, set on every connection")
+    store = await Store.open(tmp_path / "db")
+    STORES.append(store)
+    async with store.db.transaction() as writer, writer.execute("PRAGMA synchronous") as cursor:
+        assert (await cursor.fetchone())[0] == 2  # FULL (the writer's; a reader's setting is moot)
