@@ -39,7 +39,11 @@ from bot.store.migrations import MIGRATIONS
 log = logging.getLogger(__name__)
 
 _RETURNING = generated_id_tables(MIGRATIONS)
-POOL_SIZE = 20  # connections per process for the store; chat turns and the leader lock have their own
+# Connections per process: the store's pool; one per update in hand (bot/app.py MAX_WORKING is 16,
+# one spare); one for the leader lock. About 30 per process: PostgreSQL's default max_connections
+# (100) allows three processes; raise it for more.
+POOL_SIZE = 12
+TURNS_SIZE = 17
 LEADER_RETRY = 5.0  # seconds between two attempts to become the leader
 
 
@@ -167,7 +171,7 @@ class PostgresDatabase(Database):
                 timeout=30,
             )
 
-        store, turns = pool("store", size), pool("turns", 64)
+        store, turns = pool("store", size), pool("turns", TURNS_SIZE)
         try:
             await store.open(wait=True, timeout=15)
             await turns.open(wait=False)
