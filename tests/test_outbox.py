@@ -76,7 +76,9 @@ class World:
                     await asyncio.sleep(0.001)
                     await self.outbox.drain(timeout)
         finally:
-            task.cancel()
+            while not task.done():  # Python 3.11's wait_for (in psycopg_pool) can swallow a cancel
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.1)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 

@@ -161,3 +161,25 @@ async def test_a_shared_broadcast_reaches_everyone_once_and_survives_its_sender_
     assert max(received) == 1
     assert received.count(0) <= statuses.get("unknown", 0) <= 8  # missing <= unknown <= rows in flight
     assert statuses["sent"] + statuses.get("unknown", 0) == 200
+
+
+async def test_one_leader_at_a_time_and_the_other_takes_over_when_it_goes(database_url):
+    """The broadcaster, the purge and the outbox sender run where `leadership` is held."""
+    stores = [await Store.open(database_url), await Store.open(database_url)]
+    lives = [contextlib.AsyncExitStack(), contextlib.AsyncExitStack()]
+    try:
+        held = [
+            await life.enter_async_context(s.db.leadership("background"))
+            for life, s in zip(lives, stores, strict=True)
+        ]
+        while not any(event.is_set() for event in held):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)
+        assert sum(event.is_set() for event in held) == 1
+        leader = next(n for n, event in enumerate(held) if event.is_set())
+        await lives[leader].aclose()  # its lock's connection closes, as when its process dies
+        await asyncio.wait_for(held[1 - leader].wait(), 15)
+    finally:
+        for life, store in zip(lives, stores, strict=True):
+            await life.aclose()
+            await store.close()
