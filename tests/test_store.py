@@ -153,3 +153,16 @@ async def test_sqlite_commits_reach_the_disk_before_the_user_is_told(tmp_path, b
     STORES.append(store)
     async with store.db.transaction() as writer, writer.execute("PRAGMA synchronous") as cursor:
         assert (await cursor.fetchone())[0] == 2  # FULL (the writer's; a reader's setting is moot)
+
+
+async def test_a_read_during_an_export_sees_the_latest_commit(tmp_path, database_url):
+    store = await Store.open(database_url or tmp_path / "db")
+    STORES.append(store)
+    for n in range(3):
+        await store.set_kv(f"k{n}", "v")
+    batches = store.db.stream("SELECT key FROM settings_kv", batch=1)
+    await anext(batches)  # the export's statement stays open between batches
+    await store.set_kv("new", "v")
+    seen = await store.get_kv("new")
+    await batches.aclose()
+    assert seen == "v"

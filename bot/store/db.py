@@ -257,19 +257,31 @@ class SqliteDatabase(Database):
     async def stream(
         self, sql: str, params: Sequence[Any] = (), batch: int = 500
     ) -> AsyncIterator[list[aiosqlite.Row]]:
-        """The rows in batches, for results too big to hold at once (writes may run in between)."""
-        connection = self._inside() or self._reader or self._db
-        async with connection.execute(sql, params) as cursor:
-            while rows := await cursor.fetchmany(batch):
-                yield list(rows)
+        """The rows in batches, for results too big to hold at once (writes may run in between).
+
+        A file database streams on a connection of its own: a statement left open between batches
+        holds its connection's read snapshot, and the shared reader must never serve stale rows."""
+        if self._inside() is not None or self._reader is None:
+            async with (self._inside() or self._db).execute(sql, params) as cursor:
+                while rows := await cursor.fetchmany(batch):
+                    yield list(rows)
+            return
+        async with aiosqlite.connect(self.path, isolation_level=None) as own:
+            own.row_factory = aiosqlite.Row
+            await own.execute("PRAGMA query_only = ON")
+            async with own.execute(sql, params) as cursor:
+                while rows := await cursor.fetchmany(batch):
+                    yield list(rows)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._reading() as connection, connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """All rows, read in one step on the reader's thread: no statement of this read stays open
+        while another coroutine reads (an open one would pin the reader to an older snapshot)."""
+        async with self._reading() as connection:
+            return list(await connection.execute_fetchall(sql, params))
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self._reading() as connection, connection.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def backup_to(self, target: Path) -> None:
         """Online, consistent copy of the database into `target`, owner-only.
