@@ -15,6 +15,7 @@ from bot.store.outbox import OutboxStore, Outgoing
 from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
+from bot.store.roles import RoleStore, StaffMember
 from bot.store.stats import ReportingStore
 from bot.store.users import User, UserStore
 
@@ -30,6 +31,7 @@ __all__ = [
     "DraftGone",
     "Outgoing",
     "Registration",
+    "StaffMember",
     "Store",
     "Unanswered",
     "User",
@@ -49,6 +51,7 @@ class Store(
     BroadcastStore,
     PrivacyStore,
     KvStore,
+    RoleStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 
