@@ -216,7 +216,8 @@ class RoleStore:
     async def unnotified_holds(self) -> list[Hold]:
         rows = await self.db.fetch_all(
             "SELECT b.id, b.created_by, b.html FROM broadcast_holds h"
-            " JOIN broadcasts b ON b.id = h.broadcast_id WHERE h.notified = 0 AND h.decided_by IS NULL ORDER BY b.id"
+            " JOIN broadcasts b ON b.id = h.broadcast_id"
+            " WHERE h.notified = 0 AND h.decided_by IS NULL ORDER BY b.id"
         )
         return [Hold(*row) for row in rows]
 
