@@ -13,6 +13,7 @@ from bot import callbacks, telegram_html
 from bot.content import LANGUAGES, Content, ContentError, content_dir
 from bot.store import Broadcast, Case, CaseEvent, Registration, User, Worker
 from bot.store.casework import CasePage
+from bot.store.roles import Hold, StaffMember
 
 SOFT_LIMIT = 1200
 ACTIONS = {"report", "contacts", "register"}
@@ -158,6 +159,8 @@ def _sample_context() -> dict[str, Any]:
     }
 
 
+_OFFICER = StaffMember(1, "officer", (("Lombok Timur", "Sakra"), ("Lombok Tengah", "")))
+
 # Messages whose variables differ in shape from the common sample above.
 _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "user-register-done": {"result": 2},
@@ -188,6 +191,14 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
         "left": 8,
     },
     "staff-broadcast-list": {"broadcasts": [], "counts": {}},
+    "staff-team-list": {"members": [_OFFICER, StaffMember(2, "admin", (), True)], "names": {1: "Ani", 2: ""}},
+    "staff-team-added": {"member": _OFFICER},
+    "staff-team-removed": {"user_id": 123},
+    "staff-team-not-found": {"user_id": 123},
+    "staff-team-env-admin": {"user_id": 123},
+    "staff-team-bad-place": {"place": "Kab. ?"},
+    "staff-team-chat-set": {"district": "Lombok Timur"},
+    "staff-held": {"hold": Hold(7, 123, "<b>Transfer</b> & <i>now</i>")},
     "staff-broadcast-resending": {"count": 3},
     "staff-broadcast-button-resend": {"unknown": 3},
 }

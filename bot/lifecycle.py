@@ -40,13 +40,16 @@ async def open_services(
     store = await Store.open(settings.database_path, clock)
     try:
         override = await store.get_kv("staff_chat_id")
-        yield Services(
+        await store.sync_env_admins(settings.staff_ids)  # STAFF_IDS is authoritative for admins
+        services = Services(
             settings=settings,
             store=store,
             content=content,
             search=build_search(content),
             staff_chat_override=int(override) if override else None,
         )
+        await services.reload_staff()
+        yield services
     finally:
         await store.close()
 

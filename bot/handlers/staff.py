@@ -1,8 +1,10 @@
 """Staff work in Telegram: case cards and their buttons, notes, /cases, /case, /stats, /export, /chatid.
 
-Staff are the user IDs in STAFF_IDS. Staff commands are registered with a filter on the sender's ID
-(anyone else gets what an unknown command gets), and every staff button checks the presser's ID
-again: a staff group can hold others.
+Staff are the members in the database (admins also from STAFF_IDS). Staff commands are registered
+with a filter on the sender's ID (anyone else gets what an unknown command gets), and every staff
+button checks the presser's ID again: a staff group can hold others. An officer serving some places
+sees and acts only on cases from there: every case they name or press is checked (`may_act_on`),
+whatever the callback data says.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ async def on_card_button(update: Update, context: BotContext, data: Callback) ->
     action = data.args[1]
     if case is None or action not in CARD_ACTIONS:
         await answer_query(update, context.text("user-stale-button"))
+        return
+    if not await context.services.may_act_on(update.effective_user.id, case.id):
+        await answer_query(update, context.text("staff-out-of-scope"))
         return
     if action == "contact":
         await _show_contact(update, context, case)
@@ -174,11 +179,17 @@ async def _save_note(db: aiosqlite.Connection, draft: Draft) -> Note:
     return await write_note(db, draft.user_id, note, draft.updated_at)
 
 
+async def _may_note(context: BotContext, draft: Draft) -> bool:
+    """Checked at every step and at the finish: still staff, and the case still in their scope."""
+    return await context.services.may_act_on(draft.user_id, draft.answers["_case"])
+
+
 NOTE = Flow(
     name="note",
     steps=(Text("text", "staff-note-ask", max_length=3000),),
     finish=_save_note,
     done="staff-note-done",
+    allowed=_may_note,
 )
 
 
@@ -241,7 +252,7 @@ async def case_detail(update: Update, context: BotContext) -> None:
         return
     reference = context.args[0] if context.args else ""
     case = await context.store.case_by_reference(reference) if reference else None
-    if case is None:
+    if case is None or not await context.services.may_act_on(update.effective_user.id, case.id):
         await update.effective_message.reply_text(
             _text(context, "staff-case-not-found", reference=reference[:20])
         )
@@ -251,8 +262,12 @@ async def case_detail(update: Update, context: BotContext) -> None:
 
 async def on_case_detail(update: Update, context: BotContext, data: Callback) -> None:
     """A case's button in /cases: its full history."""
+    case = await context.store.case_by_id(int(data.arg))
+    if case is None or not await context.services.may_act_on(update.effective_user.id, case.id):
+        await answer_query(update, context.text("staff-out-of-scope"))
+        return
     await answer_query(update)
-    await _send_detail(update, context, await context.store.case_by_id(int(data.arg)))
+    await _send_detail(update, context, case)
 
 
 async def _send_detail(update: Update, context: BotContext, case: Case) -> None:
@@ -283,7 +298,7 @@ async def stats(update: Update, context: BotContext) -> None:
     """/stats: users, registrations, cases by status, category and country; this week vs last."""
     if not _staff_place(update, context):
         return
-    figures = await context.store.stats_report()
+    figures = await context.store.stats_report(staff_id=update.effective_user.id)
     await update.effective_message.reply_text(_text(context, "staff-stats", stats=figures))
 
 

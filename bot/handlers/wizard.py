@@ -160,7 +160,8 @@ async def begin(update: Update, context: BotContext, flow: Flow, answers: dict |
     user, chat = update.effective_user, update.effective_chat
     draft = await _live_draft(context, user.id)
     if draft is not None and draft.flow == flow.name:
-        await show_step(update, context, flow, draft)
+        if not await access_ended(update, context, flow, draft):
+            await show_step(update, context, flow, draft)
         return
     if draft is not None:
         await _remind(update, context, draft)
@@ -217,6 +218,17 @@ async def _close(update: Update, context: BotContext, draft: Draft, key: str, **
     await context.bot.send_message(draft.chat_id, screen.text, reply_markup=screen.markup)
 
 
+async def access_ended(update: Update, context: BotContext, flow: Flow, draft: Draft) -> bool:
+    """A flow the user may no longer go on with (e.g. their staff role was taken away): the draft is
+    deleted and they are told; True then."""
+    if flow.allowed is None or await flow.allowed(context, draft):
+        return False
+    await context.store.delete_draft(draft.user_id, draft.token)
+    log.info("draft of flow %s refused: access ended", flow.name)
+    await context.bot.send_message(draft.chat_id, context.text("staff-access-ended"))
+    return True
+
+
 async def _live_draft(context: BotContext, user_id: int) -> Draft | None:
     """The user's draft, unless it has expired (then it is deleted)."""
     draft = await context.store.get_draft(user_id)
@@ -240,6 +252,8 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
         await answer_query(update, context.text("user-stale-button"))
         return
     await answer_query(update)
+    if await access_ended(update, context, flow, draft):
+        return
     step = flow.step(draft.step)
     if value == CANCEL:
         await cancel(update, context)
@@ -344,6 +358,8 @@ async def _advance(
 
 async def _finish(update: Update, context: BotContext, flow: Flow, draft: Draft) -> None:
     """Write the result and delete the draft in one transaction; a repeated tap finds no draft."""
+    if await access_ended(update, context, flow, draft):
+        return
     try:
         result = await context.store.complete_draft(draft, flow.finish)
     except DraftGone:
@@ -367,6 +383,8 @@ async def on_message(update: Update, context: BotContext) -> bool:
         return False
     if message.message_id <= draft.last_message_id:
         return True  # a redelivered update we already answered
+    if await access_ended(update, context, flow, draft):
+        return True
     step = flow.step(draft.step)
     if message.text in (context.text("user-button-back"), context.text("user-button-cancel")):
         if message.text == context.text("user-button-cancel"):

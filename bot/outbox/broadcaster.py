@@ -16,7 +16,7 @@ from telegram.error import TelegramError
 from bot.callbacks import pack
 from bot.content import LANGUAGES
 from bot.context import Services
-from bot.store import Broadcast
+from bot.store import Broadcast, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ class Broadcaster:
 
     async def tick(self) -> None:
         store = self.services.store
+        await store.hold_orphan_broadcasts()  # nothing goes out for someone no longer staff
+        await self._ask_admins_about_holds()
         scheduled = [
             b for b in await store.broadcasts("scheduled", limit=100) if b.scheduled_at <= store.db.now()
         ]
@@ -96,9 +98,42 @@ class Broadcaster:
             broadcast = await store.broadcast(broadcast_id)
             await self._show_progress(broadcast, await store.broadcast_counts(broadcast_id))
 
+    async def _ask_admins_about_holds(self) -> None:
+        """Each newly held broadcast goes to every admin once, with "send" and "cancel" buttons."""
+        services = self.services
+        holds = await services.store.unnotified_holds()
+        admins = [m.user_id for m in services.staff.values() if m.role == "admin"]
+        if not holds:
+            return
+        lang = services.settings.default_language
+        text = services.content.text
+        items = []
+        for hold in holds:
+            buttons = [
+                [
+                    {
+                        "text": text(lang, f"staff-held-button-{a}"),
+                        "callback_data": pack("bh", str(hold.broadcast_id), a),
+                    }
+                ]
+                for a in ("send", "drop")
+            ]
+            body = text(lang, "staff-held", hold=hold)
+            payload = {"text": body, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": buttons}}
+            items += [
+                Outgoing(admin, "sendMessage", payload, kind="held", ref=hold.broadcast_id)
+                for admin in admins
+            ]
+        await services.store.queue(items)
+        await services.store.mark_holds_notified(hold.broadcast_id for hold in holds)
+        services.wake_outbox()
+
     async def _show_progress(self, broadcast: Broadcast, counts: dict[str, int]) -> None:
         """Edit the staff member's progress message (sent once, then edited, never per recipient)."""
         services = self.services
+        if not services.is_staff(broadcast.created_by):  # a former staff member hears nothing more
+            self.unfinished.discard(broadcast.id)
+            return
         lang = services.settings.default_language
         sent = counts.get("sent", 0)
         remaining = counts.get("pending", 0) + counts.get("sending", 0)

@@ -45,10 +45,17 @@ def when(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).astimezone(JAKARTA).strftime("%d-%m-%Y %H:%M WIB")
 
 
-def staff_targets(services: Services) -> list[int]:
-    """Where case cards go: the staff group, or each staff member privately when there is none."""
-    chat = services.staff_chat_id
-    return [chat] if chat else sorted(services.settings.staff_ids)
+async def staff_targets(services: Services, case: Case) -> list[tuple[int, dict]]:
+    """Where a case's cards go, as (chat, extra fields): the staff chat (or topic) of the case's
+    district when one is set, else the main staff group, else each staff member whose scope covers
+    the case, privately."""
+    district = await services.store.district_chat(case.id)
+    if district is not None:
+        chat, thread = district
+        return [(chat, {"message_thread_id": thread} if thread else {})]
+    if services.staff_chat_id:
+        return [(services.staff_chat_id, {})]
+    return [(m, {}) for m in sorted(services.staff) if await services.may_act_on(m, case.id)]
 
 
 def card_markup(services: Services, case: Case) -> InlineKeyboardMarkup:
@@ -83,18 +90,19 @@ async def card_text(services: Services, case: Case) -> str:
 
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
     """The card (and the case's files after it) for every staff target."""
-    if not staff_targets(services):
+    targets = await staff_targets(services, case)
+    if not targets:
         return []
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)
     items = []
-    for chat_id in staff_targets(services):
+    for chat_id, extra in targets:
         items.append(
             Outgoing(
                 chat_id,
                 "sendMessage",
-                {"text": text, "parse_mode": "HTML", "reply_markup": markup},
+                {"text": text, "parse_mode": "HTML", "reply_markup": markup, **extra},
                 kind="case_card",
                 ref=case.id,
             )
@@ -103,7 +111,11 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
             Outgoing(
                 chat_id,
                 FILE_METHODS.get(f.kind, "sendDocument"),
-                {f.kind if f.kind in FILE_METHODS else "document": f.file_id, "caption": case.reference},
+                {
+                    f.kind if f.kind in FILE_METHODS else "document": f.file_id,
+                    "caption": case.reference,
+                    **extra,
+                },
                 kind="case_file",
                 ref=case.id,
             )
@@ -163,13 +175,14 @@ async def to_staff(
         lang, f"staff-reporter-{kind}", case=case, text=clip(text or "", TEXT_ROOM)
     )
     items = []
-    for chat_id in staff_targets(services):
+    for chat_id, extra in await staff_targets(services, case):
         cards = [m for c, m in await services.store.case_messages(case.id, "card") if c == chat_id]
         reply = (
             {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
             if cards
             else {}
         )
+        reply.update(extra)
         items.append(
             Outgoing(
                 chat_id,
