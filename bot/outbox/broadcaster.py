@@ -64,8 +64,11 @@ class Broadcaster:
                 await self.tick()
             except Exception:
                 log.exception("broadcast tick failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives as the wake-up does, and shutdown then waits on this task forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wakeup.wait()
             self._wakeup.clear()
 
     async def tick(self) -> None:
