@@ -102,7 +102,8 @@ async def test_show_contact_is_an_alert_to_the_presser_and_is_audited(desk):
     answer = users["Budi"].answer(query)
     assert answer["show_alert"] and "Siti" in answer["text"]
     assert len(group.messages) == before
-    assert rows(settings, "SELECT actor, action FROM audit WHERE case_id IS NOT NULL") == [(9002, "show_contact")]
+    audit = rows(settings, "SELECT actor, action FROM audit WHERE case_id IS NOT NULL")
+    assert audit == [(9002, "show_contact")]
 
 
 REPLY = "Kami sudah menghubungi <KBRI>"
