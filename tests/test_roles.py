@@ -275,3 +275,26 @@ async def test_scope_in_the_store():
         assert not await store.in_scope(5, 1)  # no such case, so no place
     finally:
         await store.close()
+
+
+async def test_a_note_draft_in_a_private_chat_is_refused_after_a_restart_without_its_author(
+    tmp_path, content
+):
+    emulator, env = (
+        Emulator(),
+        {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "STAFF_IDS": f"{ADMIN},{BUDI}"},
+    )
+    async with local_bot(
+        load_settings(env), emulator=emulator, content=content
+    ) as running:  # cards go privately
+        desk = Desk(running)
+        await report_from(desk, SITI, "Lombok Timur")
+        await desk[BUDI].press(label("staff-button-note"))
+    async with local_bot(
+        load_settings({**env, "STAFF_IDS": str(ADMIN)}), emulator=emulator, content=content
+    ) as running:
+        await desk[BUDI].send("transfer Rp500rb ke rekening 123")
+        assert desk[BUDI].last_text == label("staff-access-ended")
+        assert rows(running.services.settings, "SELECT COUNT(*) FROM case_events WHERE kind = 'note'") == [
+            (0,)
+        ]
