@@ -8,6 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot import officehours
+from bot.officehours import OfficeHours
+
 LANGUAGES = ("id", "en")  # the default first; every text in content/ exists in each
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -44,6 +47,8 @@ class Settings:
     unanswered_retention_days: int = 180
     draft_ttl_hours: int = 24
     data_retention_days: int = 730
+    case_remind_minutes: int = 60  # 0: no reminders
+    office_hours: OfficeHours = officehours.DEFAULT_HOURS
 
     @property
     def webhook_mode(self) -> bool:
@@ -102,6 +107,8 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         ),
         draft_ttl_hours=_positive("DRAFT_TTL_HOURS", get("DRAFT_TTL_HOURS") or "24"),
         data_retention_days=_positive("DATA_RETENTION_DAYS", get("DATA_RETENTION_DAYS") or "730"),
+        case_remind_minutes=_not_negative("CASE_REMIND_MINUTES", get("CASE_REMIND_MINUTES") or "60"),
+        office_hours=_office_hours(get("OFFICE_HOURS") or officehours.DEFAULT),
     )
 
 
@@ -136,6 +143,20 @@ def _positive(name: str, value: str) -> int:
     if number <= 0:
         raise ConfigError(name, "must be greater than 0")
     return number
+
+
+def _not_negative(name: str, value: str) -> int:
+    number = _int(name, value)
+    if number < 0:
+        raise ConfigError(name, "must be 0 (off) or more")
+    return number
+
+
+def _office_hours(value: str) -> OfficeHours:
+    try:
+        return officehours.parse(value)
+    except ValueError as error:
+        raise ConfigError("OFFICE_HOURS", str(error)) from None
 
 
 def _rate(value: str) -> float:

@@ -23,6 +23,7 @@ from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
 from bot.outbox.worker import Outbox, Pacing
+from bot.reminders import remind_forever
 from bot.retention import purge_forever
 from bot.search import SearchEngine
 from bot.store import Clock, Store
@@ -80,6 +81,7 @@ async def running_app(
         tasks = [
             asyncio.create_task(broadcaster.run(), name="broadcaster"),
             asyncio.create_task(purge_forever(services), name="purge"),
+            asyncio.create_task(remind_forever(services), name="reminders"),
             asyncio.create_task(outbox.run(), name="outbox"),
         ]
         try:

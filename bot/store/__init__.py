@@ -15,6 +15,7 @@ from bot.store.outbox import OutboxStore, Outgoing
 from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
+from bot.store.reminders import ReminderStore
 from bot.store.roles import RoleStore, StaffMember
 from bot.store.stats import ReportingStore
 from bot.store.users import User, UserStore
@@ -52,6 +53,7 @@ class Store(
     PrivacyStore,
     KvStore,
     RoleStore,
+    ReminderStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 
