@@ -159,6 +159,14 @@ def _sample_context() -> dict[str, Any]:
     }
 
 
+_TIMES = {
+    "cases": 3,
+    "response_median_h": 1.5,
+    "response_p90_h": 20.0,
+    "resolved": 1,
+    "resolution_median_d": 2.0,
+    "resolution_p90_d": None,
+}
 _OFFICER = StaffMember(1, "officer", (("Lombok Timur", "Sakra"), ("Lombok Tengah", "")))
 
 # Messages whose variables differ in shape from the common sample above.
@@ -193,6 +201,16 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "staff-broadcast-list": {"broadcasts": [], "counts": {}},
     "staff-team-list": {"members": [_OFFICER, StaffMember(2, "admin", (), True)], "names": {1: "Ani", 2: ""}},
     "staff-team-added": {"member": _OFFICER},
+    "user-case-auto-closed": {"days": 14},
+    "staff-stats-times": {
+        "times": {
+            "weeks": {"07-12-2026": _TIMES, "30-11-2026": {**_TIMES, "response_p90_h": None}},
+            "categories": {"abuse": _TIMES},
+            "over_target": ["LP-ABC234"],
+            "target_hours": 24,
+        },
+        "ratings": {5: 3, 1: 1},
+    },
     "staff-team-removed": {"user_id": 123},
     "staff-team-not-found": {"user_id": 123},
     "staff-team-env-admin": {"user_id": 123},

@@ -1,5 +1,6 @@
-"""Cases nobody has taken are announced again to their staff chat, every CASE_REMIND_MINUTES within
-OFFICE_HOURS, by the store's clock (so tests move time by hand)."""
+"""Timed casework, by the store's clock (so tests move time by hand): cases nobody has taken are
+announced again to their staff chat every CASE_REMIND_MINUTES within OFFICE_HOURS; cases idle for
+AUTO_CLOSE_DAYS with the reporter silent are closed, with a notice the reporter can undo."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import asyncio
 import logging
 
 from bot.context import Services
+from bot.handlers.closing import AUTO_CLOSE_DAYS, closed_notice
 from bot.outbox import notices
+from bot.store import Change
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +37,27 @@ async def remind_once(services: Services) -> int:
     return len(due)
 
 
+async def close_idle_once(services: Services) -> int:
+    """Close the cases idle for AUTO_CLOSE_DAYS (nothing from staff or the reporter); each reporter is
+    told, with a button that reopens the case. Returns how many were closed."""
+    store = services.store
+    idle = await store.idle_cases(AUTO_CLOSE_DAYS * 86400)
+    for case in idle:
+        outgoing = (closed_notice(services, case),) if case.user_id is not None else ()
+        await store.apply_change(case.id, 0, Change(event="auto_close", status="resolved", outgoing=outgoing))
+        await store.record_closure(case.id)
+    if idle:
+        log.info("closed %s idle cases", len(idle))
+        services.wake_outbox()
+    return len(idle)
+
+
 async def remind_forever(services: Services, interval: float = INTERVAL) -> None:
     """Until cancelled; a failure is logged, not fatal."""
     while True:
         try:
             await remind_once(services)
+            await close_idle_once(services)
         except Exception:
             log.exception("reminders failed")
         await asyncio.sleep(interval)

@@ -22,6 +22,7 @@ from bot.callbacks import Callback, parse
 from bot.context import BotContext
 from bot.handlers import (
     broadcast,
+    closing,
     common,
     fallback,
     menu,
@@ -80,6 +81,8 @@ BUTTONS: dict[str, Button] = {
     "case": Button(reports.on_case_button),
     "cfu": Button(reports.on_case_button),
     "optout": Button(broadcast.on_optout),
+    "rt": Button(closing.on_rating),
+    "ru": Button(closing.on_reopen),
     "ann": Button(broadcast.on_optout),
     "wz": Button(wizard.on_button),
     "st": Button(staff.on_card_button, staff=True),

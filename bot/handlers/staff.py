@@ -26,7 +26,7 @@ from telegram.error import BadRequest, Forbidden
 from bot import export, telegram_html
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
-from bot.handlers import wizard
+from bot.handlers import closing, wizard
 from bot.handlers.common import answer_query, shows
 from bot.outbox import notices
 from bot.store import Case, Change, Outgoing
@@ -125,6 +125,8 @@ async def _change(update: Update, context: BotContext, case: Case, action: str) 
     before = await notices.card_text(context.services, case)
     case = await context.store.apply_change(case.id, presser, change)
     context.services.wake_outbox()
+    if change.status == "resolved":
+        await closing.ask_rating(context, case)
     await answer_query(update, _text(context, "staff-done"))
     await _refresh_cards(update, context, case, before)
 
@@ -298,8 +300,13 @@ async def stats(update: Update, context: BotContext) -> None:
     """/stats: users, registrations, cases by status, category and country; this week vs last."""
     if not _staff_place(update, context):
         return
-    figures = await context.store.stats_report(staff_id=update.effective_user.id)
-    await update.effective_message.reply_text(_text(context, "staff-stats", stats=figures))
+    staff_id = update.effective_user.id
+    figures = await context.store.stats_report(staff_id=staff_id)
+    times = await context.store.response_report(staff_id=staff_id)
+    ratings = await context.store.ratings(staff_id=staff_id)
+    text = _text(context, "staff-stats", stats=figures)
+    more = _text(context, "staff-stats-times", times=times, ratings=ratings)
+    await update.effective_message.reply_text(f"{text}\n\n{more}")
 
 
 async def export_data(update: Update, context: BotContext) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.store.broadcasts import Broadcast, BroadcastStore
 from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
 from bot.store.casework import CaseworkStore, Change
+from bot.store.closing import ClosingStore
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
 from bot.store.kv import KvStore
@@ -18,6 +19,7 @@ from bot.store.registrations import Registration, RegistrationStore, Worker
 from bot.store.reminders import ReminderStore
 from bot.store.roles import RoleStore, StaffMember
 from bot.store.stats import ReportingStore
+from bot.store.times import TimesStore
 from bot.store.users import User, UserStore
 
 __all__ = [
@@ -54,6 +56,8 @@ class Store(
     KvStore,
     RoleStore,
     ReminderStore,
+    TimesStore,
+    ClosingStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 

@@ -1,0 +1,73 @@
+"""Closing the loop with the reporter: the rating asked once after a case is resolved (1-5), and the
+one-tap undo under the notice of a case closed after being idle (bot/reminders.py closes it)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.callbacks import Callback, pack
+from bot.context import BotContext, Services
+from bot.handlers.common import answer_query
+from bot.outbox import notices
+from bot.store import Case, Change, Outgoing
+
+RATINGS = ("1", "2", "3", "4", "5")
+AUTO_CLOSE_DAYS = 14  # days a case in progress or referred may stay idle before it is closed
+
+
+def rating_prompt(services: Services, case: Case) -> Outgoing:
+    """The question to the reporter, in their language, with five buttons."""
+    text = services.content.text(case.lang, "user-rate-ask", case=case)
+    buttons = [[{"text": "⭐" * int(n), "callback_data": pack("rt", str(case.id), n)}] for n in RATINGS]
+    payload = {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": buttons}}
+    return Outgoing(case.user_id, "sendMessage", payload, kind="notice", ref=case.id)
+
+
+def closed_notice(services: Services, case: Case) -> Outgoing:
+    """The reporter is told the idle case is closed, with the button that reopens it."""
+    text = services.content.text(case.lang, "user-case-auto-closed", case=case, days=AUTO_CLOSE_DAYS)
+    label = services.content.text(case.lang, "user-button-reopen")
+    markup = {"inline_keyboard": [[{"text": label, "callback_data": pack("ru", str(case.id))}]]}
+    return Outgoing(
+        case.user_id,
+        "sendMessage",
+        {"text": text, "parse_mode": "HTML", "reply_markup": markup},
+        "notice",
+        case.id,
+    )
+
+
+async def ask_rating(context: BotContext, case: Case) -> None:
+    """After a staff member resolved the case: ask its reporter once."""
+    if case.user_id is not None and await context.store.ask_rating(case.id):
+        await context.store.queue([rating_prompt(context.services, case)])
+        context.services.wake_outbox()
+
+
+async def _reporters_case(update: Update, context: BotContext, case_id: str) -> Case | None:
+    case = await context.store.case_by_id(int(case_id))
+    return case if case is not None and case.user_id == update.effective_user.id else None
+
+
+async def on_rating(update: Update, context: BotContext, data: Callback) -> None:
+    """A star button: the rating is kept once; the buttons go away."""
+    case = await _reporters_case(update, context, data.args[0])
+    if case is None or not await context.store.rate(case.id, int(data.args[1])):
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    await answer_query(update, context.text("user-rate-thanks"))
+    await update.callback_query.edit_message_reply_markup(None)
+
+
+async def on_reopen(update: Update, context: BotContext, data: Callback) -> None:
+    """The undo under an automatic closing: the case is open again and staff hear about it."""
+    case = await _reporters_case(update, context, data.args[0])
+    if case is None or not await context.store.undo_closure(case.id):
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    outgoing = await notices.to_staff(context.services, case, "", [], "reopened")
+    change = Change(event="reopen", status="in_progress", outgoing=tuple(outgoing))
+    await context.store.apply_change(case.id, update.effective_user.id, change)
+    context.services.wake_outbox()
+    await answer_query(update, context.text("user-case-reopened", case=case))
+    await update.callback_query.edit_message_reply_markup(None)
