@@ -7,14 +7,38 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot.callbacks import pack
 from bot.context import Services
-from bot.handlers.closing import AUTO_CLOSE_DAYS, closed_notice
 from bot.outbox import notices
-from bot.store import Change
+from bot.store import Case, Change, Outgoing
 
 log = logging.getLogger(__name__)
 
 INTERVAL = 60  # seconds between two looks
+RATINGS = ("1", "2", "3", "4", "5")
+AUTO_CLOSE_DAYS = 14  # days a case in progress or referred may stay idle before it is closed
+
+
+def rating_prompt(services: Services, case: Case) -> Outgoing:
+    """The question to the reporter, in their language, with five buttons."""
+    text = services.content.text(case.lang, "user-rate-ask", case=case)
+    buttons = [[{"text": "⭐" * int(n), "callback_data": pack("rt", str(case.id), n)}] for n in RATINGS]
+    payload = {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": buttons}}
+    return Outgoing(case.user_id, "sendMessage", payload, kind="notice", ref=case.id)
+
+
+def closed_notice(services: Services, case: Case) -> Outgoing:
+    """The reporter is told the idle case is closed, with the button that reopens it."""
+    text = services.content.text(case.lang, "user-case-auto-closed", case=case, days=AUTO_CLOSE_DAYS)
+    label = services.content.text(case.lang, "user-button-reopen")
+    markup = {"inline_keyboard": [[{"text": label, "callback_data": pack("ru", str(case.id))}]]}
+    return Outgoing(
+        case.user_id,
+        "sendMessage",
+        {"text": text, "parse_mode": "HTML", "reply_markup": markup},
+        "notice",
+        case.id,
+    )
 
 
 async def remind_once(services: Services) -> int:

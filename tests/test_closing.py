@@ -7,9 +7,8 @@ import pytest
 from journeys import full_report, label, rows
 
 from bot.config import load_settings
-from bot.handlers.closing import AUTO_CLOSE_DAYS
 from bot.local import local_bot
-from bot.reminders import close_idle_once
+from bot.reminders import AUTO_CLOSE_DAYS, close_idle_once
 from bot.store.times import percentile
 
 STAFF_CHAT = -100999

@@ -1,40 +1,17 @@
 """Closing the loop with the reporter: the rating asked once after a case is resolved (1-5), and the
-one-tap undo under the notice of a case closed after being idle (bot/reminders.py closes it)."""
+one-tap undo under the notice of a case closed after being idle (bot/reminders.py closes it and builds
+both messages)."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.callbacks import Callback, pack
-from bot.context import BotContext, Services
+from bot.callbacks import Callback
+from bot.context import BotContext
 from bot.handlers.common import answer_query
 from bot.outbox import notices
-from bot.store import Case, Change, Outgoing
-
-RATINGS = ("1", "2", "3", "4", "5")
-AUTO_CLOSE_DAYS = 14  # days a case in progress or referred may stay idle before it is closed
-
-
-def rating_prompt(services: Services, case: Case) -> Outgoing:
-    """The question to the reporter, in their language, with five buttons."""
-    text = services.content.text(case.lang, "user-rate-ask", case=case)
-    buttons = [[{"text": "⭐" * int(n), "callback_data": pack("rt", str(case.id), n)}] for n in RATINGS]
-    payload = {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": buttons}}
-    return Outgoing(case.user_id, "sendMessage", payload, kind="notice", ref=case.id)
-
-
-def closed_notice(services: Services, case: Case) -> Outgoing:
-    """The reporter is told the idle case is closed, with the button that reopens it."""
-    text = services.content.text(case.lang, "user-case-auto-closed", case=case, days=AUTO_CLOSE_DAYS)
-    label = services.content.text(case.lang, "user-button-reopen")
-    markup = {"inline_keyboard": [[{"text": label, "callback_data": pack("ru", str(case.id))}]]}
-    return Outgoing(
-        case.user_id,
-        "sendMessage",
-        {"text": text, "parse_mode": "HTML", "reply_markup": markup},
-        "notice",
-        case.id,
-    )
+from bot.reminders import rating_prompt
+from bot.store import Case, Change
 
 
 async def ask_rating(context: BotContext, case: Case) -> None:
