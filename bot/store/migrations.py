@@ -296,7 +296,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         # Issue 19: closing the loop. A reporter is asked once to rate the help (1-5) after a case is
         # resolved; an idle case closed on its own can be reopened by the reporter with one tap.
-        "0015_roles_loop",
+        "0015_roles_staff_loop",
         """
         CREATE TABLE case_ratings (
             case_id INTEGER PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
