@@ -298,3 +298,13 @@ async def test_a_note_draft_in_a_private_chat_is_refused_after_a_restart_without
         assert rows(running.services.settings, "SELECT COUNT(*) FROM case_events WHERE kind = 'note'") == [
             (0,)
         ]
+
+
+async def test_an_officer_cannot_write_to_the_reporter_of_another_districts_case(two_districts):
+    desk, mine, other = two_districts
+    card = next(m for m in desk.group.messages if other in m.text and m.buttons)
+    before = len(desk[RINA].messages)
+    await desk[OFFICER].reply_in(desk.group, card.message_id, "transfer Rp500rb ke rekening 123")
+    await desk.running.services.outbox.drain(5)
+    assert desk.group.messages[-1].text == label("staff-out-of-scope")
+    assert len(desk[RINA].messages) == before
