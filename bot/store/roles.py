@@ -44,9 +44,10 @@ class Hold:
 def scope_sql(staff_id: int, case_column: str = "cases.id") -> tuple[str, tuple[int, ...]]:
     """A WHERE fragment: the case is in this staff member's scope (all cases when they have no places)."""
     return (
-        "(NOT EXISTS (SELECT 1 FROM staff_places WHERE user_id = ?) OR EXISTS (SELECT 1 FROM case_places cp"
-        " JOIN staff_places sp ON sp.district = cp.district AND (sp.village = '' OR sp.village = cp.village)"
-        f" WHERE sp.user_id = ? AND cp.case_id = {case_column}))",
+        "(NOT EXISTS (SELECT 1 FROM staff_places WHERE user_id = ?) OR"
+        f" {case_column} IN (SELECT cp.case_id FROM staff_places sp JOIN case_places cp"
+        " ON cp.district = sp.district AND (sp.village = '' OR cp.village = sp.village)"
+        " WHERE sp.user_id = ?))",
         (staff_id, staff_id),
     )
 
