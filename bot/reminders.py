@@ -68,12 +68,29 @@ async def close_idle_once(services: Services) -> int:
     idle = await store.idle_cases(AUTO_CLOSE_DAYS * 86400)
     for case in idle:
         outgoing = (closed_notice(services, case),) if case.user_id is not None else ()
-        await store.apply_change(case.id, 0, Change(event="auto_close", status="resolved", outgoing=outgoing))
+        case = await store.apply_change(
+            case.id, 0, Change(event="auto_close", status="resolved", outgoing=outgoing)
+        )
         await store.record_closure(case.id)
+        await _refresh_cards(services, case)
     if idle:
         log.info("closed %s idle cases", len(idle))
         services.wake_outbox()
     return len(idle)
+
+
+async def _refresh_cards(services: Services, case: Case) -> None:
+    """Every staff card of the case shows its new status."""
+    text = await notices.card_text(services, case)
+    payload = {
+        "text": text,
+        "parse_mode": "HTML",
+        "reply_markup": notices.card_markup(services, case).to_dict(),
+    }
+    shown = await services.store.case_messages(case.id, "card")
+    await services.store.queue(
+        [Outgoing(chat, "editMessageText", {**payload, "message_id": message}) for chat, message in shown]
+    )
 
 
 async def remind_forever(services: Services, interval: float = INTERVAL) -> None:

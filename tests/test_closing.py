@@ -87,6 +87,8 @@ async def test_an_idle_case_is_closed_with_a_notice_the_reporter_can_undo(desk):
     assert await close_idle_once(running.services) == 1
     await running.services.outbox.drain(5)
     assert rows(running.services.settings, "SELECT status FROM cases") == [("resolved",)]
+    card = next(m for m in group.messages if m.buttons)
+    assert label("user-status-resolved") in card.text
     await press(running, siti, "user-button-reopen")
     assert rows(running.services.settings, "SELECT status FROM cases") == [("in_progress",)]
     assert any(label("staff-reporter-reopened", case=_case(running)) in m.text for m in group.messages)
