@@ -46,6 +46,9 @@ KINDS: dict[str, Kind] = {
     "cl": Kind(1, (r"open|mine|urgent|all", r"[0-9]{1,7}")),  # staff: a page of /cases
     "sc": Kind(1, (r"[0-9]{1,10}",)),  # staff: one case's history
     "bc": Kind(1, (r"[0-9]{1,10}", r"cancel|resend")),  # staff: control a broadcast
+    "rt": Kind(1, (r"[0-9]{1,10}", r"[1-5]")),  # reporter: rate a resolved case
+    "ru": Kind(1, (r"[0-9]{1,10}",)),  # reporter: reopen a case closed after being idle
+    "bh": Kind(1, (r"[0-9]{1,10}", r"send|drop")),  # admin: a held broadcast of a former staff member
     "optout": Kind(1, ()),  # "stop announcements" under a broadcast
     "ann": Kind(1, (r"on|off|show",)),  # announcements switch in the menu
     "wzr": Kind(1, (r"[a-z]{1,12}",)),  # resume a form that was set aside (its flow)

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot import officehours
+from bot.officehours import OfficeHours
+
 LANGUAGES = ("id", "en")  # the default first; every text in content/ exists in each
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -57,6 +60,8 @@ class Settings:
     faq_only: bool = False  # FAQ_ONLY=1: no staff; reports and questions to staff are switched off
     conversation_hours: int = 72
     urgent_escalate_minutes: int = 10  # staff alerted again; every staff member mentioned at 3 times it
+    case_remind_minutes: int = 60  # 0: no reminders
+    office_hours: OfficeHours = officehours.DEFAULT_HOURS
 
     @property
     def database(self) -> Path | str:
@@ -133,6 +138,8 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         faq_only=_flag("FAQ_ONLY", get("FAQ_ONLY") or "0"),
         conversation_hours=_positive("CONVERSATION_HOURS", get("CONVERSATION_HOURS") or "72"),
         urgent_escalate_minutes=_positive("URGENT_ESCALATE_MINUTES", get("URGENT_ESCALATE_MINUTES") or "10"),
+        case_remind_minutes=_not_negative("CASE_REMIND_MINUTES", get("CASE_REMIND_MINUTES") or "60"),
+        office_hours=_office_hours(get("OFFICE_HOURS") or officehours.DEFAULT),
     )
 
 
@@ -173,6 +180,20 @@ def _positive(name: str, value: str) -> int:
     if number <= 0:
         raise ConfigError(name, "must be greater than 0")
     return number
+
+
+def _not_negative(name: str, value: str) -> int:
+    number = _int(name, value)
+    if number < 0:
+        raise ConfigError(name, "must be 0 (off) or more")
+    return number
+
+
+def _office_hours(value: str) -> OfficeHours:
+    try:
+        return officehours.parse(value)
+    except ValueError as error:
+        raise ConfigError("OFFICE_HOURS", str(error)) from None
 
 
 def _rate(value: str) -> float:

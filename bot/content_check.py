@@ -13,6 +13,7 @@ from bot import callbacks, telegram_html
 from bot.content import LANGUAGES, Content, ContentError, content_dir
 from bot.store import Broadcast, Case, CaseEvent, Registration, User, Worker
 from bot.store.casework import CasePage
+from bot.store.roles import Hold, StaffMember
 
 SOFT_LIMIT = 1200
 ACTIONS = {"report", "contacts", "register"}
@@ -169,6 +170,16 @@ def _sample_context() -> dict[str, Any]:
     }
 
 
+_TIMES = {
+    "cases": 3,
+    "response_median_h": 1.5,
+    "response_p90_h": 20.0,
+    "resolved": 1,
+    "resolution_median_d": 2.0,
+    "resolution_p90_d": None,
+}
+_OFFICER = StaffMember(1, "officer", (("Lombok Timur", "Sakra"), ("Lombok Tengah", "")))
+
 # Messages whose variables differ in shape from the common sample above.
 _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "user-register-done": {"result": 2},
@@ -199,6 +210,24 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
         "left": 8,
     },
     "staff-broadcast-list": {"broadcasts": [], "counts": {}},
+    "staff-team-list": {"members": [_OFFICER, StaffMember(2, "admin", (), True)], "names": {1: "Ani", 2: ""}},
+    "staff-team-added": {"member": _OFFICER},
+    "user-case-auto-closed": {"days": 14},
+    "staff-stats-times": {
+        "times": {
+            "weeks": {"07-12-2026": _TIMES, "30-11-2026": {**_TIMES, "response_p90_h": None}},
+            "categories": {"abuse": _TIMES},
+            "over_target": ["LP-ABC234"],
+            "target_hours": 24,
+        },
+        "ratings": {5: 3, 1: 1},
+    },
+    "staff-team-removed": {"user_id": 123},
+    "staff-team-not-found": {"user_id": 123},
+    "staff-team-env-admin": {"user_id": 123},
+    "staff-team-bad-place": {"place": "Kab. ?"},
+    "staff-team-chat-set": {"district": "Lombok Timur"},
+    "staff-held": {"hold": Hold(7, 123, "<b>Transfer</b> & <i>now</i>")},
     "staff-broadcast-resending": {"count": 3},
     "staff-broadcast-button-resend": {"unknown": 3},
     "user-danger": {"country": "HK", "country_name": "Hong Kong", "danger": True},

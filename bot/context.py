@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.outbox.worker import Outbox
 from bot.search import SearchEngine
-from bot.store import Store
+from bot.store import StaffMember, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,28 @@ class Services:
     staff_chat_override: int | None = None  # the staff group's new ID after it became a supergroup
     outbox: Outbox | None = None  # the running workers (bot/outbox/), while the application runs
     broadcaster: Worker | None = None
+    reminders: Worker | None = None
+    # Every staff member by user ID, as in the database: read at every step of every staff flow, and
+    # reloaded by `reload_staff` after every change, so a change in Telegram takes effect at once.
+    staff: dict[int, StaffMember] = field(default_factory=dict)
 
     @property
     def staff_chat_id(self) -> int | None:
         return self.staff_chat_override or self.settings.staff_chat_id
 
-    def is_staff(self, user_id: int | None) -> bool:
-        return user_id is not None and user_id in self.settings.staff_ids
+    def is_staff(self, user_id: int | None, roles: tuple[str, ...] = ()) -> bool:
+        """Whether `user_id` is staff now (with one of `roles`, when given)."""
+        member = self.staff.get(user_id) if user_id is not None else None
+        return member is not None and (not roles or member.role in roles)
+
+    async def reload_staff(self) -> None:
+        self.staff = {member.user_id: member for member in await self.store.staff_members()}
+
+    async def may_act_on(self, user_id: int | None, case_id: int) -> bool:
+        """Staff now, and the case is in their scope (their districts and villages, or every case)."""
+        if not self.is_staff(user_id):
+            return False
+        return self.staff[user_id].everywhere or await self.store.in_scope(user_id, case_id)
 
     def wake_outbox(self) -> None:
         """New rows are queued: send them now rather than at the worker's next deadline."""
@@ -94,8 +109,8 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     def settings(self) -> Settings:
         return self.services.settings
 
-    def is_staff(self, user_id: int | None) -> bool:
-        return self.services.is_staff(user_id)
+    def is_staff(self, user_id: int | None, roles: tuple[str, ...] = ()) -> bool:
+        return self.services.is_staff(user_id, roles)
 
     def text(self, key: str, **kwargs: Any) -> str:
         """A content message in this update's language."""

@@ -23,6 +23,7 @@ from bot.context import Services
 from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
+from bot.outbox.case_reminders import remind_forever
 from bot.outbox.escalation import escalate_forever
 from bot.outbox.limiter import SendPath
 from bot.outbox.worker import Outbox, Pacing
@@ -47,13 +48,16 @@ async def open_services(
     store = await Store.open(settings.database, clock)
     try:
         override = await store.get_kv("staff_chat_id")
-        yield Services(
+        await store.sync_env_admins(settings.staff_ids)  # STAFF_IDS is authoritative for admins
+        services = Services(
             settings=settings,
             store=store,
             content=content,
             search=build_search(content),
             staff_chat_override=int(override) if override else None,
         )
+        await services.reload_staff()
+        yield services
     finally:
         await store.close()
 
@@ -101,6 +105,7 @@ async def running_app(
             "outbox": outbox.run,
             "held": lambda: hooks.release_held_forever(services),
             "escalation": lambda: escalate_forever(services),
+            "reminders": lambda: remind_forever(services),
         }
         async with database.leadership("background") as leading:
             tasks = [

@@ -49,6 +49,9 @@ def test_values_are_parsed():
         ({"WEBHOOK_SECRET": "bad secret!"}, "WEBHOOK_SECRET"),
         ({"WEBHOOK_LISTEN": "8080"}, "WEBHOOK_LISTEN"),
         ({"UNANSWERED_RETENTION_DAYS": "0"}, "UNANSWERED_RETENTION_DAYS"),
+        ({"CASE_REMIND_MINUTES": "-1"}, "CASE_REMIND_MINUTES"),
+        ({"CASE_REMIND_MINUTES": "soon"}, "CASE_REMIND_MINUTES"),
+        ({"OFFICE_HOURS": "Mon-Fri"}, "OFFICE_HOURS"),
     ],
 )
 def test_a_bad_value_names_its_variable(env, variable):

@@ -86,7 +86,8 @@ async def test_status_buttons_edit_the_card_and_notify_the_reporter(desk, action
     assert rows(settings, "SELECT status FROM cases") == [(status,)]
     case = SimpleNamespace(reference=reference, status=status)
     office = label("user-referral-refe") if status == "referred" else None
-    assert users["Siti"].last_text == label("user-status-changed", case=case, referred_to=office)
+    told = label("user-status-changed", case=case, referred_to=office)
+    assert told in [m.text for m in users["Siti"].messages[-2:]]  # then, after "resolved", the rating
 
 
 async def test_a_non_staff_group_member_changes_nothing(desk):
@@ -116,7 +117,8 @@ async def test_show_contact_is_an_alert_to_the_presser_and_is_audited(desk):
     answer = users["Budi"].answer(query)
     assert answer["show_alert"] and "Siti" in answer["text"]
     assert len(group.messages) == before
-    assert rows(settings, "SELECT actor, action FROM audit") == [(9002, "show_contact")]
+    audit = rows(settings, "SELECT actor, action FROM audit WHERE case_id IS NOT NULL")
+    assert audit == [(9002, "show_contact")]
 
 
 REPLY = "Kami sudah menghubungi <KBRI>"

@@ -23,6 +23,7 @@ from bot.callbacks import Callback, parse
 from bot.context import BotContext
 from bot.handlers import (
     broadcast,
+    closing,
     common,
     conversation,
     fallback,
@@ -38,6 +39,7 @@ from bot.handlers import (
 )
 from bot.handlers.commands import COMMANDS, FORM_COMMANDS, USER_COMMANDS, staff_command_menu
 from bot.processor import traced
+from bot.store.roles import BROADCASTERS
 
 __all__ = ["ALLOWED_UPDATES", "BUTTONS", "FLOWS", "USER_COMMANDS", "register"]
 
@@ -66,6 +68,7 @@ class Button:
 
     callback: Callable[[Update, BotContext, Callback], Awaitable[None]]
     staff: bool = False
+    roles: tuple[str, ...] = ()  # staff buttons: only these roles (empty: any staff role)
 
 
 # Every callback kind (bot/callbacks.py) and its one handler.
@@ -85,6 +88,8 @@ BUTTONS: dict[str, Button] = {
     "case": Button(reports.on_case_button),
     "cfu": Button(reports.on_case_button),
     "optout": Button(broadcast.on_optout),
+    "rt": Button(closing.on_rating),
+    "ru": Button(closing.on_reopen),
     "ann": Button(broadcast.on_optout),
     "wz": Button(wizard.on_button),
     "wzr": Button(wizard.on_resume),
@@ -93,7 +98,8 @@ BUTTONS: dict[str, Button] = {
     "st": Button(staff.on_card_button, staff=True),
     "cl": Button(staff.on_cases_page, staff=True),
     "sc": Button(staff.on_case_detail, staff=True),
-    "bc": Button(broadcast.on_broadcast_button, staff=True),
+    "bc": Button(broadcast.on_broadcast_button, staff=True, roles=BROADCASTERS),
+    "bh": Button(broadcast.on_held_button, staff=True, roles=("admin",)),
 }
 
 
@@ -103,12 +109,25 @@ def _press(button: Button) -> Callable[[Update, BotContext], Awaitable[None]]:
 
     @functools.wraps(button.callback)
     async def press(update: Update, context: BotContext) -> None:
-        if button.staff and not context.is_staff(update.effective_user.id):
+        if button.staff and not context.is_staff(update.effective_user.id, button.roles):
             await common.answer_query(update, context.text("staff-not-allowed"))
             return
         await button.callback(update, context, parse(update.callback_query.data))
 
     return press
+
+
+class StaffSender(filters.MessageFilter):
+    """The sender is staff at this moment (with one of `roles`, when given): read from the database's
+    roles (Services.staff, reloaded on every change), so adding or removing someone acts at once."""
+
+    def __init__(self, services: object, roles: tuple[str, ...] = ()) -> None:
+        super().__init__(name=f"StaffSender{roles or ''}")
+        self.services, self.roles = services, roles
+
+    def filter(self, message: object) -> bool:
+        sender = getattr(message, "from_user", None)
+        return sender is not None and self.services.is_staff(sender.id, self.roles)
 
 
 def _of_kind(kind: str) -> Callable[[object], bool]:
@@ -130,10 +149,11 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, staff_command_menu), group=-1)
     app.bot_data["flows"] = {flow.name: flow for flow in FLOWS}
 
-    staff_only = filters.User(user_id=app.bot_data["services"].settings.staff_ids, allow_empty=False)
+    services = app.bot_data["services"]
+    staff_only = StaffSender(services)
     for command in COMMANDS:
         chats = filters.ALL if command.groups else PRIVATE
-        where = staff_only & chats if command.staff else chats
+        where = StaffSender(services, command.roles) & chats if command.staff else chats
         app.add_handler(CommandHandler(command.name, command.callback, filters=where & NEW_MESSAGE))
     app.add_handler(
         CommandHandler(USER_COMMANDS, fallback.group_command, filters=filters.ChatType.GROUPS & NEW_MESSAGE)

@@ -23,6 +23,7 @@ from bot.outbox.notices import JAKARTA, when
 from bot.store import Broadcast
 from bot.store.broadcasts import AUDIENCE_KEYS, NewBroadcast, write_broadcast
 from bot.store.drafts import Draft
+from bot.store.roles import BROADCASTERS
 from bot.wizard import Choice, Confirm, Flow, Invalid, Post, Text, options, validate
 
 
@@ -106,6 +107,11 @@ async def _wake_broadcaster(update: Update, context: BotContext, result: int) ->
     context.services.wake_broadcaster()
 
 
+async def _still_broadcaster(context: BotContext, draft: Draft) -> bool:
+    """Checked at every step and at the finish: a former staff member's draft goes no further."""
+    return context.is_staff(draft.user_id, BROADCASTERS)
+
+
 BROADCAST = Flow(
     name="broadcast",
     steps=(
@@ -182,6 +188,7 @@ BROADCAST = Flow(
     done="staff-broadcast-done",
     after=_wake_broadcaster,
     prompt_context=_live_count,
+    allowed=_still_broadcaster,
 )
 
 
@@ -224,6 +231,18 @@ async def on_broadcast_button(update: Update, context: BotContext, data: Callbac
     if found is not None and found.progress_message == update.callback_query.message.message_id:
         markup = progress_markup(context.services, found, await store.broadcast_counts(broadcast_id))
         await update.callback_query.edit_message_reply_markup(markup)
+
+
+async def on_held_button(update: Update, context: BotContext, data: Callback) -> None:
+    """An admin sends on or cancels a broadcast held because its author is no longer staff."""
+    broadcast_id, release = int(data.args[0]), data.args[1] == "send"
+    done = await context.store.decide_hold(update.effective_user.id, broadcast_id, release)
+    key = ("staff-held-released" if release else "staff-broadcast-cancelled") if done else "user-stale-button"
+    await answer_query(update, context.text(key))
+    if done:
+        context.services.wake_broadcaster()
+        context.services.wake_outbox()
+        await update.callback_query.edit_message_reply_markup(None)
 
 
 async def on_optout(update: Update, context: BotContext, data: Callback) -> None:

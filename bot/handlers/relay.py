@@ -41,6 +41,11 @@ async def from_staff(update: Update, context: BotContext) -> bool:
     if case is None:
         return False
     message = update.effective_message
+    if not await context.services.may_act_on(update.effective_user.id, case.id):
+        await message.reply_text(
+            context.content.text(context.settings.default_language, "staff-out-of-scope")
+        )
+        return True
     text, file = message.text or message.caption, file_of(message)
     outgoing = notices.to_reporter(context.services, case, text, file)
     body = text or (f"[{file[0]}]" if file else "")

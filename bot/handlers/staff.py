@@ -1,8 +1,10 @@
 """Staff work in Telegram: case cards and their buttons, notes, /cases, /case, /stats, /export, /chatid.
 
-Staff are the user IDs in STAFF_IDS. Staff commands are registered with a filter on the sender's ID
-(anyone else gets what an unknown command gets), and every staff button checks the presser's ID
-again: a staff group can hold others.
+Staff are the members in the database (admins also from STAFF_IDS). Staff commands are registered
+with a filter on the sender's ID (anyone else gets what an unknown command gets), and every staff
+button checks the presser's ID again: a staff group can hold others. An officer serving some places
+sees and acts only on cases from there: every case they name or press is checked (`may_act_on`),
+whatever the callback data says.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from telegram.error import BadRequest, Forbidden
 from bot import export, telegram_html
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
-from bot.handlers import wizard
+from bot.handlers import closing, wizard
 from bot.handlers.common import answer_query, shows
 from bot.outbox import notices
 from bot.store import Case, Change, Outgoing
@@ -81,6 +83,9 @@ async def on_card_button(update: Update, context: BotContext, data: Callback) ->
     if case is None or action not in CARD_ACTIONS:
         await answer_query(update, context.text("user-stale-button"))
         return
+    if not await context.services.may_act_on(update.effective_user.id, case.id):
+        await answer_query(update, context.text("staff-out-of-scope"))
+        return
     if action == "contact":
         await _show_contact(update, context, case)
     elif action == "ref":
@@ -132,6 +137,8 @@ async def _change(update: Update, context: BotContext, case: Case, action: str) 
     before = await notices.card_text(context.services, case)
     case = await context.store.apply_change(case.id, presser, change)
     context.services.wake_outbox()
+    if change.status == "resolved":
+        await closing.ask_rating(context, case, delay=RESOLVED_NOTICE_DELAY)  # held while undo is possible
     await answer_query(update, _text(context, "staff-resolved-undo" if action == "res" else "staff-done"))
     await _refresh_cards(update, context, case, before, undo=action == "res" and change.status is not None)
 
@@ -202,11 +209,17 @@ async def _save_note(db: aiosqlite.Connection, draft: Draft) -> Note:
     return await write_note(db, draft.user_id, note, draft.updated_at)
 
 
+async def _may_note(context: BotContext, draft: Draft) -> bool:
+    """Checked at every step and at the finish: still staff, and the case still in their scope."""
+    return await context.services.may_act_on(draft.user_id, draft.answers["_case"])
+
+
 NOTE = Flow(
     name="note",
     steps=(Text("text", "staff-note-ask", max_length=3000),),
     finish=_save_note,
     done="staff-note-done",
+    allowed=_may_note,
 )
 
 
@@ -296,7 +309,7 @@ async def case_detail(update: Update, context: BotContext) -> None:
         return
     reference = context.args[0] if context.args else ""
     case = await context.store.case_by_reference(reference) if reference else None
-    if case is None:
+    if case is None or not await context.services.may_act_on(update.effective_user.id, case.id):
         await update.effective_message.reply_text(
             _text(context, "staff-case-not-found", reference=reference[:20])
         )
@@ -306,8 +319,12 @@ async def case_detail(update: Update, context: BotContext) -> None:
 
 async def on_case_detail(update: Update, context: BotContext, data: Callback) -> None:
     """A case's button in /cases: its full history."""
+    case = await context.store.case_by_id(int(data.arg))
+    if case is None or not await context.services.may_act_on(update.effective_user.id, case.id):
+        await answer_query(update, context.text("staff-out-of-scope"))
+        return
     await answer_query(update)
-    await _send_detail(update, context, await context.store.case_by_id(int(data.arg)))
+    await _send_detail(update, context, case)
 
 
 async def _send_detail(update: Update, context: BotContext, case: Case) -> None:
@@ -354,8 +371,13 @@ async def stats(update: Update, context: BotContext) -> None:
     """/stats: users, registrations, cases by status, category and country; this week vs last."""
     if not _staff_place(update, context):
         return
-    figures = await context.store.stats_report()
-    await update.effective_message.reply_text(_text(context, "staff-stats", stats=figures))
+    staff_id = update.effective_user.id
+    figures = await context.store.stats_report(staff_id=staff_id)
+    times = await context.store.response_report(staff_id=staff_id)
+    ratings = await context.store.ratings(staff_id=staff_id)
+    text = _text(context, "staff-stats", stats=figures)
+    more = _text(context, "staff-stats-times", times=times, ratings=ratings)
+    await update.effective_message.reply_text(f"{text}\n\n{more}")
 
 
 async def export_data(update: Update, context: BotContext) -> None:

@@ -171,7 +171,7 @@ async def send_now(update: Update, context: BotContext, data: Callback) -> None:
     query = update.callback_query
     quoted = query.message.reply_to_message if query.message else None
     await answer_query(update)
-    if not notices.staff_targets(context.services):
+    if not (context.services.staff_chat_id or context.services.staff):  # nobody would read it
         await context.bot.send_message(update.effective_chat.id, context.text("user-urgent-no-staff"))
         return
     user = update.effective_user

@@ -185,6 +185,8 @@ async def begin(
         return None
     draft = await _live_draft(context, user.id)
     if draft is not None and draft.flow == flow.name:
+        if await access_ended(update, context, flow, draft):
+            return None
         return await show_step(update, context, flow, draft)
     if draft is not None and not flow.pauses_others:
         await _remind(update, context, draft)
@@ -289,6 +291,17 @@ async def on_resume(update: Update, context: BotContext, data: Callback) -> None
     await show_step(update, context, flow, draft)
 
 
+async def access_ended(update: Update, context: BotContext, flow: Flow, draft: Draft) -> bool:
+    """A flow the user may no longer go on with (e.g. their staff role was taken away): the draft is
+    deleted and they are told; True then."""
+    if flow.allowed is None or await flow.allowed(context, draft):
+        return False
+    await context.store.delete_draft(draft.user_id, draft.token)
+    log.info("draft of flow %s refused: access ended", flow.name)
+    await context.bot.send_message(draft.chat_id, context.text("staff-access-ended"))
+    return True
+
+
 async def _live_draft(context: BotContext, user_id: int) -> Draft | None:
     """The user's draft, unless it has expired (then it is deleted)."""
     draft = await context.store.get_draft(user_id)
@@ -312,6 +325,8 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
         await answer_query(update, context.text("user-stale-button"))
         return
     await answer_query(update)
+    if await access_ended(update, context, flow, draft):
+        return
     step = flow.step(draft.step)
     if value == CANCEL:
         await cancel(update, context)
@@ -433,6 +448,8 @@ async def _advance(
 
 async def _finish(update: Update, context: BotContext, flow: Flow, draft: Draft) -> None:
     """Write the result and delete the draft in one transaction; a repeated tap finds no draft."""
+    if await access_ended(update, context, flow, draft):
+        return
     try:
         result = await context.store.complete_draft(draft, flow.finish)
     except DraftGone:
@@ -456,6 +473,8 @@ async def on_message(update: Update, context: BotContext) -> bool:
         return False
     if message.message_id <= draft.last_message_id:
         return True  # a redelivered update we already answered
+    if await access_ended(update, context, flow, draft):
+        return True
     step = flow.step(draft.step)
     if message.text in (context.text("user-button-back"), context.text("user-button-cancel")):
         if message.text == context.text("user-button-cancel"):

@@ -17,7 +17,7 @@ from bot.callbacks import pack
 from bot.content import LANGUAGES
 from bot.context import Services
 from bot.outbox.limiter import lane
-from bot.store import Broadcast
+from bot.store import Broadcast, Outgoing
 from bot.store.outbox import NOTICE
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,17 @@ class Broadcaster:
                 await self.tick()
             except Exception:
                 log.exception("broadcast tick failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives as the wake-up does, and shutdown then waits on this task forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wakeup.wait()
             self._wakeup.clear()
 
     async def tick(self) -> None:
         store = self.services.store
+        await store.hold_orphan_broadcasts()  # nothing goes out for someone no longer staff
+        await self._ask_admins_about_holds()
         scheduled = [
             b for b in await store.broadcasts("scheduled", limit=100) if b.scheduled_at <= store.db.now()
         ]
@@ -98,9 +103,42 @@ class Broadcaster:
             broadcast = await store.broadcast(broadcast_id)
             await self._show_progress(broadcast, await store.broadcast_counts(broadcast_id))
 
+    async def _ask_admins_about_holds(self) -> None:
+        """Each newly held broadcast goes to every admin once, with "send" and "cancel" buttons."""
+        services = self.services
+        holds = await services.store.unnotified_holds()
+        admins = [m.user_id for m in services.staff.values() if m.role == "admin"]
+        if not holds:
+            return
+        lang = services.settings.default_language
+        text = services.content.text
+        items = []
+        for hold in holds:
+            buttons = [
+                [
+                    {
+                        "text": text(lang, f"staff-held-button-{a}"),
+                        "callback_data": pack("bh", str(hold.broadcast_id), a),
+                    }
+                ]
+                for a in ("send", "drop")
+            ]
+            body = text(lang, "staff-held", hold=hold)
+            payload = {"text": body, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": buttons}}
+            items += [
+                Outgoing(admin, "sendMessage", payload, kind="held", ref=hold.broadcast_id)
+                for admin in admins
+            ]
+        await services.store.queue(items)
+        await services.store.mark_holds_notified(hold.broadcast_id for hold in holds)
+        services.wake_outbox()
+
     async def _show_progress(self, broadcast: Broadcast, counts: dict[str, int]) -> None:
         """Edit the staff member's progress message (sent once, then edited, never per recipient)."""
         services = self.services
+        if not services.is_staff(broadcast.created_by):  # a former staff member hears nothing more
+            self.unfinished.discard(broadcast.id)
+            return
         lang = services.settings.default_language
         sent = counts.get("sent", 0)
         remaining = counts.get("pending", 0) + counts.get("sending", 0)

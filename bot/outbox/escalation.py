@@ -55,14 +55,14 @@ async def _alerts(services: Services, case: Case, key: str, minutes: int) -> lis
     store, lang = services.store, services.settings.default_language
     mentions = [
         (staff_id, user.first_name if user and user.first_name else "")
-        for staff_id, user in [(i, await store.get_user(i)) for i in sorted(services.settings.staff_ids)]
+        for staff_id, user in [(i, await store.get_user(i)) for i in sorted(services.staff)]
     ]
     text = services.content.text(lang, key, case=case, minutes=minutes, mentions=mentions)
     alerts = []
-    for chat_id in notices.staff_targets(services):
+    for chat_id, extra in await notices.staff_targets(services, case):
         cards = [m for c, m in await store.case_messages(case.id, "card") if c == chat_id]
         reply = {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
-        payload = {"text": text, "parse_mode": "HTML", **(reply if cards else {})}
+        payload = {"text": text, "parse_mode": "HTML", **extra, **(reply if cards else {})}
         alerts.append(
             Outgoing(chat_id, "sendMessage", payload, kind="urgent_alert", ref=case.id, priority=URGENT_CARD)
         )

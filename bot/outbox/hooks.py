@@ -62,7 +62,7 @@ async def release_held_forever(services: Services, interval: float = HELD_CHECK)
 
 async def queue_missing_cards(services: Services) -> None:
     """A crash between committing a case and queueing its card: queue the card now."""
-    if not notices.staff_targets(services):
+    if not services.staff_chat_id and not services.staff:
         return
     since = services.store.db.now() - RECONCILE_WINDOW
     for case in await services.store.cases_without_card(since):

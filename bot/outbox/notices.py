@@ -48,10 +48,17 @@ def when(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).astimezone(JAKARTA).strftime("%d-%m-%Y %H:%M WIB")
 
 
-def staff_targets(services: Services) -> list[int]:
-    """Where case cards go: the staff group, or each staff member privately when there is none."""
-    chat = services.staff_chat_id
-    return [chat] if chat else sorted(services.settings.staff_ids)
+async def staff_targets(services: Services, case: Case) -> list[tuple[int, dict]]:
+    """Where a case's cards go, as (chat, extra fields): the staff chat (or topic) of the case's
+    district when one is set, else the main staff group, else each staff member whose scope covers
+    the case, privately."""
+    district = await services.store.district_chat(case.id)
+    if district is not None:
+        chat, thread = district
+        return [(chat, {"message_thread_id": thread} if thread else {})]
+    if services.staff_chat_id:
+        return [(services.staff_chat_id, {})]
+    return [(m, {}) for m in sorted(services.staff) if await services.may_act_on(m, case.id)]
 
 
 def card_markup(services: Services, case: Case, *, undo: bool = False) -> InlineKeyboardMarkup:
@@ -107,34 +114,42 @@ async def _referred_to(services: Services, case: Case) -> str | None:
 
 
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
-    """The card (and the case's files after it) for every staff target; an urgent case's go first."""
-    if not staff_targets(services):
+    """The card (and the case's files after it) for every staff target of the case (its district's
+    chat or topic when configured); an urgent case's go first."""
+    targets = await staff_targets(services, case)
+    if not targets:
         return []
-    priority = URGENT_CARD if case.urgent else NOTICE
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)
     story = story_parts(services, case)
     priority = URGENT_CARD if case.urgent else CARD
     items = []
-    for chat_id in staff_targets(services):
+    for chat_id, extra in targets:
         items.append(
             Outgoing(
                 chat_id,
                 "sendMessage",
-                {"text": text, "parse_mode": "HTML", "reply_markup": markup},
+                {"text": text, "parse_mode": "HTML", "reply_markup": markup, **extra},
                 kind="case_card",
                 ref=case.id,
                 priority=priority,
             )
         )
         items += [
-            Outgoing(chat_id, "sendMessage", {"text": part}, kind="case_file", ref=case.id, priority=priority)
+            Outgoing(
+                chat_id,
+                "sendMessage",
+                {"text": part, **extra},
+                kind="case_file",
+                ref=case.id,
+                priority=priority,
+            )
             for part in story
         ]
         items += [
             replace(
-                file_message(chat_id, case, (f.kind, f.file_id, f.caption or ""), "case_file"),
+                file_message(chat_id, case, (f.kind, f.file_id, f.caption or ""), "case_file", extra),
                 priority=priority,
             )
             for f in files
@@ -261,13 +276,14 @@ async def to_staff(
         lang, f"staff-reporter-{kind}", case=case, text=clip(text or "", TEXT_ROOM), reopened=reopened
     )
     items = []
-    for chat_id in staff_targets(services):
+    for chat_id, extra in await staff_targets(services, case):
         cards = [m for c, m in await services.store.case_messages(case.id, "card") if c == chat_id]
         reply = (
             {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
             if cards
             else {}
         )
+        reply.update(extra)
         items.append(
             Outgoing(
                 chat_id,

@@ -6,8 +6,10 @@ import time
 from pathlib import Path
 
 from bot.store.broadcasts import Broadcast, BroadcastStore
+from bot.store.case_reminders import ReminderStore
 from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
 from bot.store.casework import CaseworkStore, Change
+from bot.store.closing import ClosingStore
 from bot.store.conversations import Conversation, ConversationStore, ReporterMessage
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
@@ -16,7 +18,9 @@ from bot.store.outbox import OutboxStore, Outgoing
 from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
+from bot.store.roles import RoleStore, StaffMember
 from bot.store.stats import ReportingStore
+from bot.store.times import TimesStore
 from bot.store.users import User, UserStore
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "Outgoing",
     "Registration",
     "ReporterMessage",
+    "StaffMember",
     "Store",
     "Unanswered",
     "User",
@@ -53,6 +58,10 @@ class Store(
     BroadcastStore,
     PrivacyStore,
     KvStore,
+    RoleStore,
+    ReminderStore,
+    TimesStore,
+    ClosingStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 

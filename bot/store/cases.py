@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.store.db import Database
+from bot.store.roles import place_case
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 URGENT_CATEGORIES = frozenset({"abuse", "trafficking"})
@@ -151,6 +152,7 @@ async def insert_case(db: aiosqlite.Connection, user_id: int, new: NewCase, now:
         (case_id, user_id, now),
     )
     await _attach(db, case_id, event.lastrowid, new.files, now)
+    await place_case(db, case_id, user_id)
     async with db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
         return _case(await cursor.fetchone())
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.store.cases import Case, Note, _case, write_note
 from bot.store.db import Database
 from bot.store.outbox import Outgoing, enqueue_all
+from bot.store.roles import scope_sql
 
 CASE_FILTERS = ("open", "mine", "urgent", "all")
 
@@ -210,6 +211,8 @@ class CaseworkStore:
 
     async def list_cases(self, which: str, staff_id: int, offset: int = 0, limit: int = 10) -> CasePage:
         where, params = _FILTERS.get(which, ("assignee = ? AND status != 'resolved'", (staff_id,)))
+        scope, scope_params = scope_sql(staff_id)  # an officer lists only the places they serve
+        where, params = f"{where} AND {scope}", (*params, *scope_params)
         total = await self.db.fetch_value(f"SELECT COUNT(*) FROM cases WHERE {where}", params)
         rows = await self.db.fetch_all(
             f"SELECT * FROM cases WHERE {where}"

@@ -285,6 +285,54 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
         """,
     ),
     (
+        # Issue 19: staff roles live here (admins also come from STAFF_IDS at every start), each with
+        # the places they serve; a case keeps its reporter's place for routing and scope; broadcasts
+        # of someone no longer staff are held until an admin decides.
+        "0015_roles_staff",
+        """
+        CREATE TABLE staff (
+            user_id INTEGER PRIMARY KEY,
+            env_admin INTEGER NOT NULL DEFAULT 0,
+            role TEXT CHECK (role IN ('admin', 'staff', 'officer')),
+            added_by INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE staff_places (
+            user_id INTEGER NOT NULL REFERENCES staff (user_id) ON DELETE CASCADE,
+            district TEXT NOT NULL COLLATE NOCASE,
+            village TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+            PRIMARY KEY (user_id, district, village)
+        );
+        CREATE TABLE district_chats (
+            district TEXT PRIMARY KEY COLLATE NOCASE,
+            chat_id INTEGER NOT NULL,
+            thread_id INTEGER,
+            set_by INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE case_places (
+            case_id INTEGER PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+            district TEXT NOT NULL COLLATE NOCASE,
+            village TEXT NOT NULL DEFAULT '' COLLATE NOCASE
+        );
+        CREATE INDEX case_places_district ON case_places (district, village);
+        CREATE TABLE broadcast_holds (
+            broadcast_id INTEGER PRIMARY KEY REFERENCES broadcasts (id) ON DELETE CASCADE,
+            resume_status TEXT NOT NULL,
+            held_at INTEGER NOT NULL,
+            notified INTEGER NOT NULL DEFAULT 0,
+            decided_by INTEGER,
+            decided_at INTEGER
+        );
+        CREATE TABLE case_reminders (
+            case_id INTEGER PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+            reminded_at INTEGER NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1
+        )
+        """,
+    ),
+    (
         # Webhook mode: Telegram may deliver an update again (to another process); its ID is
         # recorded so it is handled once. Rows older than a day are purged (Telegram keeps 24 h).
         "0012_processed_updates",
@@ -294,6 +342,24 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
             processed_at INTEGER NOT NULL
         );
         CREATE INDEX processed_updates_at ON processed_updates (processed_at)
+        """,
+    ),
+    (
+        # Issue 19: closing the loop. A reporter is asked once to rate the help (1-5) after a case is
+        # resolved; an idle case closed on its own can be reopened by the reporter with one tap.
+        "0015_roles_staff_loop",
+        """
+        CREATE TABLE case_ratings (
+            case_id INTEGER PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+            asked_at INTEGER NOT NULL,
+            rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+            rated_at INTEGER
+        );
+        CREATE TABLE case_closures (
+            case_id INTEGER PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+            closed_at INTEGER NOT NULL,
+            undone_at INTEGER
+        )
         """,
     ),
 ]

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.store.db import Database
+from bot.store.roles import scope_sql
 
 _EXPORTS = {
     "reports": "SELECT reference, category, urgent, status, country, subject, lang, contact_method,"
@@ -27,13 +28,17 @@ class ReportingStore:
         async for rows in self.db.stream(_EXPORTS[what]):
             yield [dict(row) for row in rows]
 
-    async def stats_report(self) -> dict[str, Any]:
+    async def stats_report(self, staff_id: int | None = None) -> dict[str, Any]:
+        """The figures; case figures only over the cases in `staff_id`'s scope, when given."""
         now = self.db.now()
         week = 7 * 86400
+        scope, scoped = scope_sql(staff_id) if staff_id is not None else ("1 = 1", ())
 
         async def grouped(column: str) -> dict[str, int]:
             rows = await self.db.fetch_all(
-                f"SELECT COALESCE({column}, '-'), COUNT(*) FROM cases GROUP BY 1 ORDER BY 2 DESC"
+                f"SELECT COALESCE({column}, '-'), COUNT(*) FROM cases WHERE {scope}"
+                " GROUP BY 1 ORDER BY 2 DESC",
+                scoped,
             )
             return {str(row[0]): row[1] for row in rows}
 
@@ -46,11 +51,11 @@ class ReportingStore:
             "cases_by_category": await grouped("category"),
             "cases_by_country": await grouped("country"),
             "cases_this_week": await self.db.fetch_value(
-                "SELECT COUNT(*) FROM cases WHERE created_at >= ?", (now - week,)
+                f"SELECT COUNT(*) FROM cases WHERE created_at >= ? AND {scope}", (now - week, *scoped)
             ),
             "cases_last_week": await self.db.fetch_value(
-                "SELECT COUNT(*) FROM cases WHERE created_at >= ? AND created_at < ?",
-                (now - 2 * week, now - week),
+                f"SELECT COUNT(*) FROM cases WHERE created_at >= ? AND created_at < ? AND {scope}",
+                (now - 2 * week, now - week, *scoped),
             ),
             "users_this_week": await self.db.fetch_value(
                 "SELECT COUNT(*) FROM users WHERE first_seen >= ?", (now - week,)

@@ -56,6 +56,13 @@ class Preview(Protocol):
     async def __call__(self, update: Update, context: BotContext, draft: Draft) -> None: ...
 
 
+class Allowed(Protocol):
+    """Whether the draft's user may still go on with it: checked at every step and at the finish (e.g.
+    a staff flow, when the user's staff role was taken away meanwhile)."""
+
+    async def __call__(self, context: BotContext, draft: Draft) -> bool: ...
+
+
 class Invalid(ValueError):
     """A text answer that does not fit; `key` is the content message that says why."""
 
@@ -157,6 +164,7 @@ class Flow:
     # Starting it sets any other open form aside (kept, resumable) instead of refusing: a report or an
     # urgent case must never wait behind a half-filled registration.
     pauses_others: bool = False
+    allowed: Allowed | None = None
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)
