@@ -41,6 +41,8 @@ __all__ = ["ALLOWED_UPDATES", "BUTTONS", "FLOWS", "USER_COMMANDS", "register"]
 FLOWS = (
     registration.REGISTER,
     registration.DELETE,
+    registration.CHANGE_PHONE,
+    registration.CHANGE_WORKER,
     reports.REPORT,
     reports.QUESTION,
     reports.FOLLOWUP,
@@ -77,6 +79,8 @@ BUTTONS: dict[str, Button] = {
     "ask": Button(reports.ask_staff),
     "case": Button(reports.on_case_button),
     "cfu": Button(reports.on_case_button),
+    "my": Button(registration.on_mydata_button),
+    "stp": Button(reports.on_status_page),
     "optout": Button(broadcast.on_optout),
     "ann": Button(broadcast.on_optout),
     "wz": Button(wizard.on_button),

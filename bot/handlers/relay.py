@@ -21,6 +21,10 @@ async def _case_replied_to(update: Update, context: BotContext):
     return await context.store.case_for_message(message.chat.id, replied.message_id)
 
 
+def _source(message) -> tuple[int, int]:
+    return message.chat.id, message.message_id
+
+
 async def from_staff(update: Update, context: BotContext) -> bool:
     """A staff member's reply to a case message: to the reporter, signed as staff. False if not one."""
     if not context.is_staff(update.effective_user.id):
@@ -32,9 +36,9 @@ async def from_staff(update: Update, context: BotContext) -> bool:
     text, file = message.text or message.caption, file_of(message)
     outgoing = notices.to_reporter(context.services, case, text, file)
     body = text or (f"[{file[0]}]" if file else "")
-    await context.store.apply_change(
-        case.id, update.effective_user.id, Change(event="message_out", body=body, outgoing=tuple(outgoing))
-    )
+    change = Change(event="message_out", body=body, outgoing=tuple(outgoing), source=_source(message))
+    if await context.store.apply_change(case.id, update.effective_user.id, change) is None:
+        return True  # a redelivered update: relayed already
     context.services.wake_outbox()
     key = "staff-relayed" if outgoing else "staff-relay-no-reporter"
     await message.reply_text(context.content.text(context.settings.default_language, key, case=case))
@@ -50,9 +54,9 @@ async def from_reporter(update: Update, context: BotContext) -> bool:
     text, file = message.text or message.caption, file_of(message)
     files = [list(file)] if file else []
     outgoing = await notices.to_staff(context.services, case, text, files, "message_in")
-    await context.store.apply_change(
-        case.id, update.effective_user.id, Change(event="message_in", body=text, outgoing=tuple(outgoing))
-    )
+    change = Change(event="message_in", body=text, outgoing=tuple(outgoing), source=_source(message))
+    if await context.store.apply_change(case.id, update.effective_user.id, change) is None:
+        return True  # a redelivered update: relayed already
     context.services.wake_outbox()
     await message.reply_text(context.text("user-sent-to-staff", case=case))
     return True

@@ -8,6 +8,7 @@ from bot.context import Services
 from bot.outbox import notices
 from bot.outbox.worker import Outbox
 from bot.store.outbox import OutboxRow
+from bot.store.privacy import ERASURE, Copy
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,21 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
     store = services.store
 
     async def remember(row: OutboxRow, message: dict) -> None:
-        if row.ref is not None and "message_id" in message:
-            await store.record_case_message(row.chat_id, message["message_id"], row.ref, _MAPPED[row.kind])
+        if row.ref is None or "message_id" not in message:
+            return
+        kind = _MAPPED[row.kind] if row.method == "sendMessage" else "file"
+        case = await store.case_by_id(row.ref)
+        if case is not None and case.erased_at is not None:  # erased while this was being sent
+            if row.chat_id in notices.staff_targets(services):
+                if kind == "card":  # the shell's card: later changes edit it too
+                    await store.record_case_message(row.chat_id, message["message_id"], case.id, kind)
+                copy = Copy(row.chat_id, message["message_id"], kind, case.id, store.db.now())
+                await notices.erase_copies(services, [copy], "staff-data-deleted")
+            return
+        await store.record_case_message(row.chat_id, message["message_id"], row.ref, kind)
+
+    async def erase_failed(row: OutboxRow, reason: str) -> None:
+        await notices.erase_failed(services, row, reason)
 
     async def blocked(user_id: int) -> None:
         await store.set_blocked(user_id, True)
@@ -39,6 +53,7 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
 
     for kind in _MAPPED:
         outbox.on_sent[kind] = remember
+    outbox.on_failed[ERASURE] = erase_failed
     outbox.on_blocked = blocked
     outbox.on_migrated = migrated
 

@@ -245,4 +245,17 @@ MIGRATIONS: list[tuple[str, str]] = [
             AND (user_id IS NOT NULL OR description IS NOT NULL OR contact_phone IS NOT NULL)
         """,
     ),
+    (
+        # Erasure (issue 20): a case whose personal data is gone keeps a shell (erased_at says when);
+        # /deletedata may keep an open case until it is closed (erase_on_close); retention warns staff
+        # about an open case idle past retention (idle_warned_at) before closing and purging it.
+        # case_messages.kind 'file' marks copies that carry a file (edited by caption, not text).
+        "0017_erasure",
+        """
+        ALTER TABLE cases ADD COLUMN erased_at INTEGER;
+        ALTER TABLE cases ADD COLUMN erase_on_close INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE cases ADD COLUMN idle_warned_at INTEGER;
+        CREATE INDEX cases_open_idle ON cases (updated_at) WHERE status IN ('new', 'in_progress', 'referred')
+        """,
+    ),
 ]
