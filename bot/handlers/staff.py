@@ -120,9 +120,9 @@ async def _change(update: Update, context: BotContext, case: Case, action: str) 
     before = await notices.card_text(context.services, case)
     case = await context.store.apply_change(case.id, presser, change)
     if case.erase_on_close and not case.is_open:  # the reporter asked to erase it once closed
-        await notices.erase_copies(
-            context.services, await context.store.erase_closed_kept(), "staff-data-deleted"
-        )
+        erased = await context.store.erase_closed_kept()
+        copies = [c for c in erased.copies if (c.kind, c.case_id) != ("card", case.id)]  # edited below
+        await notices.erase_copies(context.services, copies, "staff-data-deleted")
         case = await context.store.case_by_id(case.id)
     context.services.wake_outbox()
     await answer_query(update, _text(context, "staff-done"))

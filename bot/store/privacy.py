@@ -82,6 +82,7 @@ _USER_DATA = (
     "DELETE FROM registrations WHERE user_id = :user",  # and their workers (ON DELETE CASCADE)
     "DELETE FROM feedback WHERE user_id = :user",
     "UPDATE case_events SET actor = NULL WHERE actor = :user",
+    "DELETE FROM audit WHERE actor = :user",  # the reporter's own messages are logged like staff actions
     "DELETE FROM case_messages WHERE chat_id = :user AND case_id NOT IN (SELECT value FROM json_each(:kept))",
     "DELETE FROM outbox WHERE chat_id = :user AND (ref IS NULL OR kind = 'broadcast'"
     " OR ref NOT IN (SELECT value FROM json_each(:kept)))",
