@@ -50,8 +50,10 @@ def leftovers(settings) -> list[str]:
             for column in columns:
                 for (value,) in db.execute(f"SELECT {column} FROM {table}"):
                     text = str(value)
-                    if value == SITI or re.search(rf"(?<![0-9]){SITI}(?![0-9])", text) or any(
-                        word in text for word in PERSONAL
+                    if (
+                        value == SITI
+                        or re.search(rf"(?<![0-9]){SITI}(?![0-9])", text)
+                        or any(word in text for word in PERSONAL)
                     ):
                         found.append(f"{table}.{column}: {text[:80]}")
     return found
@@ -144,7 +146,9 @@ async def test_deletedata_can_keep_an_open_case_until_staff_close_it(desk):
     running, siti, ani, group, settings, now = desk
     reference = await filed_and_talked(running, siti, ani, group)
     await siti.send("/deletedata")
-    assert reference in siti.last_text and siti.last_text.startswith(opening("user-deletedata-ask-open", answers={"_open": []}))
+    assert reference in siti.last_text and siti.last_text.startswith(
+        opening("user-deletedata-ask-open", answers={"_open": []})
+    )
     await siti.press(label("user-deletedata-choice-keep"))
     await running.services.outbox.drain(5)
     assert reference in siti.last_text

@@ -2,8 +2,9 @@ import asyncio
 import sqlite3
 
 import pytest
-from bot.store.privacy import Erasure
 from journeys import fill_registration_until_phone, label, opening, register, register_another, rows
+
+from bot.store.privacy import Erasure
 
 BACK, CANCEL = label("user-button-back"), label("user-button-cancel")
 ASK_NAME = label("user-register-ask-name", answers={"relation": "child"})
