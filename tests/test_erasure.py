@@ -180,3 +180,18 @@ async def test_an_idle_open_case_is_announced_then_closed_and_purged(desk):
 class _Ref:
     def __init__(self, reference):
         self.reference = reference
+
+
+async def test_copies_telegram_will_not_delete_any_more_are_edited_instead(desk):
+    running, siti, ani, group, settings, now = desk
+    await filed_and_talked(running, siti, ani, group)
+    running.emulator.advance(3 * DAY)  # the bot's clock lags: it tries to delete, Telegram refuses
+    await siti.send("/deletedata")
+    await siti.press(label("user-deletedata-choice-erase"))
+    for _ in range(3):
+        await running.services.outbox.drain(5)
+    assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
+    refused = [call.method for call in running.emulator.errors]
+    assert refused and set(refused) <= {"deleteMessages", "editMessageText"}
+    emulator = running.emulator
+    emulator.requests[:] = [c for c in emulator.requests if c.status < 400]  # refusals recovered from

@@ -283,10 +283,8 @@ async def erase_failed(services: Services, row: OutboxRow, reason: str) -> None:
             for m in row.payload.get("message_ids", [])
         ]
     elif row.method == "editMessageText" and "no text" in reason:
-        message = row.payload["message_id"]
-        items = [
-            Outgoing(row.chat_id, "editMessageCaption", {"caption": text, "message_id": message}, ERASURE)
-        ]
+        payload = {"caption": text, "message_id": row.payload["message_id"]}
+        items = [Outgoing(row.chat_id, "editMessageCaption", payload, ERASURE, None, row.priority)]
     else:
         return
     await services.store.queue(items)
