@@ -29,6 +29,8 @@ async def purge_once(services: Services) -> dict[str, int]:
     erased = await store.erase_cases_now(closed) + await store.erase_closed_kept()
     copies = [*erased.copies, *await store.purge_cases(resolved_before=retention)]
     await notices.erase_copies(services, copies, "staff-data-expired", HOUSEKEEPING)
+    # Copies whose erasure a crash left unqueued (between an erasure and its outbox rows).
+    await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
     counts = {
         "idle cases warned": len(idle),
         "idle cases closed": len(closed),

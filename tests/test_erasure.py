@@ -195,3 +195,14 @@ async def test_copies_telegram_will_not_delete_any_more_are_edited_instead(desk)
     assert refused and set(refused) <= {"deleteMessages", "editMessageText"}
     emulator = running.emulator
     emulator.requests[:] = [c for c in emulator.requests if c.status < 400]  # refusals recovered from
+
+
+async def test_copies_left_unqueued_by_a_crash_are_erased_by_the_next_purge(desk):
+    running, siti, ani, group, settings, now = desk
+    await filed_and_talked(running, siti, ani, group)
+    await running.services.store.erase_user(SITI)  # committed; the bot stops before queueing
+    assert staff_chat_words(running.emulator)
+    await purge_once(running.services)  # as at the next start
+    await running.services.outbox.drain(5)
+    assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
+    assert rows(settings, "SELECT COUNT(*) FROM case_messages WHERE erase_pending = 1") == [(0,)]

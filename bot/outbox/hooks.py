@@ -31,13 +31,11 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
         if row.ref is None or "message_id" not in message:
             return
         kind = _MAPPED[row.kind] if row.method == "sendMessage" else "file"
-        case = await store.case_by_id(row.ref)
+        case, now = await store.case_by_id(row.ref), store.db.now()
         if case is not None and case.erased_at is not None:  # erased while this was being sent
             if row.chat_id in notices.staff_targets(services):
-                if kind == "card":  # the shell's card: later changes edit it too
-                    await store.record_case_message(row.chat_id, message["message_id"], case.id, kind)
-                copy = Copy(row.chat_id, message["message_id"], kind, case.id, store.db.now())
-                await notices.erase_copies(services, [copy], "staff-data-deleted")
+                await store.record_erased_copy(Copy(row.chat_id, message["message_id"], kind, case.id, now))
+                await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
             return
         await store.record_case_message(row.chat_id, message["message_id"], row.ref, kind)
 

@@ -261,8 +261,8 @@ async def erase_copies(
             batch = chat_copies[i : i + DELETE_BATCH]
             ids = [copy.message_id for copy in batch]
             items.append(Outgoing(chat_id, "deleteMessages", {"message_ids": ids}, ERASURE, None, priority))
-    await store.queue(items)
-    services.wake_outbox()
+    if await store.queue_erasure(copies, items):
+        services.wake_outbox()
 
 
 def _erasure(copy: Copy, method: str, payload: dict, priority: int) -> Outgoing:

@@ -5,12 +5,14 @@ copies the bot placed in staff chats, for the outbox to delete or edit (bot/outb
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.store.cases import OPEN_STATUSES
 from bot.store.db import Database
+from bot.store.outbox import Outgoing, enqueue_all
 
 _IDS = "(SELECT value FROM json_each(?))"  # one parameter: a JSON list of case ids
 _OPEN = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
@@ -39,11 +41,18 @@ class Erasure:
         return Erasure(self.copies + other.copies, self.kept + other.kept)
 
 
+_REPORTERS = "(SELECT user_id FROM cases WHERE id IN {ids} AND user_id IS NOT NULL)"
+_COPY_KINDS = "('card', 'relay', 'file')"
+
 # Cases keep reference, category, urgency, country, language, status and dates (statistics and the
-# staff's shell); everything personal goes, and the message map loses every copy but the cards.
+# staff's shell); everything personal goes. The bot's copies in staff chats stay in the message map,
+# marked erase_pending, until their deletes and edits are queued (queue_erasure): a crash in between
+# leaves the mark, and the next purge queues them.
 _CASE_DATA = (
-    "DELETE FROM case_messages WHERE case_id IN {ids} AND (kind != 'card'"
-    " OR chat_id IN (SELECT user_id FROM cases WHERE id IN {ids} AND user_id IS NOT NULL))",
+    f"UPDATE case_messages SET erase_pending = 1 WHERE case_id IN {{ids}} AND kind IN {_COPY_KINDS}"
+    f" AND chat_id NOT IN {_REPORTERS}",
+    f"DELETE FROM case_messages WHERE case_id IN {{ids}} AND (kind NOT IN {_COPY_KINDS}"
+    f" OR chat_id IN {_REPORTERS})",
     # Every queued or kept message about the cases (cards, files, relays, notices, card edits).
     # (Worded so the partial index outbox_case_rows serves it: broadcast rows are not in it.)
     f"DELETE FROM outbox WHERE ref IN {{ids}} AND ref IS NOT NULL AND kind != 'broadcast'"
@@ -61,7 +70,7 @@ async def erase_cases(db: aiosqlite.Connection, case_ids: list[int], now: int) -
     ids = json.dumps(case_ids)
     async with db.execute(
         "SELECT m.chat_id, m.message_id, m.kind, m.case_id, m.created_at FROM case_messages m"
-        f" JOIN cases c ON c.id = m.case_id WHERE m.case_id IN {_IDS} AND m.kind IN ('card', 'relay', 'file')"
+        f" JOIN cases c ON c.id = m.case_id WHERE m.case_id IN {_IDS} AND m.kind IN {_COPY_KINDS}"
         " AND (c.user_id IS NULL OR m.chat_id != c.user_id) ORDER BY m.kind != 'card', m.created_at",
         (ids,),
     ) as cursor:
@@ -137,6 +146,40 @@ class PrivacyStore:
         touched = getattr(self, "_touched", None)
         if touched is not None:
             touched.pop(user_id, None)
+
+    async def record_erased_copy(self, copy: Copy) -> None:
+        """A copy that reached a staff chat after its case was erased: to be erased too."""
+        await self.db.write(
+            "INSERT OR REPLACE INTO case_messages (chat_id, message_id, case_id, kind, created_at,"
+            " erase_pending) VALUES (?, ?, ?, ?, ?, 1)",
+            (copy.chat_id, copy.message_id, copy.case_id, copy.kind, copy.sent_at),
+        )
+
+    async def pending_erasures(self) -> list[Copy]:
+        """Copies in staff chats of erased cases whose deletes and edits were never queued."""
+        rows = await self.db.fetch_all(
+            "SELECT chat_id, message_id, kind, case_id, created_at FROM case_messages"
+            " WHERE erase_pending = 1 ORDER BY kind != 'card', created_at"
+        )
+        return [Copy(*row) for row in rows]
+
+    async def queue_erasure(self, copies: Sequence[Copy], items: Sequence[Outgoing]) -> bool:
+        """Queue the deletes and edits of `copies` and clear their marks, in one transaction; the
+        copies leave the message map but the cards. False when another caller queued them already."""
+        keys = json.dumps([[copy.chat_id, copy.message_id] for copy in copies])
+        mine = (
+            "(chat_id, message_id) IN"
+            " (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+        )
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                f"UPDATE case_messages SET erase_pending = 0 WHERE erase_pending = 1 AND {mine}", (keys,)
+            )
+            if copies and cursor.rowcount == 0:
+                return False
+            await db.execute(f"DELETE FROM case_messages WHERE kind != 'card' AND {mine}", (keys,))
+            await enqueue_all(db, items, self.db.now())
+        return True
 
     async def erase_closed_kept(self) -> Erasure:
         """Kept cases that are closed now (by staff or retention): erase them."""
