@@ -206,3 +206,16 @@ async def test_copies_left_unqueued_by_a_crash_are_erased_by_the_next_purge(desk
     await running.services.outbox.drain(5)
     assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
     assert rows(settings, "SELECT COUNT(*) FROM case_messages WHERE erase_pending = 1") == [(0,)]
+
+
+async def test_an_idle_case_staff_act_on_after_the_warning_stays_open(desk):
+    running, siti, ani, group, settings, now = desk
+    await full_report(siti)
+    await running.services.outbox.drain(5)
+    now[0] += settings.data_retention_days * DAY + DAY
+    await purge_once(running.services)
+    await ani.press(label("staff-button-prog"), group)
+    now[0] += IDLE_GRACE_DAYS * DAY + DAY
+    await purge_once(running.services)
+    await running.services.outbox.drain(5)
+    assert rows(settings, "SELECT status, description IS NOT NULL FROM cases") == [("in_progress", 1)]

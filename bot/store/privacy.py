@@ -211,7 +211,7 @@ class PrivacyStore:
         """Open cases untouched since `idle_since` whose staff were not yet told (since they last moved)."""
         rows = await self.db.fetch_all(
             f"SELECT id FROM cases INDEXED BY cases_open_idle WHERE status IN {_OPEN} AND updated_at < ?"
-            " AND (idle_warned_at IS NULL OR idle_warned_at < updated_at)",
+            " AND (idle_warned_at IS NULL OR idle_warned_at <= updated_at)",
             (idle_since,),
         )
         return [row[0] for row in rows]
@@ -226,7 +226,7 @@ class PrivacyStore:
         (resolved, with an event) and erased. Returns their ids."""
         rows = await self.db.fetch_all(
             f"SELECT id FROM cases WHERE status IN {_OPEN} AND idle_warned_at IS NOT NULL"
-            " AND idle_warned_at >= updated_at AND idle_warned_at < ?",
+            " AND idle_warned_at > updated_at AND idle_warned_at < ?",
             (warned_before,),
         )
         ids = [row[0] for row in rows]
