@@ -21,20 +21,10 @@ async def purge_once(services: Services) -> dict[str, int]:
     store, settings = services.store, services.settings
     now = store.db.now()
     retention = now - settings.data_retention_days * 86400
-    idle = await store.idle_open_cases(idle_since=retention)
-    if idle:  # staff are told first; the cases close after IDLE_GRACE_DAYS unless someone acts
-        await notices.warn_idle(services, idle, closes=now + IDLE_GRACE_DAYS * 86400)
-        await store.mark_idle_warned(idle)
-    closed = await store.close_idle_cases(warned_before=now - IDLE_GRACE_DAYS * 86400)
-    erased = await store.erase_cases_now(closed) + await store.erase_closed_kept()
-    copies = [*erased.copies, *await store.purge_cases(resolved_before=retention)]
+    copies = await store.purge_cases(resolved_before=retention)
     await notices.erase_copies(services, copies, "staff-data-expired", HOUSEKEEPING)
-    # Copies whose erasure a crash left unqueued (between an erasure and its outbox rows).
-    await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
     counts = {
-        "idle cases warned": len(idle),
-        "idle cases closed": len(closed),
-        "staff copies": len(copies),
+        "case copies": len(copies),
         "drafts": await store.purge_drafts(older_than=now - settings.draft_ttl_hours * 3600),
         "registrations": await store.purge_registrations(inactive_since=retention),
         "unanswered": await store.purge_unanswered(
@@ -44,9 +34,26 @@ async def purge_once(services: Services) -> dict[str, int]:
         "audit": await store.purge_audit(older_than=retention),
         "outbox": await store.purge_outbox(older_than=now - OUTBOX_KEEP_DAYS * 86400),
     }
+    counts.update(await _idle_and_kept_cases(services, now, retention))
     if any(counts.values()):
         log.info("purged %s", ", ".join(f"{count} {kind}" for kind, count in counts.items() if count))
     return counts
+
+
+async def _idle_and_kept_cases(services: Services, now: int, retention: int) -> dict[str, int]:
+    """Open cases idle past retention: staff are told first, and the cases close and are erased
+    IDLE_GRACE_DAYS later unless someone acts. Cases kept at /deletedata are erased once closed, and
+    staff-chat copies a crash left unerased are queued."""
+    store = services.store
+    idle = await store.idle_open_cases(idle_since=retention)
+    if idle:
+        await notices.warn_idle(services, idle, closes=now + IDLE_GRACE_DAYS * 86400)
+        await store.mark_idle_warned(idle)
+    closed = await store.close_idle_cases(warned_before=now - IDLE_GRACE_DAYS * 86400)
+    erased = await store.erase_cases_now(closed) + await store.erase_closed_kept()
+    await notices.erase_copies(services, erased, "staff-data-expired", HOUSEKEEPING)
+    await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
+    return {"idle cases warned": len(idle), "idle cases closed": len(closed)}
 
 
 async def purge_forever(services: Services, interval: float = PURGE_INTERVAL) -> None:
