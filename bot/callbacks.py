@@ -42,6 +42,8 @@ KINDS: dict[str, Kind] = {
     "cvb": Kind(1, ()),  # the quoted message goes to the FAQ search instead of staff
     "case": Kind(1, (_REFERENCE,)),  # one of the user's cases (/status)
     "cfu": Kind(1, (_REFERENCE, r"info|msg")),  # add information / a message to an open case
+    "my": Kind(1, (r"phone|w[0-9]{1,10}",)),  # /mydata: change the phone, or a worker's country and stage
+    "stp": Kind(1, (r"[0-9]{1,5}",)),  # /status: a page of the user's cases (offset)
     "st": Kind(1, (r"[0-9]{1,10}", r"[a-z]{1,8}")),  # staff card: case id, action (handlers/staff.py)
     "cl": Kind(1, (r"open|mine|urgent|all", r"[0-9]{1,7}")),  # staff: a page of /cases
     "sc": Kind(1, (r"[0-9]{1,10}",)),  # staff: one case's history

@@ -155,16 +155,19 @@ async def export_command(settings: Settings, args: argparse.Namespace) -> None:
 
 async def erase(settings: Settings, args: argparse.Namespace) -> None:
     """/deletedata for a request that came by phone or letter: the same erasure, by Telegram user ID.
-    Staff cards that showed the user's reports are edited when the bot runs (through the outbox)."""
+    Copies in staff chats are deleted or edited when the bot runs (through the outbox)."""
     from bot.outbox import notices
 
     async with open_services(settings) as services:
         if await services.store.get_user(args.user_id) is None:
             raise Exit(1, f"no user {args.user_id} in {settings.database_name}")
-        shown = await services.store.erase_user(args.user_id)
-        await notices.mark_erased(services, shown, "staff-data-deleted")
+        erased = await services.store.erase_user(args.user_id)
+        await notices.erase_copies(services, erased, "staff-data-deleted")
         await services.store.audit(CLI_ACTOR, "erase_user")
-    print(f"personal data of user {args.user_id} erased; {len(shown)} staff cards will be edited")
+    print(
+        f"personal data of user {args.user_id} erased; {len(erased.copies)} messages in staff chats"
+        " will be deleted or edited (cases keep a shell)"
+    )
 
 
 async def backup(settings: Settings, args: argparse.Namespace) -> None:

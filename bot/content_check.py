@@ -13,6 +13,7 @@ from bot import callbacks, telegram_html
 from bot.content import LANGUAGES, Content, ContentError, content_dir
 from bot.store import Broadcast, Case, CaseEvent, Registration, User, Worker
 from bot.store.casework import CasePage
+from bot.store.privacy import Erasure
 from bot.store.roles import Hold, StaffMember
 
 SOFT_LIMIT = 1200
@@ -234,6 +235,13 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "user-self-harm": {"country": "HK", "country_name": "Hong Kong", "danger": True},
     "staff-urgent-alert": {"minutes": 10, "mentions": []},
     "staff-urgent-alert-all": {"minutes": 30, "mentions": [(9001, "Ani <&>"), (9002, "")]},
+    "user-deletedata-ask-open": {"answers": {"_open": ["LP-ABC234", "LP-XYZ789"]}},
+    "user-deletedata-done": {"result": Erasure(kept=("LP-ABC234",))},
+    "user-status-list": {"total": 12, "first": 1, "last": 8},
+    "staff-case-shell": {"updated": "02-01-2026 08:00 WIB"},
+    "staff-case-idle": {"closes": "15-01-2026 08:00 WIB"},
+    "user-phone-done": {"result": "+6281234567890"},
+    "user-worker-done": {"result": "Siti Aminah"},
 }
 
 

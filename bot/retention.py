@@ -12,6 +12,7 @@ from bot.store.outbox import HOUSEKEEPING
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL = 3600  # seconds between purges; the first one runs at start-up
+IDLE_GRACE_DAYS = 14  # staff are told this long before an idle open case is closed and purged
 OUTBOX_KEEP_DAYS = 30  # sent messages are kept this long: enough to look into a delivery problem
 
 
@@ -20,10 +21,10 @@ async def purge_once(services: Services) -> dict[str, int]:
     store, settings = services.store, services.settings
     now = store.db.now()
     retention = now - settings.data_retention_days * 86400
-    shown = await store.purge_cases(resolved_before=retention)
-    await notices.mark_erased(services, shown, "staff-data-expired", HOUSEKEEPING)
+    copies = await store.purge_cases(resolved_before=retention)
+    await notices.erase_copies(services, copies, "staff-data-expired", HOUSEKEEPING)
     counts = {
-        "case cards": len(shown),
+        "case copies": len(copies),
         "drafts": await store.purge_drafts(older_than=now - settings.draft_ttl_hours * 3600),
         "registrations": await store.purge_registrations(inactive_since=retention),
         "unanswered": await store.purge_unanswered(
@@ -34,9 +35,26 @@ async def purge_once(services: Services) -> dict[str, int]:
         "outbox": await store.purge_outbox(older_than=now - OUTBOX_KEEP_DAYS * 86400),
         "update IDs": await store.db.purge_processed_updates(older_than=now - 86400),
     }
+    counts.update(await _idle_and_kept_cases(services, now, retention))
     if any(counts.values()):
         log.info("purged %s", ", ".join(f"{count} {kind}" for kind, count in counts.items() if count))
     return counts
+
+
+async def _idle_and_kept_cases(services: Services, now: int, retention: int) -> dict[str, int]:
+    """Open cases idle past retention: staff are told first, and the cases close and are erased
+    IDLE_GRACE_DAYS later unless someone acts. Cases kept at /deletedata are erased once closed, and
+    staff-chat copies a crash left unerased are queued."""
+    store = services.store
+    idle = await store.idle_open_cases(idle_since=retention)
+    if idle:
+        await notices.warn_idle(services, idle, closes=now + IDLE_GRACE_DAYS * 86400)
+        await store.mark_idle_warned(idle)
+    closed = await store.close_idle_cases(warned_before=now - IDLE_GRACE_DAYS * 86400)
+    erased = await store.erase_cases_now(closed) + await store.erase_closed_kept()
+    await notices.erase_copies(services, erased, "staff-data-expired", HOUSEKEEPING)
+    await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
+    return {"idle cases warned": len(idle), "idle cases closed": len(closed)}
 
 
 async def purge_forever(services: Services, interval: float = PURGE_INTERVAL) -> None:

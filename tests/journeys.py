@@ -62,6 +62,17 @@ async def register(user, name="Siti Aminah"):
     await user.press(label("user-button-confirm"))
 
 
+async def register_another(user, name="Budi Santoso"):
+    """A registered family adds a worker: the address and phone are not asked again."""
+    await user.send("/register")
+    await user.press(label("user-consent-yes"))
+    await user.press(label("user-relation-child"))
+    await user.send(name)
+    await user.press("🇹🇼 Taiwan")
+    await user.press(label("user-stage-abroad"))
+    await user.press(label("user-button-confirm"))
+
+
 async def start_report(user, category=None, subject=None):
     """/report up to the consent: unpaid wages, about the user, unless other labels are given."""
     await user.send("/report")

@@ -382,3 +382,29 @@ async def test_blocking_emits_my_chat_member(emu, tg, user):
     updates = await tg.get_updates(timeout=0)
     statuses = [u.my_chat_member.new_chat_member.status for u in updates]
     assert statuses == ["kicked", "member"]
+
+
+async def test_delete_messages_takes_1_to_100_ids_and_skips_missing_ones(emu, tg, user):
+    sent = [await tg.send_message(user.id, f"pesan {n}") for n in range(3)]
+    assert await tg.delete_messages(user.id, [sent[0].message_id, sent[1].message_id, 999])
+    assert [m.text for m in emu.messages_in(user.id)] == ["pesan 2"]
+    for ids in ([], list(range(1, 102))):
+        with pytest.raises(BadRequest):
+            await tg.delete_messages(user.id, ids)
+
+
+async def test_messages_older_than_48_hours_cannot_be_deleted(emu, tg, user):
+    old = await tg.send_message(user.id, "lama")
+    emu.advance(48 * 3600)
+    new = await tg.send_message(user.id, "baru")
+    with pytest.raises(BadRequest, match=r"(?i)message can't be deleted"):
+        await tg.delete_messages(user.id, [old.message_id, new.message_id])
+    assert len(emu.messages_in(user.id)) == 2  # all or nothing
+    assert await tg.delete_message(user.id, new.message_id)
+
+
+async def test_protected_content_is_marked_and_cannot_be_forwarded(emu, tg, user):
+    sent = await tg.send_message(user.id, "rahasia", protect_content=True)
+    assert sent.has_protected_content
+    with pytest.raises(BadRequest, match=r"(?i)can't be forwarded"):
+        await tg.forward_message(user.id, user.id, sent.message_id)

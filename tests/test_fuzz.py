@@ -195,6 +195,7 @@ async def test_a_forged_step_index_is_a_stale_button(siti, errors):
 async def test_a_question_summary_offers_no_empty_edit_screen(siti):
     await siti.send("resep rendang padang enak")
     await siti.press(label("user-button-ask-staff"))
+    await siti.press(label("user-consent-yes"))
     assert label("user-button-edit") not in siti.buttons and label("user-button-confirm") in siti.buttons
 
 

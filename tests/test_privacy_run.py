@@ -92,6 +92,7 @@ async def test_debug_log_of_a_whole_journey_holds_no_personal_data_and_no_token(
             await user.press(press)
         await user.send(QUESTION)
         await user.press("🙋 Tanya petugas")
+        await user.press("✅ Saya setuju")
         await user.press("✅ Benar, simpan")
         code, output = await bot.finish(stop=True)
     assert "Nomor: LP-" in user.last_text and code == 0

@@ -2,7 +2,9 @@ import asyncio
 import sqlite3
 
 import pytest
-from journeys import fill_registration_until_phone, label, opening, register, rows
+from journeys import fill_registration_until_phone, label, opening, register, register_another, rows
+
+from bot.store.privacy import Erasure
 
 BACK, CANCEL = label("user-button-back"), label("user-button-cancel")
 ASK_NAME = label("user-register-ask-name", answers={"relation": "child"})
@@ -143,10 +145,19 @@ async def test_edit_from_the_summary(siti, settings):
 
 async def test_a_second_worker_and_registering_again_updates(siti, settings):
     await register(siti, "Siti Aminah")
-    await register(siti, "Budi Santoso")
-    await register(siti, "siti  aminah")
+    await register_another(siti, "Budi Santoso")
+    await register_another(siti, "siti  aminah")
     assert rows(settings, "SELECT name FROM workers ORDER BY id") == [("siti aminah",), ("Budi Santoso",)]
     assert siti.last_text == label("user-register-done", result=2)
+
+
+async def test_another_worker_reuses_the_address_and_phone(siti, settings):
+    await register(siti, "Siti Aminah")
+    before = len(siti.history)
+    await register_another(siti, "Budi Santoso")
+    asked = [m.text for m in siti.history[before:]]
+    assert label("user-register-ask-province") not in asked and label("user-register-ask-phone") not in asked
+    assert rows(settings, "SELECT phone, village FROM registrations") == [("+6281234567890", "Kromengan")]
 
 
 async def test_mydata_shows_what_is_stored(siti):
@@ -166,11 +177,11 @@ async def test_deletedata_leaves_no_personal_field(siti, settings):
     await siti.send("/cancel")
     await siti.send("/deletedata")
     await siti.press(label("user-deletedata-yes"))
-    assert siti.last_text.startswith(label("user-deletedata-done"))
+    assert siti.last_text.startswith(opening("user-deletedata-done", result=Erasure()))
     dump = "\n".join(sqlite3.connect(settings.database_path).iterdump())
     for personal in ("Siti Aminah", "6281234567890", "Kromengan", "Malang"):
         assert personal not in dump
-    assert rows(settings, "SELECT first_name FROM users") == [("",)]
+    assert rows(settings, f"SELECT COUNT(*) FROM users WHERE id = {siti.id}") == [(0,)]
 
 
 async def test_expired_drafts_are_refused_and_purged(bot, siti, settings):

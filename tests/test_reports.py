@@ -130,7 +130,7 @@ async def test_status_lists_and_shows_own_cases_only(bot, siti):
     await full_report(siti)
     reference = REFERENCE.search(siti.last_text).group()
     await siti.send("/status")
-    assert siti.last_text.startswith(label("user-status-list"))
+    assert siti.last_text.startswith(label("user-status-list", total=1, first=1, last=1))
     await siti.press(next(button for button in siti.buttons if button.startswith(reference)))
     case = await bot.services.store.case_by_reference(reference)
     assert siti.last_text.startswith(
@@ -161,6 +161,8 @@ async def test_add_information_to_an_open_case(siti, settings):
 async def test_ask_staff_becomes_a_question_case(siti, settings):
     await siti.send("resep rendang padang enak")
     await siti.press(label("user-button-ask-staff"))
+    assert siti.last_text.startswith(opening("user-question-consent"))
+    await siti.press(label("user-consent-yes"))
     assert "resep rendang padang enak" in siti.last_text
     await siti.press(label("user-button-confirm"))
     assert REFERENCE.search(siti.last_text)
@@ -172,7 +174,7 @@ async def test_ask_staff_becomes_a_question_case(siti, settings):
 async def test_deletedata_anonymises_cases(siti, settings):
     await full_report(siti)
     await siti.send("/deletedata")
-    await siti.press(label("user-deletedata-yes"))
+    await siti.press(label("user-deletedata-choice-erase"))
     assert rows(settings, "SELECT category, country, status, user_id, description FROM cases") == [
         ("unpaid_wages", "HK", "new", None, None)
     ]

@@ -42,6 +42,7 @@ from .updates import UpdateFeed
 from .world import Call, Chat, Message, Query, StoredFile, Upload, User, Webhook, media_object
 
 DEFAULT_TOKEN = "7000000001:AAEmulatorTokenForTestsOnly_1234567"
+DELETE_WINDOW = 48 * 3600  # a message older than this cannot be deleted
 _CHAT_ACTIONS = {
     "typing",
     "upload_photo",
@@ -520,6 +521,7 @@ class Emulator:
             reply_markup=markup,
             reply_to=reply_to,
             source=p.string("text"),
+            protected=p.flag("protect_content"),
         )
 
     @api_method("sendPhoto")
@@ -549,6 +551,7 @@ class Emulator:
             reply_to=reply_to,
             source=p.string("caption"),
             file=stored,
+            protected=p.flag("protect_content"),
         )
 
     def _resolve_file(self, p: Params, kind: str) -> StoredFile:
@@ -621,10 +624,32 @@ class Emulator:
         message = self.find_message(chat, p.integer("message_id"))
         if message is None:
             raise bad_request("message to delete not found")
-        if chat.is_group and message.sender is not self.bot and self.bot.id not in chat.admins:
-            raise bad_request("message can't be deleted")
+        self._check_deletable(chat, message)
         message.deleted = True
         return True
+
+    @api_method("deleteMessages")
+    def _delete_messages(self, p: Params) -> bool:
+        """1-100 ids; ids not found are skipped; one that cannot be deleted fails the whole call."""
+        chat = self._chat(p.chat_ref(), sending=False)
+        ids = p.json("message_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad_request("message_ids must be a list of 1-100 identifiers")
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise bad_request("can't parse message_ids JSON object")
+        found = [m for m in (self.find_message(chat, i) for i in ids) if m is not None]
+        for message in found:
+            self._check_deletable(chat, message)
+        for message in found:
+            message.deleted = True
+        return True
+
+    def _check_deletable(self, chat: Chat, message: Message) -> None:
+        """Telegram's rules: at most 48 hours old; in a group another's message only as an admin."""
+        if self.unix_time() - message.date >= DELETE_WINDOW:
+            raise bad_request("message can't be deleted")
+        if chat.is_group and message.sender is not self.bot and self.bot.id not in chat.admins:
+            raise bad_request("message can't be deleted")
 
     @api_method("answerCallbackQuery")
     def _answer_callback_query(self, p: Params) -> bool:
@@ -676,6 +701,8 @@ class Emulator:
         source = self.find_message(source_chat, p.integer("message_id"))
         if source is None:
             raise bad_request(f"message to {verb} not found")
+        if source.protected:
+            raise bad_request(f"message can't be {'copied' if verb == 'copy' else 'forwarded'}")
         return source
 
     @api_method("setMyCommands")

@@ -90,6 +90,7 @@ class Message:
     edit_date: int | None = None
     deleted: bool = False
     file: StoredFile | None = None
+    protected: bool = False  # sent with protect_content: clients cannot forward or save it
 
     def api(self, nested: bool = True) -> dict[str, Any]:
         """The Bot API Message object."""
@@ -114,6 +115,8 @@ class Message:
             data["reply_to_message"] = self.reply_to.api(nested=False)
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
+        if self.protected:
+            data["has_protected_content"] = True
         return data
 
 

@@ -47,6 +47,8 @@ __all__ = ["ALLOWED_UPDATES", "BUTTONS", "FLOWS", "USER_COMMANDS", "register"]
 FLOWS = (
     registration.REGISTER,
     registration.DELETE,
+    registration.CHANGE_PHONE,
+    registration.CHANGE_WORKER,
     reports.REPORT,
     reports.QUESTION,
     reports.FOLLOWUP,
@@ -87,6 +89,8 @@ BUTTONS: dict[str, Button] = {
     "cvb": Button(conversation.on_ask_bot),
     "case": Button(reports.on_case_button),
     "cfu": Button(reports.on_case_button),
+    "my": Button(registration.on_mydata_button),
+    "stp": Button(reports.on_status_page),
     "optout": Button(broadcast.on_optout),
     "rt": Button(closing.on_rating),
     "ru": Button(closing.on_reopen),

@@ -79,16 +79,20 @@ async def _ask_which(update: Update, context: BotContext, talks: list[Conversati
 
 async def deliver(context: BotContext, case: Case, message: Message) -> Case:
     """The reporter's message to staff under the case, committed with the case reopened if it was
-    resolved; then one short line for the reporter naming the reference."""
+    resolved; then one short line for the reporter naming the reference. A redelivered update is
+    relayed once."""
     text, files = words_and_files(message)
     reopened = case.status == "resolved"
     plain = [file[:2] for file in files]
     outgoing = await notices.to_staff(
         context.services, case, text or icons(files), plain, "message_in", reopened=reopened
     )
-    case = await context.store.add_reporter_message(
-        case, ReporterMessage(text or icons(files), files), outgoing
+    added = await context.store.add_reporter_message(
+        case, ReporterMessage(text or icons(files), files), outgoing, (message.chat.id, message.message_id)
     )
+    if added is None:
+        return case  # delivered already
+    case = added
     if reopened:
         await _show_reopened(context, case)
     context.services.wake_outbox()

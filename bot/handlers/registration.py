@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import aiosqlite
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
+from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.handlers import wizard
+from bot.handlers import screens, wizard
+from bot.handlers.common import answer_query
 from bot.outbox import notices
+from bot.store import Store
+from bot.store.cases import OPEN_STATUSES
 from bot.store.drafts import Draft
-from bot.store.privacy import erase_user
-from bot.store.registrations import NewRegistration, write_registration
+from bot.store.privacy import Erasure, erase_user
+from bot.store.registrations import NewRegistration, change_phone, change_worker, write_registration
 from bot.wizard import Choice, Confirm, Flow, Phone, Text, options, validate
 
 RELATIONS = ("self", "spouse", "parent", "child", "sibling", "other")
@@ -26,9 +30,37 @@ async def _save_registration(db: aiosqlite.Connection, draft: Draft) -> int:
     return await write_registration(db, draft.user_id, new, draft.updated_at)
 
 
-async def _erase(db: aiosqlite.Connection, draft: Draft) -> list[tuple[int, int]]:
-    """/deletedata confirmed: every personal field of the user; returns the staff cards to edit."""
-    return await erase_user(db, draft.user_id)
+async def _prepare_registration(store: Store, user_id: int) -> dict:
+    """Another worker of a registered family: the address and phone are kept, not asked again."""
+    registration = await store.registration(user_id)
+    if registration is None:
+        return {}
+    return {
+        "_registered": True,
+        **{field: getattr(registration, field) for field in ("phone", "province", "district", "village")},
+    }
+
+
+def _new_family(answers) -> bool:
+    return not answers.get("_registered")
+
+
+async def _prepare_delete(store: Store, user_id: int) -> dict:
+    """The user's open cases, so the question can say what happens to them."""
+    cases = [case for case in await store.cases_of(user_id, limit=1000) if case.status in OPEN_STATUSES]
+    return {"_open": [case.reference for case in cases]}
+
+
+async def _erase(db: aiosqlite.Connection, draft: Draft) -> Erasure:
+    """/deletedata confirmed: every personal field of the user, open cases kept if the user chose so."""
+    keep = draft.answers.get("open") == "keep"
+    return await erase_user(db, draft.user_id, draft.updated_at, keep_open=keep)
+
+
+async def _erased(update: Update, context: BotContext, erased: Erasure) -> None:
+    """Copies in staff chats are deleted or edited; the user row is gone from the cache too."""
+    context.store.forget_user(update.effective_user.id)
+    await notices.erase_copies(context.services, erased, "staff-data-deleted")
 
 
 REGISTER = Flow(
@@ -65,6 +97,7 @@ REGISTER = Flow(
         Choice(
             "province",
             "user-register-ask-province",
+            when=_new_family,
             label="user-register-label-province",
             options=options.provinces(True),
             more=options.provinces(False),
@@ -73,6 +106,7 @@ REGISTER = Flow(
         Text(
             "district",
             "user-register-ask-district",
+            when=_new_family,
             label="user-register-label-district",
             parse=validate.place,
             max_length=60,
@@ -80,15 +114,23 @@ REGISTER = Flow(
         Text(
             "village",
             "user-register-ask-village",
+            when=_new_family,
             label="user-register-label-village",
             parse=validate.place,
             max_length=60,
         ),
-        Phone("phone", "user-register-ask-phone", label="user-register-label-phone", parse=validate.phone),
+        Phone(
+            "phone",
+            "user-register-ask-phone",
+            label="user-register-label-phone",
+            parse=validate.phone,
+            when=_new_family,
+        ),
         Confirm("confirm", "", summary="user-register-summary"),
     ),
     finish=_save_registration,
     done="user-register-done",
+    prepare=_prepare_registration,
 )
 
 DELETE = Flow(
@@ -99,11 +141,54 @@ DELETE = Flow(
             "user-deletedata-ask",
             options=options.labelled("user-deletedata", ("yes", "no")),
             stop=frozenset({"no"}),
+            when=lambda a: not a.get("_open"),
+        ),
+        Choice(  # with open cases: keep them until staff close them, or erase them now
+            "open",
+            "user-deletedata-ask-open",
+            options=options.labelled("user-deletedata-choice", ("keep", "erase", "no")),
+            stop=frozenset({"no"}),
+            when=lambda a: bool(a.get("_open")),
         ),
     ),
     finish=_erase,
     done="user-deletedata-done",
-    after=lambda update, context, shown: notices.mark_erased(context.services, shown, "staff-data-deleted"),
+    prepare=_prepare_delete,
+    after=_erased,
+)
+
+
+async def _save_phone(db: aiosqlite.Connection, draft: Draft) -> str:
+    return await change_phone(db, draft.user_id, draft.answers["phone"], draft.updated_at)
+
+
+CHANGE_PHONE = Flow(
+    name="phone",
+    steps=(
+        Phone("phone", "user-register-ask-phone", label="user-register-label-phone", parse=validate.phone),
+        Confirm("confirm", "", summary="user-register-summary"),
+    ),
+    finish=_save_phone,
+    done="user-phone-done",
+)
+
+
+async def _save_worker(db: aiosqlite.Connection, draft: Draft) -> str:
+    answers = draft.answers
+    return await change_worker(
+        db, draft.user_id, answers["_worker"], answers["country"], answers["stage"], draft.updated_at
+    )
+
+
+CHANGE_WORKER = Flow(
+    name="worker",
+    steps=(
+        REGISTER.step("country"),
+        REGISTER.step("stage"),
+        Confirm("confirm", "", summary="user-register-summary"),
+    ),
+    finish=_save_worker,
+    done="user-worker-done",
 )
 
 
@@ -118,7 +203,7 @@ async def delete_data(update: Update, context: BotContext) -> None:
 
 
 async def my_data(update: Update, context: BotContext) -> None:
-    """/mydata: everything stored about the user, in their language."""
+    """/mydata: everything stored about the user, in their language, with buttons to change it."""
     store, user_id = context.store, update.effective_user.id
     user = await store.get_user(user_id)
     registration = await store.registration(user_id)
@@ -134,4 +219,27 @@ async def my_data(update: Update, context: BotContext) -> None:
         province=province,
         countries=countries,
     )
-    await update.effective_message.reply_text(text)
+    rows = []
+    if registration:
+        rows.append([screens.button(context.text("user-button-change-phone"), "my", "phone")])
+        rows += [
+            [screens.button(context.text("user-button-change-worker", name=w.name), "my", f"w{w.id}")]
+            for w in registration.workers
+        ]
+    markup = InlineKeyboardMarkup(rows) if rows else None
+    await update.effective_message.reply_text(text, reply_markup=markup, protect_content=True)
+
+
+async def on_mydata_button(update: Update, context: BotContext, data: Callback) -> None:
+    """A /mydata button: change the phone, or one worker's country and stage (a short wizard)."""
+    registration = await context.store.registration(update.effective_user.id)
+    worker = next((w for w in registration.workers if f"w{w.id}" == data.arg), None) if registration else None
+    if registration is None or (data.arg != "phone" and worker is None):
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    await answer_query(update)
+    if worker is None:
+        await wizard.begin(update, context, CHANGE_PHONE)
+        return
+    answers = {"_worker": worker.id, "name": worker.name, "country": worker.country, "stage": worker.stage}
+    await wizard.begin(update, context, CHANGE_WORKER, answers)

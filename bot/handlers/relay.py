@@ -33,6 +33,10 @@ async def staff_reply(update: Update, context: BotContext) -> bool:
     return await from_staff(update, context)
 
 
+def _source(message) -> tuple[int, int]:
+    return message.chat.id, message.message_id
+
+
 async def from_staff(update: Update, context: BotContext) -> bool:
     """A staff member's reply to a case message: to the reporter, signed as staff. False if not one."""
     if not context.is_staff(update.effective_user.id):
@@ -49,9 +53,9 @@ async def from_staff(update: Update, context: BotContext) -> bool:
     text, file = message.text or message.caption, file_of(message)
     outgoing = notices.to_reporter(context.services, case, text, file)
     body = text or (f"[{file[0]}]" if file else "")
-    await context.store.apply_change(
-        case.id, update.effective_user.id, Change(event="message_out", body=body, outgoing=tuple(outgoing))
-    )
+    change = Change(event="message_out", body=body, outgoing=tuple(outgoing), source=_source(message))
+    if await context.store.apply_change(case.id, update.effective_user.id, change) is None:
+        return True  # a redelivered update: relayed already
     context.services.wake_outbox()
     key = "staff-relayed" if outgoing else "staff-relay-no-reporter"
     await message.reply_text(context.content.text(context.settings.default_language, key, case=case))

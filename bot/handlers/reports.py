@@ -170,7 +170,15 @@ async def _save_question(db: aiosqlite.Connection, draft: Draft) -> Case:
 QUESTION = Flow(
     name="question",
     staffed=True,
-    steps=(Confirm("confirm", "", summary="user-question-summary"),),
+    steps=(
+        Choice(  # the case keeps the asker's name and words: the same notice as a report
+            "consent",
+            "user-question-consent",
+            options=options.labelled("user-consent", ("yes", "no")),
+            stop=frozenset({"no"}),
+        ),
+        Confirm("confirm", "", summary="user-question-summary"),
+    ),
     finish=_save_question,
     done="user-question-done",
     prepare=_prepare_question,
@@ -227,16 +235,42 @@ async def ask_staff(update: Update, context: BotContext, data: Callback) -> None
     await wizard.begin(update, context, QUESTION, answers)
 
 
+STATUS_PAGE = 8  # cases per /status page
+
+
 async def status(update: Update, context: BotContext) -> None:
-    """/status: the user's own cases; /status LP-XXXXXX: one of them (others read "not found")."""
+    """/status: the user's own cases, a page at a time; /status LP-XXXXXX: one of them (others read
+    "not found")."""
     if context.args:
-        await _show_case(update, context, context.args[0], edit=False)
+        await _show_case(update, context, context.args[0])
         return
-    cases = await context.store.cases_of(update.effective_user.id)
+    await _status_page(update, context, 0, edit=False)
+
+
+async def on_status_page(update: Update, context: BotContext, data: Callback) -> None:
+    """Another page of /status."""
+    await answer_query(update)
+    await _status_page(update, context, int(data.arg), edit=True)
+
+
+async def _status_page(update: Update, context: BotContext, offset: int, *, edit: bool) -> None:
+    user_id = update.effective_user.id
+    total = await context.store.count_cases_of(user_id)
+    cases = await context.store.cases_of(user_id, limit=STATUS_PAGE, offset=offset)
     rows = [[_case_button(context, c)] for c in cases]
+    pages = []
+    if offset > 0:
+        pages.append(
+            screens.button(context.text("user-button-newer"), "stp", str(max(0, offset - STATUS_PAGE)))
+        )
+    if offset + STATUS_PAGE < total:
+        pages.append(screens.button(context.text("user-button-older"), "stp", str(offset + STATUS_PAGE)))
     key = "user-status-list" if cases else "user-status-none"
-    markup = InlineKeyboardMarkup([*rows, [screens.button(context.text("user-button-menu"), "menu")]])
-    await update.effective_message.reply_text(context.text(key), reply_markup=markup)
+    text = context.text(key, total=total, first=offset + 1, last=offset + len(cases))
+    markup = InlineKeyboardMarkup(
+        [*rows, *([pages] if pages else []), [screens.button(context.text("user-button-menu"), "menu")]]
+    )
+    await show(update, context, screens.Screen(text, markup), edit=edit)
 
 
 def _case_button(context: BotContext, case) -> InlineKeyboardButton:
@@ -249,7 +283,7 @@ async def on_case_button(update: Update, context: BotContext, data: Callback) ->
     """A case button from /status: its detail, or start adding information / a message."""
     if data.kind == "case":
         await answer_query(update)
-        await _show_case(update, context, data.arg, edit=True)
+        await _show_case(update, context, data.arg)
         return
     reference, kind = data.args
     case = await context.store.case_by_reference(reference, user_id=update.effective_user.id)
@@ -272,14 +306,19 @@ def _referred_to(context: BotContext, case: Case, events: list) -> str | None:
     return context.text(f"user-referral-{action}") if case.status == "referred" and action else None
 
 
-async def _show_case(update: Update, context: BotContext, reference: str, *, edit: bool) -> None:
+async def _show_case(update: Update, context: BotContext, reference: str) -> None:
+    """One of the user's cases: what they reported (their own story), staff messages, status."""
     case = await context.store.case_by_reference(reference.strip(), user_id=update.effective_user.id)
     if case is None:
         await update.effective_message.reply_text(
             context.text("user-status-not-found", reference=reference[:20])
         )
         return
-    events = [e for e in await context.store.case_events(case.id) if e.kind in ("message_out", "status")]
+    events = [
+        e
+        for e in await context.store.case_events(case.id)
+        if e.kind in ("message_out", "message_in", "info", "status") and (e.body or e.kind == "status")
+    ]
     text = context.text(
         "user-status-detail",
         case=case,
@@ -294,4 +333,7 @@ async def _show_case(update: Update, context: BotContext, reference: str, *, edi
             [screens.button(context.text("user-button-message-staff"), "cfu", case.reference, "msg")],
         ]
     rows.append([screens.button(context.text("user-button-menu"), "menu")])
-    await show(update, context, screens.Screen(text, InlineKeyboardMarkup(rows)), edit=edit)
+    # A new message, never an edit of the list: only a new one can be protected from forwarding.
+    await context.bot.send_message(
+        update.effective_chat.id, text, reply_markup=InlineKeyboardMarkup(rows), protect_content=True
+    )

@@ -136,6 +136,11 @@ async def _change(update: Update, context: BotContext, case: Case, action: str) 
     change = Change(**{**change.__dict__, "outgoing": (notice,) if notice else ()})
     before = await notices.card_text(context.services, case)
     case = await context.store.apply_change(case.id, presser, change)
+    if case.erase_on_close and not case.is_open:  # the reporter asked to erase it once closed
+        erased = await context.store.erase_closed_kept()
+        copies = [c for c in erased.copies if (c.kind, c.case_id) != ("card", case.id)]  # edited below
+        await notices.erase_copies(context.services, copies, "staff-data-deleted")
+        case = await context.store.case_by_id(case.id)
     context.services.wake_outbox()
     if change.status == "resolved":
         await closing.ask_rating(context, case, delay=RESOLVED_NOTICE_DELAY)  # held while undo is possible
@@ -180,7 +185,10 @@ async def _refresh_cards(
     ]
     payload = {"text": text, "parse_mode": "HTML", "reply_markup": markup.to_dict()}
     await context.store.queue(
-        [Outgoing(chat, "editMessageText", {**payload, "message_id": message}) for chat, message in others]
+        [
+            Outgoing(chat, "editMessageText", {**payload, "message_id": message}, "card_edit", case.id)
+            for chat, message in others
+        ]
     )
     context.services.wake_outbox()
 
@@ -345,7 +353,10 @@ async def _send_detail(update: Update, context: BotContext, case: Case) -> None:
         if not telegram_html.validate(text):
             break
     await context.bot.send_message(
-        update.effective_chat.id, text, reply_markup=notices.card_markup(context.services, case)
+        update.effective_chat.id,
+        text,
+        reply_markup=notices.card_markup(context.services, case),
+        protect_content=True,
     )
 
 
@@ -388,7 +399,9 @@ async def export_data(update: Update, context: BotContext) -> None:
             with tempfile.TemporaryFile() as file:  # owner-only, and gone when closed
                 await export.write(context.store, name, file)
                 file.seek(0)
-                await context.bot.send_document(staff, InputFile(file, filename=f"{name}.csv"))
+                await context.bot.send_document(
+                    staff, InputFile(file, filename=f"{name}.csv"), protect_content=True
+                )
     except (Forbidden, BadRequest):
         await update.effective_message.reply_text(_text(context, "staff-export-private-first"))
         return

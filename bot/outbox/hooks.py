@@ -9,6 +9,7 @@ from bot.context import Services
 from bot.outbox import notices
 from bot.outbox.worker import Outbox
 from bot.store.outbox import OutboxRow
+from bot.store.privacy import ERASURE, Copy
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,19 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
     store = services.store
 
     async def remember(row: OutboxRow, message: dict) -> None:
-        if row.ref is not None and "message_id" in message:
-            await store.record_case_message(row.chat_id, message["message_id"], row.ref, _MAPPED[row.kind])
+        if row.ref is None or "message_id" not in message:
+            return
+        kind = _MAPPED[row.kind] if row.method == "sendMessage" else "file"
+        case, now = await store.case_by_id(row.ref), store.db.now()
+        if case is not None and case.erased_at is not None:  # erased while this was being sent
+            if row.chat_id in notices.staff_targets(services):
+                await store.record_erased_copy(Copy(row.chat_id, message["message_id"], kind, case.id, now))
+                await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
+            return
+        await store.record_case_message(row.chat_id, message["message_id"], row.ref, kind)
+
+    async def erase_failed(row: OutboxRow, reason: str) -> None:
+        await notices.erase_failed(services, row, reason)
 
     async def blocked(user_id: int) -> None:
         await store.set_blocked(user_id, True)
@@ -41,6 +53,7 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
 
     for kind in _MAPPED:
         outbox.on_sent[kind] = remember
+    outbox.on_failed[ERASURE] = erase_failed
     outbox.on_blocked = blocked
     outbox.on_migrated = migrated
 

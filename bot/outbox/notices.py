@@ -13,7 +13,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case, Worker
-from bot.store.outbox import CARD, NOTICE, STAFF_REPLY, URGENT_CARD, Outgoing
+from bot.store.outbox import CARD, HOUSEKEEPING, STAFF_REPLY, URGENT_CARD, OutboxRow, Outgoing
+from bot.store.privacy import ERASURE, Copy, Erasure
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -27,6 +28,8 @@ FILE_METHODS = {
 STAFF_ACTIONS = ("take", "prog", "ref", "res", "note", "contact")
 
 
+# Messages carrying personal data cannot be forwarded or saved from Telegram's clients.
+PROTECTED = {"protect_content": True}
 TEXT_ROOM, CAPTION_ROOM = 3500, 800  # UTF-16 units left for relayed words inside a header
 CARD_STORY = 700  # characters of the description a card shows (content: staff-case-card)
 
@@ -78,6 +81,10 @@ def card_markup(services: Services, case: Case, *, undo: bool = False) -> Inline
 async def card_text(services: Services, case: Case) -> str:
     store, content = services.store, services.content
     lang = services.settings.default_language
+    if case.erased_at is not None:  # the shell staff keep once the personal data is gone
+        return content.text(
+            lang, "staff-case-shell", case=case, created=when(case.created_at), updated=when(case.updated_at)
+        )
     reporter = await store.get_user(case.user_id) if case.user_id else None
     assignee = await store.get_user(case.assignee) if case.assignee else None
     files = await store.case_attachments(case.id)
@@ -130,7 +137,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
             Outgoing(
                 chat_id,
                 "sendMessage",
-                {"text": text, "parse_mode": "HTML", "reply_markup": markup, **extra},
+                {"text": text, "parse_mode": "HTML", "reply_markup": markup, **extra, **PROTECTED},
                 kind="case_card",
                 ref=case.id,
                 priority=priority,
@@ -140,7 +147,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
             Outgoing(
                 chat_id,
                 "sendMessage",
-                {"text": part, **extra},
+                {"text": part, **extra, **PROTECTED},
                 kind="case_file",
                 ref=case.id,
                 priority=priority,
@@ -196,7 +203,7 @@ def file_message(
     return Outgoing(
         chat_id,
         FILE_METHODS.get(kind, "sendDocument"),
-        {**payload, **(extra or {})},
+        {**payload, **PROTECTED, **(extra or {})},
         kind=outbox_kind,
         ref=case.id,
     )
@@ -213,7 +220,7 @@ def status_notice(
     return Outgoing(
         case.user_id,
         "sendMessage",
-        {"text": text, "parse_mode": "HTML"},
+        {"text": text, "parse_mode": "HTML", **PROTECTED},
         kind="notice",
         ref=case.id,
         delay=delay,
@@ -239,7 +246,7 @@ def to_reporter(
             Outgoing(
                 case.user_id,
                 "sendMessage",
-                {"text": header, "parse_mode": "HTML"},
+                {"text": header, "parse_mode": "HTML", **PROTECTED},
                 kind="relay_out",
                 ref=case.id,
                 priority=STAFF_REPLY,
@@ -252,7 +259,7 @@ def to_reporter(
         Outgoing(
             case.user_id,
             method,
-            {field: file_id, "caption": header, "parse_mode": "HTML"},
+            {field: file_id, "caption": header, "parse_mode": "HTML", **PROTECTED},
             kind="relay_out",
             ref=case.id,
             priority=STAFF_REPLY,
@@ -288,7 +295,7 @@ async def to_staff(
             Outgoing(
                 chat_id,
                 "sendMessage",
-                {"text": header, "parse_mode": "HTML", **reply},
+                {"text": header, "parse_mode": "HTML", **reply, **PROTECTED},
                 kind="relay_in",
                 ref=case.id,
                 merge=True,
@@ -298,17 +305,80 @@ async def to_staff(
     return items
 
 
-async def mark_erased(
-    services: Services, shown: list[tuple[int, int]], key: str, priority: int = NOTICE
+async def warn_idle(services: Services, case_ids: Sequence[int], closes: int) -> None:
+    """Tell staff, under each card, that an idle open case will be closed and its data erased."""
+    lang, items = services.settings.default_language, []
+    for case_id in case_ids:
+        case = await services.store.case_by_id(case_id)
+        text = services.content.text(lang, "staff-case-idle", case=case, closes=when(closes))
+        for chat_id in staff_targets(services):
+            cards = [m for c, m in await services.store.case_messages(case_id, "card") if c == chat_id]
+            reply = {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
+            payload = {"text": text, "parse_mode": "HTML", **(reply if cards else {})}
+            items.append(Outgoing(chat_id, "sendMessage", payload, "idle_warning", case_id))
+    await services.store.queue(items)
+    services.wake_outbox()
+
+
+DELETE_WINDOW = 47 * 3600  # Telegram deletes a bot's message up to 48 h old; an hour to spare
+DELETE_BATCH = 100  # deleteMessages takes 1-100 ids
+
+
+async def erase_copies(
+    services: Services, erased: Erasure | Sequence[Copy], key: str, priority: int = HOUSEKEEPING
 ) -> None:
-    """Staff cards of erased cases now say why their text is gone (e.g. "[data deleted by the user]")."""
-    if not shown:
+    """The copies of erased cases in staff chats: cards become the shell (reference, category,
+    status, dates, buttons); relayed words and files are deleted while Telegram allows it (48 h),
+    else edited to `key` (e.g. "[data deleted by the user]"). All through the outbox, after
+    everything else."""
+    copies = list(erased.copies if isinstance(erased, Erasure) else erased)
+    if not copies:
         return
-    text = services.content.text(services.settings.default_language, key)
-    await services.store.queue(
-        [
-            Outgoing(chat, "editMessageText", {"text": text, "message_id": message}, priority=priority)
-            for chat, message in shown
-        ]
+    store, now = services.store, services.store.db.now()
+    reason = services.content.text(services.settings.default_language, key)
+    items, deletable = [], {}
+    for copy in copies:
+        if copy.kind == "card":
+            case = await store.case_by_id(copy.case_id)
+            payload = {"text": await card_text(services, case), "parse_mode": "HTML"}
+            payload["reply_markup"] = card_markup(services, case).to_dict()
+            items.append(_erasure(copy, "editMessageText", payload, priority))
+        elif now - copy.sent_at < DELETE_WINDOW:
+            deletable.setdefault(copy.chat_id, []).append(copy)
+        elif copy.kind == "file":
+            items.append(_erasure(copy, "editMessageCaption", {"caption": reason}, priority))
+        else:
+            items.append(_erasure(copy, "editMessageText", {"text": reason}, priority))
+    for chat_id, chat_copies in deletable.items():
+        for i in range(0, len(chat_copies), DELETE_BATCH):
+            batch = chat_copies[i : i + DELETE_BATCH]
+            ids = [copy.message_id for copy in batch]
+            items.append(Outgoing(chat_id, "deleteMessages", {"message_ids": ids}, ERASURE, None, priority))
+    if await store.queue_erasure(copies, items):
+        services.wake_outbox()
+
+
+def _erasure(copy: Copy, method: str, payload: dict, priority: int) -> Outgoing:
+    return Outgoing(
+        copy.chat_id, method, {**payload, "message_id": copy.message_id}, ERASURE, copy.case_id, priority
     )
+
+
+async def erase_failed(services: Services, row: OutboxRow, reason: str) -> None:
+    """An erasure Telegram refused: messages too old to delete are edited instead, and an edit of a
+    file's message (no text) becomes a caption edit. Nothing to do for a message already gone."""
+    text = services.content.text(services.settings.default_language, "staff-data-deleted")
+    if row.method == "deleteMessages":
+        items = [
+            Outgoing(
+                row.chat_id, "editMessageText", {"text": text, "message_id": m}, ERASURE, None, row.priority
+            )
+            for m in row.payload.get("message_ids", [])
+        ]
+    elif row.method == "editMessageText" and "no text" in reason:
+        payload = {"caption": text, "message_id": row.payload["message_id"]}
+        items = [Outgoing(row.chat_id, "editMessageCaption", payload, ERASURE, None, row.priority)]
+    else:
+        return
+    await services.store.queue(items)
     services.wake_outbox()

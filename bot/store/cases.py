@@ -39,6 +39,9 @@ class Case:
     created_at: int
     updated_at: int
     escalated: int = 0  # 0, or how far an urgent case nobody took was escalated (bot/outbox/escalation.py)
+    erased_at: int | None = None  # its personal data is gone: staff keep a shell
+    erase_on_close: bool = False  # the reporter asked /deletedata to erase it once it is closed
+    idle_warned_at: int | None = None  # retention told staff it will be closed for being idle
 
     @property
     def is_open(self) -> bool:
@@ -108,7 +111,10 @@ class Note:
 
 
 def _case(row: aiosqlite.Row) -> Case:
-    return Case(**{**dict(row), "urgent": bool(row["urgent"])})
+    data = dict(row)
+    return Case(
+        **{**data, "urgent": bool(data["urgent"]), "erase_on_close": bool(data.get("erase_on_close"))}
+    )
 
 
 async def _attach(db: aiosqlite.Connection, case_id: int, event_id: int, files: Files, now: int) -> None:
@@ -201,12 +207,16 @@ class CaseStore:
         )
         return None if row is None else _case(row)
 
-    async def cases_of(self, user_id: int, limit: int = 10) -> list[Case]:
+    async def cases_of(self, user_id: int, limit: int = 10, offset: int = 0) -> list[Case]:
+        """The user's cases, newest first, a page at a time."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM cases WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            (user_id, limit),
+            "SELECT * FROM cases WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
         )
         return [_case(row) for row in rows]
+
+    async def count_cases_of(self, user_id: int) -> int:
+        return await self.db.fetch_value("SELECT COUNT(*) FROM cases WHERE user_id = ?", (user_id,))
 
     async def case_events(self, case_id: int) -> list[CaseEvent]:
         rows = await self.db.fetch_all("SELECT * FROM case_events WHERE case_id = ? ORDER BY id", (case_id,))

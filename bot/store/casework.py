@@ -41,6 +41,7 @@ class Change:
     status: str | None = None
     assignee: int | None = None
     outgoing: Sequence[Outgoing] = field(default_factory=tuple)
+    source: tuple[int, int] | None = None  # (chat, message) it answers: a redelivered update acts once
 
 
 _FILTERS = {
@@ -53,10 +54,19 @@ _FILTERS = {
 class CaseworkStore:
     db: Database
 
-    async def apply_change(self, case_id: int, actor: int, change: Change) -> Case:
-        """One staff action as one transaction: case fields, event, audit line, queued messages."""
+    async def apply_change(self, case_id: int, actor: int, change: Change) -> Case | None:
+        """One staff action as one transaction: case fields, event, audit line, queued messages.
+        None when the change's source message was already applied (a redelivered update)."""
         now = self.db.now()
         async with self.db.transaction() as db:
+            if change.source is not None:
+                cursor = await db.execute(
+                    "INSERT OR IGNORE INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
+                    " VALUES (?, ?, ?, 'incoming', ?)",
+                    (*change.source, case_id, now),
+                )
+                if cursor.rowcount == 0:
+                    return None
             async with db.execute("SELECT status FROM cases WHERE id = ?", (case_id,)) as cursor:
                 old = (await cursor.fetchone())[0]
             await db.execute(
@@ -173,7 +183,8 @@ class CaseworkStore:
         queueing). Older cases are not looked at: their sent cards' outbox rows are purged."""
         rows = await self.db.fetch_all(
             "SELECT * FROM cases WHERE created_at >= ? AND NOT EXISTS (SELECT 1 FROM outbox"
-            " WHERE outbox.kind = 'case_card' AND outbox.ref = cases.id) ORDER BY created_at, id",
+            " WHERE outbox.kind = 'case_card' AND outbox.ref = cases.id) AND erased_at IS NULL"
+            " ORDER BY created_at, id",
             (since,),
         )
         return [_case(row) for row in rows]

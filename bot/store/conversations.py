@@ -71,12 +71,25 @@ class ConversationStore:
         )
 
     async def add_reporter_message(
-        self, case: Case, message: ReporterMessage, outgoing: Sequence[Outgoing]
-    ) -> Case:
+        self,
+        case: Case,
+        message: ReporterMessage,
+        outgoing: Sequence[Outgoing],
+        source: tuple[int, int] | None = None,
+    ) -> Case | None:
         """One transaction: a resolved case reopens, the message and its files become an event, the
-        messages for staff are queued, and this case becomes the one the reporter is talking about."""
+        messages for staff are queued, and this case becomes the one the reporter is talking about.
+        None when `source` (chat, message) was already delivered (a redelivered update)."""
         now = self.db.now()
         async with self.db.transaction() as db:
+            if source is not None:
+                cursor = await db.execute(
+                    "INSERT OR IGNORE INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
+                    " VALUES (?, ?, ?, 'incoming', ?)",
+                    (*source, case.id, now),
+                )
+                if cursor.rowcount == 0:
+                    return None
             async with db.execute("SELECT * FROM cases WHERE id = ?", (case.id,)) as cursor:
                 current = _case(await cursor.fetchone())
             if current.status == "resolved":

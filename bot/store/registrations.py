@@ -102,3 +102,26 @@ class RegistrationStore:
             )
             await db.execute("UPDATE users SET first_name = '' WHERE last_seen < ?", (inactive_since,))
         return cursor.rowcount
+
+
+async def change_phone(db: aiosqlite.Connection, user_id: int, phone: str, now: int) -> str:
+    """/mydata: the family's new phone number (inside the caller's transaction)."""
+    await db.execute(
+        "UPDATE registrations SET phone = ?, updated_at = ? WHERE user_id = ?", (phone, now, user_id)
+    )
+    return phone
+
+
+async def change_worker(
+    db: aiosqlite.Connection, user_id: int, worker_id: int, country: str, stage: str, now: int
+) -> str:
+    """/mydata: where a registered worker is and at which stage; returns the worker's name."""
+    await db.execute(
+        "UPDATE workers SET country = ?, stage = ?, updated_at = ? WHERE id = ? AND user_id = ?",
+        (country, stage, now, worker_id, user_id),
+    )
+    async with db.execute(
+        "SELECT name FROM workers WHERE id = ? AND user_id = ?", (worker_id, user_id)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else ""
