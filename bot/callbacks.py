@@ -46,6 +46,7 @@ KINDS: dict[str, Kind] = {
     "bc": Kind(1, (r"[0-9]{1,10}", r"cancel|resend")),  # staff: control a broadcast
     "optout": Kind(1, ()),  # "stop announcements" under a broadcast
     "ann": Kind(1, (r"on|off|show",)),  # announcements switch in the menu
+    "rem": Kind(1, (r"[0-9]{1,10}", r"snooze|stop")),  # under a reminder: worker date id, action
     # wizard: draft token, step, value
     "wz": Kind(1, (r"[0-9a-f]{6}", r"[0-9]{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),
 }

@@ -53,6 +53,15 @@ class Settings:
     operator_name: str = ""  # OPERATOR_NAME: overrides content/operator.yaml when set
     operator_contact: str = ""  # OPERATOR_CONTACT: likewise
     faq_only: bool = False  # FAQ_ONLY=1: no staff; reports and questions to staff are switched off
+    # REMINDER_DAYS / DEPARTURE_REMINDER_DAYS: days before each kind of date that reminders go out
+    reminder_days: dict[str, tuple[int, ...]] = field(
+        default_factory=lambda: {
+            "contract": (120, 14, 7),
+            "passport": (120, 14, 7),
+            "permit": (120, 14, 7),
+            "departure": (30, 7),
+        }
+    )
 
     @property
     def webhook_mode(self) -> bool:
@@ -114,6 +123,9 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         operator_name=_one_line("OPERATOR_NAME", get("OPERATOR_NAME")),
         operator_contact=_one_line("OPERATOR_CONTACT", get("OPERATOR_CONTACT")),
         faq_only=_flag("FAQ_ONLY", get("FAQ_ONLY") or "0"),
+        reminder_days=_reminder_days(
+            get("REMINDER_DAYS") or "120,14,7", get("DEPARTURE_REMINDER_DAYS") or "30,7"
+        ),
     )
 
 
@@ -164,6 +176,23 @@ def _rate(value: str) -> float:
     if not 0 < rate <= 1000:
         raise ConfigError("BROADCAST_RATE", "must be between 0 and 1000 messages per second")
     return rate
+
+
+def _days(name: str, value: str) -> tuple[int, ...]:
+    days = [_int(name, part.strip()) for part in value.split(",") if part.strip()]
+    if not days or any(not 0 <= d <= 366 for d in days):
+        raise ConfigError(name, "days before the date, comma-separated, each 0 to 366 (e.g. 120,14,7)")
+    return tuple(sorted(set(days), reverse=True))
+
+
+def _reminder_days(dates: str, departure: str) -> dict[str, tuple[int, ...]]:
+    before = _days("REMINDER_DAYS", dates)
+    return {
+        "contract": before,
+        "passport": before,
+        "permit": before,
+        "departure": _days("DEPARTURE_REMINDER_DAYS", departure),
+    }
 
 
 def _flag(name: str, value: str) -> bool:

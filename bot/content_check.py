@@ -191,6 +191,19 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "staff-broadcast-list": {"broadcasts": [], "counts": {}},
     "staff-broadcast-resending": {"count": 3},
     "staff-broadcast-button-resend": {"unknown": 3},
+    # issue 23: workers' dates and reminders
+    "user-dates-summary": {
+        "worker_name": "Siti",
+        "when": "12 Maret 2027, 98 hari lagi",
+        "answers": {"kind": "passport"},
+    },
+    "user-dates-invalid-far": {"years": 6},
+    "user-dates-in-words": {"day": 12, "month": 3, "year": 2027, "days": 98},
+    "user-mydata": {"dates": {1: [("contract", "12 Maret 2027, 98 hari lagi")]}},
+    **{
+        f"user-reminder-{kind}": {"when": "12 Maret 2027, 98 hari lagi", "days": 98}
+        for kind in ("contract", "passport", "permit", "departure")
+    },
 }
 
 

@@ -23,6 +23,7 @@ from bot.context import Services
 from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
+from bot.outbox.reminders import remind_forever
 from bot.outbox.worker import Outbox, Pacing
 from bot.retention import purge_forever
 from bot.search import SearchEngine
@@ -88,6 +89,7 @@ async def running_app(
             asyncio.create_task(broadcaster.run(), name="broadcaster"),
             asyncio.create_task(purge_forever(services), name="purge"),
             asyncio.create_task(outbox.run(), name="outbox"),
+            asyncio.create_task(remind_forever(services), name="reminders"),
         ]
         try:
             yield app

@@ -23,6 +23,7 @@ from bot.context import BotContext
 from bot.handlers import (
     broadcast,
     common,
+    dates,
     fallback,
     menu,
     questions,
@@ -46,6 +47,7 @@ FLOWS = (
     reports.FOLLOWUP,
     staff.NOTE,
     broadcast.BROADCAST,
+    dates.DATES,
 )
 
 # The update types the handlers below handle; polling asks Telegram for exactly these.
@@ -84,6 +86,7 @@ BUTTONS: dict[str, Button] = {
     "cl": Button(staff.on_cases_page, staff=True),
     "sc": Button(staff.on_case_detail, staff=True),
     "bc": Button(broadcast.on_broadcast_button, staff=True),
+    "rem": Button(dates.on_reminder_button),
 }
 
 

@@ -15,7 +15,7 @@ from telegram.ext import Application
 
 from bot.content import LANGUAGES, Content
 from bot.context import BotContext, Services
-from bot.handlers import broadcast, fallback, menu, registration, reports, staff
+from bot.handlers import broadcast, dates, fallback, menu, registration, reports, staff
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ COMMANDS = (
     Command("status", reports.status),
     Command("register", registration.register, form=True),
     Command("mydata", registration.my_data),
+    Command("dates", dates.dates, form=True),
     Command("deletedata", registration.delete_data, form=True),
     Command("cancel", fallback.cancel, form=True),
     Command("cases", staff.cases, staff=True, groups=True),

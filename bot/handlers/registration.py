@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers import wizard
+from bot.handlers.dates import worker_dates_in_words
 from bot.outbox import notices
 from bot.store.drafts import Draft
 from bot.store.privacy import erase_user
@@ -133,5 +134,6 @@ async def my_data(update: Update, context: BotContext) -> None:
         draft=draft,
         province=province,
         countries=countries,
+        dates=await worker_dates_in_words(context, user_id),  # issue 23: bot/handlers/dates.py
     )
     await update.effective_message.reply_text(text)

@@ -387,7 +387,7 @@ async def on_message(update: Update, context: BotContext) -> bool:
         if isinstance(step, Text) and file and file[0] in step.media:
             value, answers = MEDIA_ICONS.get(file[0], "📎"), _with_file(answers, step.key, file)
         else:
-            value = _read(step, message, context)
+            value = _read(step, message, context, answers)
     except Invalid as invalid:
         await show_step(update, context, flow, draft, error=context.text(invalid.key, **invalid.context))
         return True
@@ -447,7 +447,7 @@ async def _add_file(
     await show_step(update, context, flow, draft)
 
 
-def _read(step: Step, message: Message, context: BotContext) -> Any:
+def _read(step: Step, message: Message, context: BotContext, answers: dict) -> Any:
     """The typed (or shared) answer to `step`, parsed; raises Invalid with a content key."""
     if isinstance(step, Phone) and message.contact is not None:
         contact = message.contact
@@ -467,4 +467,6 @@ def _read(step: Step, message: Message, context: BotContext) -> Any:
         raise Invalid("user-wizard-too-long", limit=step.max_length)
     if not text:
         raise Invalid("user-wizard-expect-text")
+    if isinstance(step, Text) and step.parse_at is not None:
+        return step.parse_at(text, answers, context.store.db.now())
     return step.parse(text)

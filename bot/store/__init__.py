@@ -15,6 +15,7 @@ from bot.store.outbox import OutboxStore, Outgoing
 from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
+from bot.store.reminders import ReminderStore
 from bot.store.stats import ReportingStore
 from bot.store.users import User, UserStore
 
@@ -48,6 +49,7 @@ class Store(
     OutboxStore,
     BroadcastStore,
     PrivacyStore,
+    ReminderStore,
     KvStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
