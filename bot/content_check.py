@@ -198,6 +198,11 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
         "answers": {"kind": "passport"},
     },
     "user-dates-invalid-far": {"years": 6},
+    "staff-stats-contracts": {
+        "windows": (30, 90, 120),
+        "places": [("Jawa Timur", "Kabupaten Malang", [1, 3, 4])],
+        "more": False,
+    },
     "user-dates-in-words": {"day": 12, "month": 3, "year": 2027, "days": 98},
     "user-mydata": {"dates": {1: [("contract", "12 Maret 2027, 98 hari lagi")]}},
     **{

@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden
 from bot import export, telegram_html
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
-from bot.handlers import wizard
+from bot.handlers import dates, wizard
 from bot.handlers.common import answer_query, shows
 from bot.outbox import notices
 from bot.store import Case, Change, Outgoing
@@ -285,6 +285,7 @@ async def stats(update: Update, context: BotContext) -> None:
         return
     figures = await context.store.stats_report()
     await update.effective_message.reply_text(_text(context, "staff-stats", stats=figures))
+    await update.effective_message.reply_text(await dates.contracts_ending_text(context))  # issue 23
 
 
 async def export_data(update: Update, context: BotContext) -> None:

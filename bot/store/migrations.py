@@ -248,8 +248,9 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         # Issue 23: dates per registered worker and the reminders claimed for them. A reminder is
         # claimed (one row, unique per worker, kind, date, offset and snooze round) in the
-        # transaction that queues its outbox row, so it is sent at most once across restarts and processes. Both tables hang
-        # off workers, so /deletedata and retention (which delete registrations) remove them.
+        # transaction that queues its outbox row, so it is sent at most once across restarts and
+        # processes. Both tables hang off workers, so /deletedata and retention (which delete
+        # registrations) remove them.
         "0016_reminders_dates",
         """
         CREATE TABLE worker_dates (
