@@ -101,8 +101,23 @@ def local_today(now: float, zone_name: str = JAKARTA_NAME) -> date:
 
 
 def parse_day(text: str, kind: str, today: date) -> date:
-    """A typed date: 12-03-2027, 12/3/27, 2027-03-12, 12 Maret 2027, 12 March 2027. Not before
-    `today` and not implausibly far ahead for its kind; raises Invalid(content key)."""
+    """A typed date (see `read_day`), not before `today` and not implausibly far ahead for its kind;
+    raises Invalid(content key)."""
+    value = date.fromisoformat(read_day(text))
+    check_day(value, kind, today)
+    return value
+
+
+def check_day(value: date, kind: str, today: date) -> None:
+    if value < today:
+        raise Invalid("user-dates-invalid-past")
+    if value > today.replace(year=today.year + MAX_YEARS_AHEAD[kind], day=min(today.day, 28)):
+        raise Invalid("user-dates-invalid-far", years=MAX_YEARS_AHEAD[kind])
+
+
+def read_day(text: str) -> str:
+    """A typed date as YYYY-MM-DD: 12-03-2027, 12/3/27, 2027-03-12, 12 Maret 2027, 12 March 2027;
+    raises Invalid(content key)."""
     text = " ".join(text.casefold().replace(",", " ").split())
     numeric = re.fullmatch(r"(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{2}|\d{4})", text)
     iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
@@ -118,14 +133,9 @@ def parse_day(text: str, kind: str, today: date) -> date:
         raise Invalid("user-dates-invalid-format")
     year += 2000 if year < 100 else 0
     try:
-        value = date(year, month, day)
+        return date(year, month, day).isoformat()
     except ValueError:
         raise Invalid("user-dates-invalid-format") from None
-    if value < today:
-        raise Invalid("user-dates-invalid-past")
-    if value > today.replace(year=today.year + MAX_YEARS_AHEAD[kind], day=min(today.day, 28)):
-        raise Invalid("user-dates-invalid-far", years=MAX_YEARS_AHEAD[kind])
-    return value
 
 
 def due_at(day: date, days: int, zone_name: str) -> int:

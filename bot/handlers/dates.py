@@ -34,8 +34,9 @@ def _worker_options(content, lang: str, answers) -> list[Option]:
     return [Option(worker_id, name) for worker_id, name in answers.get("_workers", {}).items()]
 
 
-def _day(text: str, answers, now: int) -> str:
-    return reminders.parse_day(text, answers["kind"], reminders.local_today(now)).isoformat()
+def _check_day(day: str, answers, now: int) -> None:
+    """Not in the past (Jakarta's today), not implausibly far ahead for its kind."""
+    reminders.check_day(date.fromisoformat(day), answers["kind"], reminders.local_today(now))
 
 
 async def _save_date(db: aiosqlite.Connection, draft: Draft) -> int:
@@ -78,7 +79,14 @@ DATES = Flow(
             label="user-dates-label-kind",
             options=options.labelled("user-dates-kind", reminders.KINDS),
         ),
-        Text("day", "user-dates-ask-day", label="user-dates-label-day", max_length=40, parse_at=_day),
+        Text(
+            "day",
+            "user-dates-ask-day",
+            label="user-dates-label-day",
+            max_length=40,
+            parse=reminders.read_day,
+            check=_check_day,
+        ),
         Confirm("confirm", "", summary="user-dates-summary"),
     ),
     finish=_save_date,

@@ -467,6 +467,7 @@ def _read(step: Step, message: Message, context: BotContext, answers: dict) -> A
         raise Invalid("user-wizard-too-long", limit=step.max_length)
     if not text:
         raise Invalid("user-wizard-expect-text")
-    if isinstance(step, Text) and step.parse_at is not None:
-        return step.parse_at(text, answers, context.store.db.now())
-    return step.parse(text)
+    value = step.parse(text)
+    if isinstance(step, Text) and step.check is not None:
+        step.check(value, answers, context.store.db.now())
+    return value

@@ -102,9 +102,9 @@ class Text(Step):
     parse: Callable[[str], Any] = str.strip
     max_length: int = 100
     media: frozenset[str] = frozenset()
-    # Instead of `parse`, for answers that depend on earlier ones or on the store's clock (a date not
-    # in the past): called with the text, the answers so far and the store's time in unix seconds.
-    parse_at: Callable[[str, Answers, int], Any] | None = None
+    # A further check of the parsed answer against the answers so far and the store's clock (unix
+    # seconds), e.g. a date not in the past; raises Invalid.
+    check: Callable[[Any, Answers, int], None] | None = None
 
 
 @dataclass(frozen=True)
