@@ -12,6 +12,8 @@ from bot.emulator import Emulator
 from bot.lifecycle import open_services
 from bot.local import local_bot
 from bot.outbox.reminders import remind_once
+from bot.store.registrations import NewRegistration, write_registration
+from bot.store.reminders import write_date
 from bot.wizard import Invalid
 
 ZONE = "Asia/Jakarta"  # Siti registers her child in Taiwan: she reads at home, on Jakarta time
@@ -184,3 +186,47 @@ def test_a_date_is_read_in_common_forms(typed):
 def test_a_worker_abroad_is_reminded_on_their_own_time():
     assert reminders.zone_for("TW", "abroad", "self") == "Asia/Taipei"
     assert reminders.zone_for("TW", "abroad", "child") == "Asia/Jakarta"
+
+
+async def dated_workers(store, ends: list[tuple[str, str]]) -> None:
+    """One family per (district, contract end) with a worker whose contract ends then."""
+    async with store.db.transaction() as db:
+        for n, (district, day) in enumerate(ends, start=1):
+            await db.execute("INSERT INTO users (id, first_seen, last_seen) VALUES (?, 0, 0)", (n,))
+            new = NewRegistration(
+                "+6281234567890", "jawa-timur", district, "Desa", "child", "Siti", "TW", "abroad"
+            )
+            await write_registration(db, n, new, 0)
+            await write_date(db, n, "contract", day, 0)
+
+
+async def test_stats_count_contracts_ending_per_district(store):
+    await dated_workers(
+        store,
+        [
+            ("Malang", "2027-01-20"),
+            ("Malang", "2027-03-20"),
+            ("Blitar", "2027-04-20"),
+            ("Blitar", "2028-01-01"),
+        ],
+    )
+    assert await store.contracts_ending("2027-01-04", (30, 90, 120)) == [
+        ("jawa-timur", "Malang", [1, 2, 2]),
+        ("jawa-timur", "Blitar", [0, 0, 1]),
+    ]
+
+
+async def test_a_broadcast_can_target_contracts_ending_within_n_days(store):
+    await dated_workers(store, [("Malang", "2027-01-20"), ("Malang", "2027-03-20"), ("Malang", "2026-12-01")])
+    store.db.clock = lambda: START
+    assert await store.count_audience({"contract_days": "30"}, "id") == 1
+    assert await store.count_audience({"contract_days": "90"}, "id") == 2
+
+
+async def test_only_the_reader_can_stop_a_reminder(running, siti, settings):
+    await register(siti)
+    await enter_date(siti, "passport", "31-12-2027")
+    other = running.emulator.user(id=1003, first_name="Tono", language_code="id")
+    query = await other.press_data("rem:1:1:stop")
+    assert other.answer(query)["text"] == label("user-stale-button")
+    assert rows(settings, "SELECT stopped FROM worker_dates") == [(0,)]

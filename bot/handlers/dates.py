@@ -152,13 +152,12 @@ async def worker_dates_in_words(context: BotContext, user_id: int) -> dict[int, 
 STATS_WINDOWS = (30, 90, 120)  # /stats: contracts ending within these many days, per district
 
 
-async def contracts_ending_text(context: BotContext) -> str:
-    """/stats for staff: how many registered workers' contracts end soon, per district."""
+async def contracts_ending(context: BotContext) -> dict:
+    """/stats for staff: how many registered workers' contracts end soon, per district (the
+    variables of staff-stats-contracts)."""
     today = reminders.local_today(context.store.db.now()).isoformat()
     rows = await context.store.contracts_ending(today, STATS_WINDOWS)
     places = [
         (context.content.province_name(province), district, counts) for province, district, counts in rows
     ]
-    return context.text(
-        "staff-stats-contracts", windows=STATS_WINDOWS, places=places[:30], more=len(places) > 30
-    )
+    return {"windows": STATS_WINDOWS, "places": places[:30], "more": len(places) > 30}

@@ -284,8 +284,10 @@ async def stats(update: Update, context: BotContext) -> None:
     if not _staff_place(update, context):
         return
     figures = await context.store.stats_report()
-    await update.effective_message.reply_text(_text(context, "staff-stats", stats=figures))
-    await update.effective_message.reply_text(await dates.contracts_ending_text(context))  # issue 23
+    contracts = _text(context, "staff-stats-contracts", **await dates.contracts_ending(context))  # issue 23
+    await update.effective_message.reply_text(
+        _text(context, "staff-stats", stats=figures) + "\n\n" + contracts
+    )
 
 
 async def export_data(update: Update, context: BotContext) -> None:
