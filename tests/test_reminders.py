@@ -230,3 +230,9 @@ async def test_only_the_reader_can_stop_a_reminder(running, siti, settings):
     query = await other.press_data("rem:1:1:stop")
     assert other.answer(query)["text"] == label("user-stale-button")
     assert rows(settings, "SELECT stopped FROM worker_dates") == [(0,)]
+
+
+async def test_retention_removes_the_dates_with_the_registration(store):
+    await dated_workers(store, [("Malang", "2027-01-20")])
+    assert await store.purge_registrations(inactive_since=1) == 1
+    assert await store.db.fetch_value("SELECT COUNT(*) FROM worker_dates") == 0
