@@ -53,6 +53,7 @@ class Settings:
     operator_name: str = ""  # OPERATOR_NAME: overrides content/operator.yaml when set
     operator_contact: str = ""  # OPERATOR_CONTACT: likewise
     faq_only: bool = False  # FAQ_ONLY=1: no staff; reports and questions to staff are switched off
+    conversation_hours: int = 72
     # REMINDER_DAYS / DEPARTURE_REMINDER_DAYS: days before each kind of date that reminders go out
     reminder_days: dict[str, tuple[int, ...]] = field(
         default_factory=lambda: {
@@ -123,6 +124,7 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         operator_name=_one_line("OPERATOR_NAME", get("OPERATOR_NAME")),
         operator_contact=_one_line("OPERATOR_CONTACT", get("OPERATOR_CONTACT")),
         faq_only=_flag("FAQ_ONLY", get("FAQ_ONLY") or "0"),
+        conversation_hours=_positive("CONVERSATION_HOURS", get("CONVERSATION_HOURS") or "72"),
         reminder_days=_reminder_days(
             get("REMINDER_DAYS") or "120,14,7", get("DEPARTURE_REMINDER_DAYS") or "30,7"
         ),

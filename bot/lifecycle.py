@@ -89,6 +89,7 @@ async def running_app(
             asyncio.create_task(broadcaster.run(), name="broadcaster"),
             asyncio.create_task(purge_forever(services), name="purge"),
             asyncio.create_task(outbox.run(), name="outbox"),
+            asyncio.create_task(hooks.release_held_forever(services), name="held"),
             asyncio.create_task(remind_forever(services), name="reminders"),
         ]
         try:

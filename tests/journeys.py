@@ -62,6 +62,7 @@ async def full_report(user):
     await user.press(label("user-consent-yes"))
     await user.press("🇭🇰 Hong Kong")
     await user.send("Gaji saya tidak dibayar 3 bulan oleh majikan <b>&")
+    await user.press(label("user-button-done"))  # the story is told
     await user.send_photo()
     await user.send_photo()
     await user.press(label("user-button-done"))

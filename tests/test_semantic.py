@@ -146,3 +146,8 @@ def test_heldout2_floors(real, gated, floors):
     )
     assert top1 >= floors[0] and top3 >= floors[1]
     assert wrong <= floors[2] and rejected >= floors[3]
+
+
+def test_a_single_entry_faq_still_works(model, tmp_path):
+    r = _engine(model, tmp_path, DOCS[:1]).search("salary?", "id")
+    assert r.id == "wages"

@@ -23,6 +23,7 @@ from bot.context import BotContext
 from bot.handlers import (
     broadcast,
     common,
+    conversation,
     dates,
     fallback,
     menu,
@@ -77,6 +78,8 @@ BUTTONS: dict[str, Button] = {
     "flow": Button(menu.begin_flow),
     "fb": Button(questions.on_feedback),
     "ask": Button(reports.ask_staff),
+    "cv": Button(conversation.on_choose_case),
+    "cvb": Button(conversation.on_ask_bot),
     "case": Button(reports.on_case_button),
     "cfu": Button(reports.on_case_button),
     "optout": Button(broadcast.on_optout),

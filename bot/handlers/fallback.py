@@ -5,26 +5,34 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import questions, relay, screens, wizard
+from bot.handlers import conversation, questions, relay, screens, wizard
 from bot.handlers.common import show
 
 
 async def free_text(update: Update, context: BotContext) -> None:
-    """Typed text: an open form's answer, a reply about a case, else a question for the FAQ search."""
-    if await wizard.on_message(update, context) or await _relayed(update, context):
+    """Typed text: an open form's answer, a reply about a case, a message on a case in conversation,
+    else a question for the FAQ search."""
+    if await _form_or_reply(update, context) or await conversation.to_case(update, context):
         return
     await questions.answer_question(update, context)
 
 
 async def non_text(update: Update, context: BotContext) -> None:
-    """Stickers, photos, voice, locations...: a form's step or a case reply may take them."""
-    if await wizard.on_message(update, context) or await _relayed(update, context):
+    """Photos, voice, documents, locations...: a form's step, a case reply or a case in conversation
+    may take them; else they are offered to staff as a question. Stickers and the like get the menu."""
+    if await _form_or_reply(update, context) or await conversation.to_case(update, context):
+        return
+    if await conversation.offer_to_staff(update, context):
         return
     await show(update, context, screens.main_menu(context.content, context.lang, "user-non-text"))
 
 
-async def _relayed(update: Update, context: BotContext) -> bool:
-    return await relay.from_staff(update, context) or await relay.from_reporter(update, context)
+async def _form_or_reply(update: Update, context: BotContext) -> bool:
+    """A staff reply (a note, a message for a reporter) first, then an open form's answer, then a
+    reporter's reply to a case message."""
+    if await relay.staff_reply(update, context) or await wizard.on_message(update, context):
+        return True
+    return await relay.from_reporter(update, context)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

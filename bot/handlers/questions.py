@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import Callback
 from bot.context import BotContext
@@ -14,36 +14,43 @@ from bot.search.redact import redact
 MAX_QUESTION = 1000  # characters searched; longer messages are cut (search time grows with length)
 
 
-async def answer_question(update: Update, context: BotContext) -> None:
-    """Search the typed text and reply with the outcome (the urgent reply always comes first)."""
-    message = update.effective_message
-    result = context.services.search.search(message.text[:MAX_QUESTION], context.lang)
+async def answer_question(update: Update, context: BotContext, message: Message | None = None) -> None:
+    """Search the typed text (or `message`'s words, e.g. a quoted one) and reply to it with the
+    outcome (the urgent reply always comes first)."""
+    message = message or update.effective_message
+    result = context.services.search.search((message.text or message.caption)[:MAX_QUESTION], context.lang)
     if result.urgent:
-        await _urgent(update, context)
+        await _urgent(message, context)
     if result.kind == "smalltalk":
         await message.reply_text(context.text(f"user-talk-{result.talk}"))
     elif result.kind == "answer":
-        await _answer(update, context, result.id)
+        await _answer(message, context, result.id)
     elif result.kind == "suggest":
-        await _suggest(update, context, result)
+        await _suggest(message, context, result)
     elif not result.urgent:
-        await _dont_know(update, context, result)
+        await _dont_know(message, context, result)
     if result.kind == "none":
         await context.store.record_unanswered(redact(result.normalized), context.lang)
 
 
-async def _urgent(update: Update, context: BotContext) -> None:
+async def warn_if_urgent(update: Update, context: BotContext, text: str) -> bool:
+    """The urgent reply when `text` reads as danger (before it goes anywhere else); True if so."""
+    if not context.services.search.search(text[:MAX_QUESTION], context.lang).urgent:
+        return False
+    await _urgent(update.effective_message, context)
+    return True
+
+
+async def _urgent(message: Message, context: BotContext) -> None:
     flows = context.application.bot_data.get("flows", {})
     rows = (
         [[screens.button(context.text("user-button-report"), "flow", "report")]] if "report" in flows else []
     )
     rows.append([screens.button(context.text("user-button-contacts"), "ctc")])
-    await update.effective_message.reply_text(
-        context.text("user-urgent"), reply_markup=InlineKeyboardMarkup(rows)
-    )
+    await message.reply_text(context.text("user-urgent"), reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def _answer(update: Update, context: BotContext, entry_id: str) -> None:
+async def _answer(message: Message, context: BotContext, entry_id: str) -> None:
     actions = frozenset(context.application.bot_data.get("flows", ())) | {"contacts"}
     screen = screens.entry(context.content, context.lang, entry_id, actions)
     feedback = [
@@ -51,10 +58,10 @@ async def _answer(update: Update, context: BotContext, entry_id: str) -> None:
         screens.button(context.text("user-feedback-no"), "fb", entry_id, "n"),
     ]
     markup = InlineKeyboardMarkup([feedback, *screen.markup.inline_keyboard])
-    await update.effective_message.reply_text(screen.text, reply_markup=markup)
+    await message.reply_text(screen.text, reply_markup=markup)
 
 
-async def _suggest(update: Update, context: BotContext, result: SearchResult) -> None:
+async def _suggest(message: Message, context: BotContext, result: SearchResult) -> None:
     rows = [
         [screens.button(entry.title, "faq", entry.id)]
         for entry in (context.content.entry(context.lang, c.id) for c in result.candidates)
@@ -63,12 +70,12 @@ async def _suggest(update: Update, context: BotContext, result: SearchResult) ->
     rows.append([screens.button(context.text("user-button-ask-staff"), "ask")])
     rows.append([screens.button(context.text("user-button-menu"), "menu")])
     # Quoting the question lets "ask staff" find it again without storing it first.
-    await update.effective_message.reply_text(
+    await message.reply_text(
         context.text("user-search-suggest"), reply_markup=InlineKeyboardMarkup(rows), do_quote=True
     )
 
 
-async def _dont_know(update: Update, context: BotContext, result: SearchResult) -> None:
+async def _dont_know(message: Message, context: BotContext, result: SearchResult) -> None:
     rows = [
         [screens.button(context.text("user-button-ask-staff"), "ask")],
         [
@@ -76,7 +83,7 @@ async def _dont_know(update: Update, context: BotContext, result: SearchResult) 
             screens.button(context.text("user-button-menu"), "menu"),
         ],
     ]
-    await update.effective_message.reply_text(
+    await message.reply_text(
         context.text("user-search-none"), reply_markup=InlineKeyboardMarkup(rows), do_quote=True
     )
 

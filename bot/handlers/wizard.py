@@ -26,7 +26,7 @@ from bot.handlers import screens
 from bot.handlers.common import answer_query, show
 from bot.store.drafts import Draft, DraftGone
 from bot.wizard import validate
-from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Story, Text
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
     elif isinstance(step, Media):
         label = "user-button-done" if _files(draft, step.key) else "user-button-skip"
         rows = [[_button(draft, flow, text(label), OK)]]
+    elif isinstance(step, Story) and _received(draft, step.key):
+        rows = [[_button(draft, flow, text("user-button-done"), OK)]]
     return InlineKeyboardMarkup([*rows, nav])
 
 
@@ -92,15 +94,26 @@ async def _prompt(context: BotContext, flow: Flow, draft: Draft, step: Step) -> 
         return context.text(
             step.summary, answers=draft.answers, summary=summarise(context, flow, draft), **extra
         )
-    return context.text(step.prompt, answers=draft.answers, count=len(_files(draft, step.key)), **extra)
+    count = _received(draft, step.key) if isinstance(step, Story) else len(_files(draft, step.key))
+    return context.text(step.prompt, answers=draft.answers, count=count, **extra)
 
 
 def _files(draft: Draft, key: str) -> list[list[str]]:
-    """Files received at one step, as [kind, file_id] pairs (kept in the draft's answers)."""
+    """Files received at one step, as [kind, file_id, caption] (kept in the draft's answers)."""
     return draft.answers.get("_files", {}).get(key, [])
 
 
-def _with_file(answers: dict, key: str, file: tuple[str, str]) -> dict:
+def _parts(draft: Draft, key: str) -> list[str]:
+    """The texts of a story received so far, in order."""
+    return draft.answers.get("_story", {}).get(key, [])
+
+
+def _received(draft: Draft, key: str) -> int:
+    """How many messages a story step has kept (a file is a part too: its icon and caption)."""
+    return len(_parts(draft, key))
+
+
+def _with_file(answers: dict, key: str, file: tuple[str, ...]) -> dict:
     files = {**answers.get("_files", {})}
     files[key] = [*files.get(key, []), list(file)]
     return {**answers, "_files": files}
@@ -137,8 +150,9 @@ async def show_step(
     error: str = "",
     edit: bool = False,
     more: bool = False,
-) -> None:
-    """Ask the current step's question (after an error line when the last answer did not fit)."""
+) -> Message | None:
+    """Ask the current step's question (after an error line when the last answer did not fit);
+    returns the question when it was sent as a new message."""
     step = flow.step(draft.step)
     if isinstance(step, Confirm) and step.preview is not None and not error:
         await step.preview(update, context, draft)
@@ -148,37 +162,38 @@ async def show_step(
         text = f"{error}\n\n{text}"
     markup = _markup(context, flow, draft, step, more=more)
     if isinstance(markup, ReplyKeyboardMarkup) or not edit:
-        await context.bot.send_message(draft.chat_id, text, reply_markup=markup)
-        return
+        return await context.bot.send_message(draft.chat_id, text, reply_markup=markup)
     await show(update, context, screens.Screen(text, markup), edit=True)
+    return None
 
 
 # -- entering, leaving ----------------------------------------------------------------------
 
 
-async def begin(update: Update, context: BotContext, flow: Flow, answers: dict | None = None) -> None:
-    """Start `flow` (or continue it when the user already has its draft)."""
+async def begin(
+    update: Update, context: BotContext, flow: Flow, answers: dict | None = None
+) -> Message | None:
+    """Start `flow` (or continue it when the user already has its draft); returns the question sent."""
     user, chat = update.effective_user, update.effective_chat
     if flow.staffed and context.settings.faq_only:  # nobody would read it: say so, give the hotlines
         await update.effective_message.reply_text(context.text("user-faq-only"))
         return
     draft = await _live_draft(context, user.id)
     if draft is not None and draft.flow == flow.name:
-        await show_step(update, context, flow, draft)
-        return
+        return await show_step(update, context, flow, draft)
     if draft is not None:
         await _remind(update, context, draft)
-        return
+        return None
     answers = {**(answers or {}), "_lang": context.lang}
     if flow.prepare is not None:
         try:
             answers.update(await flow.prepare(context.store, user.id))
         except Invalid as refused:
             await update.effective_message.reply_text(context.text(refused.key, **refused.context))
-            return
+            return None
     first = flow.next_step(None, answers)
     draft = await context.store.start_draft(user.id, chat.id, flow.name, first.key, answers)
-    await show_step(update, context, flow, draft)
+    return await show_step(update, context, flow, draft)
 
 
 async def cancel(update: Update, context: BotContext) -> bool:
@@ -257,6 +272,8 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
         await _advance(
             update, context, flow, draft, {**draft.answers, step.key: len(_files(draft, step.key))}
         )
+    elif isinstance(step, Story) and value == OK and _received(draft, step.key):
+        await _advance(update, context, flow, draft, {**draft.answers, step.key: _story_text(draft, step)})
     elif isinstance(step, Choice):
         await _on_choice(update, context, flow, draft, step, value)
 
@@ -379,13 +396,19 @@ async def on_message(update: Update, context: BotContext) -> bool:
             await _back(update, context, flow, draft)
         return True
     file = file_of(message)
+    if isinstance(step, Story):
+        await _add_part(update, context, flow, draft, step, message)
+        return True
     if isinstance(step, Media) and file and file[0] in step.kinds:
-        await _add_file(update, context, flow, draft, step, file, message.message_id)
+        await _add_file(
+            update, context, flow, draft, step, (*file, message.caption or ""), message.message_id
+        )
         return True
     answers = draft.answers
     try:
         if isinstance(step, Text) and file and file[0] in step.media:
-            value, answers = MEDIA_ICONS.get(file[0], "📎"), _with_file(answers, step.key, file)
+            value = (message.caption or "").strip() or MEDIA_ICONS.get(file[0], "📎")
+            answers = _with_file(answers, step.key, (*file, message.caption or ""))
         else:
             value = _read(step, message, context, answers)
     except Invalid as invalid:
@@ -423,13 +446,46 @@ def file_of(message: Message) -> tuple[str, str] | None:
     return None
 
 
+async def _add_part(
+    update: Update, context: BotContext, flow: Flow, draft: Draft, step: Story, message: Message
+) -> None:
+    """Keep one more message of a story (committed): its text, or its file with the caption."""
+    file = file_of(message)
+    text = (message.text or message.caption or "").strip()
+    parts = _parts(draft, step.key)
+    error = None
+    if (file is None and not text) or (file is not None and file[0] not in step.kinds):
+        error = context.text("user-wizard-story-expect")
+    elif file is not None and len(_files(draft, step.key)) >= step.max_files:
+        error = context.text("user-wizard-too-many-files", limit=step.max_files)
+    elif text and len("\n\n".join([*parts, text])) > step.max_length:
+        error = context.text("user-wizard-story-full", limit=step.max_length)
+    if error:
+        await show_step(update, context, flow, draft, error=error)
+        return
+    answers = draft.answers
+    if file is not None:
+        answers = _with_file(answers, step.key, (*file, message.caption or ""))
+    part = f"{MEDIA_ICONS.get(file[0], '📎')} {text}".strip() if file else text
+    answers = {**answers, "_story": {**answers.get("_story", {}), step.key: [*parts, part]}}
+    draft = await context.store.save_draft(
+        replace(draft, answers=answers, last_message_id=message.message_id)
+    )
+    await show_step(update, context, flow, draft)
+
+
+def _story_text(draft: Draft, step: Story) -> str:
+    """The whole story, its messages in order (a file shows as its icon and caption)."""
+    return "\n\n".join(_parts(draft, step.key))
+
+
 async def _add_file(
     update: Update,
     context: BotContext,
     flow: Flow,
     draft: Draft,
     step: Media,
-    file: tuple[str, str],
+    file: tuple[str, ...],
     message_id: int,
 ) -> None:
     """Keep one more file of a Media step (committed), and say how many there are."""

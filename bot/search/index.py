@@ -225,7 +225,7 @@ class SearchEngine:
         if lexical.kind == "answer" and lexical.score >= SURE_AT:
             return lexical
         model = self.semantic.scores(text)
-        (pick, best), (_, second) = itertools.islice(model.items(), 2)
+        (pick, best), (_, second) = itertools.islice(itertools.chain(model.items(), [("", 0.0)]), 2)
         ids = [c.id for c in lexical.candidates]
         if lexical.kind == "answer":
             if pick == lexical.id or model.get(lexical.id or "", 0.0) >= best - VETO_GAP:

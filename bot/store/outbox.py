@@ -31,15 +31,28 @@ async def enqueue(
     priority: int = NOTICE,
     kind: str = "",
     ref: int | None = None,
+    delay: int = 0,
 ) -> int:
     """Queue one Bot API call (`method` with `payload` minus chat_id) inside the caller's transaction.
+    With `delay`, the row is held (the worker does not see it) until `release_held` makes it pending.
 
     `kind` and `ref` tell the worker what the message is about (e.g. "case_card", case id) so a hook
     can record the sent message's id."""
     cursor = await db.execute(
-        "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (priority, chat_id, method, json.dumps(payload, ensure_ascii=False), kind, ref, now, now),
+        "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, status, not_before,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            priority,
+            chat_id,
+            method,
+            json.dumps(payload, ensure_ascii=False),
+            kind,
+            ref,
+            "held" if delay else "pending",
+            now + delay if delay else 0,
+            now,
+            now,
+        ),
     )
     return cursor.lastrowid
 
@@ -54,6 +67,7 @@ class Outgoing:
     kind: str = ""
     ref: int | None = None
     priority: int = NOTICE
+    delay: int = 0  # seconds it is held before it may be sent (e.g. while a staff action can be undone)
 
 
 async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: int) -> None:
@@ -68,6 +82,7 @@ async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: 
             kind=item.kind,
             ref=item.ref,
             priority=item.priority,
+            delay=item.delay,
         )
 
 
@@ -132,6 +147,17 @@ class OutboxStore:
                 kind=kind,
                 ref=ref,
             )
+
+    async def release_held(self) -> int:
+        """Held rows whose time has come become pending (see `enqueue`); returns how many."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'pending', not_before = 0, updated_at = ?"
+                " WHERE status = 'held' AND not_before <= ?",
+                (now, now),
+            )
+            return cursor.rowcount
 
     async def due_outbox(self, limit: int = 100, *, skip_chats: Iterable[int] = ()) -> list[OutboxRow]:
         """The next `limit` pending rows whose time has come, lower priority first then oldest,

@@ -116,6 +116,16 @@ class Media(Step):
 
 
 @dataclass(frozen=True)
+class Story(Step):
+    """A story told in several messages until "done": texts, and files (kept with their captions) in
+    between. The answer is the whole text (a file's caption counts as text)."""
+
+    kinds: frozenset[str] = frozenset({"photo", "document", "voice", "video", "audio"})
+    max_length: int = 12000
+    max_files: int = 10
+
+
+@dataclass(frozen=True)
 class Phone(Step):
     """A phone number: shared with Telegram's contact button or typed."""
 
