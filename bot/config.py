@@ -43,6 +43,7 @@ class Settings:
     staff_chat_id: int | None = None
     default_language: str = "id"
     broadcast_rate: float = 25.0
+    send_limits: bool = True  # Telegram's flood limits kept by the send path (off: CPU benchmarks only)
     log_level: str = "INFO"
     webhook_url: str = ""
     webhook_secret: str = field(default="", repr=False)
@@ -112,6 +113,8 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         staff_chat_id=_int("STAFF_CHAT_ID", get("STAFF_CHAT_ID")) if get("STAFF_CHAT_ID") else None,
         default_language=_choice("DEFAULT_LANGUAGE", get("DEFAULT_LANGUAGE") or "id", LANGUAGES),
         broadcast_rate=_rate(get("BROADCAST_RATE") or "25"),
+        send_limits=_choice("SEND_LIMITS", (get("SEND_LIMITS") or "telegram").lower(), ("telegram", "off"))
+        == "telegram",
         log_level=_choice("LOG_LEVEL", (get("LOG_LEVEL") or "INFO").upper(), _LOG_LEVELS),
         webhook_url=webhook_url,
         webhook_secret=secret,

@@ -23,6 +23,7 @@ from bot.context import Services
 from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
+from bot.outbox.limiter import SendPath
 from bot.outbox.reminders import remind_forever
 from bot.outbox.worker import Outbox, Pacing
 from bot.retention import purge_forever
@@ -61,9 +62,10 @@ async def running_app(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     pacing_time: tuple[Callable[[], float], Callable[[float], Awaitable[None]]] | None = None,
+    send_path: SendPath | None = None,
 ) -> AsyncIterator[Application]:
     """An initialised Application (getMe done, commands set, background work started), shut down on exit."""
-    app = build_application(services, request=request, updates_request=updates_request)
+    app = build_application(services, request=request, updates_request=updates_request, send_path=send_path)
     try:
         await app.initialize()
     except Exception:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from bot.handlers import (
     conversation,
     dates,
     fallback,
+    floodgate,
     menu,
     questions,
     registration,
@@ -117,8 +119,11 @@ def _of_kind(kind: str) -> Callable[[object], bool]:
 
 def register(app: Application) -> None:
     """Add every handler and the error handler to `app`."""
-    # Groups -2 and -1 run for every update before any other handler, each doing one thing:
-    # record the user and settle the language; then give staff their own command menu.
+    # Groups -3 to -1 run for every update before any other handler, each doing one thing: refuse
+    # a flood cheaply; record the user and settle the language; give staff their own command menu.
+    # The flood gate counts arrivals on the send path's clock (the emulator's in tests).
+    app.bot_data["flood_gate"] = floodgate.FloodGate(getattr(app.bot.rate_limiter, "clock", time.monotonic))
+    app.add_handler(TypeHandler(Update, floodgate.refuse_floods), group=-3)
     app.add_handler(TypeHandler(Update, common.gate), group=-2)
     app.add_handler(TypeHandler(Update, staff_command_menu), group=-1)
     app.bot_data["flows"] = {flow.name: flow for flow in FLOWS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -12,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks import pack
 from bot.context import Services
 from bot.store import Case, Worker
-from bot.store.outbox import NOTICE, Outgoing
+from bot.store.outbox import CARD, NOTICE, STAFF_REPLY, URGENT_CARD, Outgoing
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -113,6 +114,7 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)
     story = story_parts(services, case)
+    priority = URGENT_CARD if case.urgent else CARD
     items = []
     for chat_id in staff_targets(services):
         items.append(
@@ -122,13 +124,19 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
                 {"text": text, "parse_mode": "HTML", "reply_markup": markup},
                 kind="case_card",
                 ref=case.id,
+                priority=priority,
             )
         )
         items += [
-            Outgoing(chat_id, "sendMessage", {"text": part}, kind="case_file", ref=case.id) for part in story
+            Outgoing(chat_id, "sendMessage", {"text": part}, kind="case_file", ref=case.id, priority=priority)
+            for part in story
         ]
         items += [
-            file_message(chat_id, case, (f.kind, f.file_id, f.caption or ""), "case_file") for f in files
+            replace(
+                file_message(chat_id, case, (f.kind, f.file_id, f.caption or ""), "case_file"),
+                priority=priority,
+            )
+            for f in files
         ]
     return items
 
@@ -218,6 +226,7 @@ def to_reporter(
                 {"text": header, "parse_mode": "HTML"},
                 kind="relay_out",
                 ref=case.id,
+                priority=STAFF_REPLY,
             )
         ]
     kind, file_id = file
@@ -230,6 +239,7 @@ def to_reporter(
             {field: file_id, "caption": header, "parse_mode": "HTML"},
             kind="relay_out",
             ref=case.id,
+            priority=STAFF_REPLY,
         )
     ]
 
@@ -264,6 +274,7 @@ async def to_staff(
                 {"text": header, "parse_mode": "HTML", **reply},
                 kind="relay_in",
                 ref=case.id,
+                merge=True,
             )
         )
         items += [file_message(chat_id, case, file, "relay_in", reply) for file in files]

@@ -36,6 +36,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.outbox.limiter import lane
 from bot.store import Store
 from bot.store.outbox import OutboxRow
 
@@ -270,7 +271,8 @@ class Outbox:
 
     async def _deliver(self, row: OutboxRow) -> None:
         """Claim, send and record one row; every Telegram answer ends in a row status."""
-        if not await self.store.mark_sending(row):
+        row = await self.store.claim_outbox(row)
+        if row is None:
             return
         try:
             result = await self._request(row)
@@ -309,7 +311,9 @@ class Outbox:
         payload = {key: value for key, value in row.payload.items() if key != "chat_id"}
         extra = {key: value for key, value in payload.items() if key not in known}
         kwargs = {key: value for key, value in payload.items() if key in known}
-        return await method(chat_id=row.chat_id, **kwargs, api_kwargs=extra or None)
+        return await method(
+            chat_id=row.chat_id, **kwargs, api_kwargs=extra or None, **lane(self.bot, row.priority)
+        )
 
     def _method(self, name: str) -> tuple[Callable[..., Awaitable[Any]], frozenset[str]]:
         """The Bot's camelCase API method and its keyword names (cached)."""

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
 
 from bot.store.db import Database
 
-# Lower sends first. Interactive replies never go through the outbox at all.
-NOTICE = 0  # case cards, status notices, relayed messages
+# Lower sends first, in the outbox's queue and at the send path's gate (bot/outbox/limiter.py).
+# Rows already stored keep their meaning: the values 0, 1 and 2 are unchanged.
+INTERACTIVE = -10  # replies to the person who just wrote, callback answers: never queued here
+URGENT_CARD = -3  # the staff card of a new urgent case
+CARD = -2  # the staff card of any other new case
+STAFF_REPLY = -1  # a staff member's message to a reporter
+NOTICE = 0  # status notices, card edits, reporters' messages for staff
 BROADCAST = 1
 HOUSEKEEPING = 2  # edits of old staff cards after retention: after everything else
 
@@ -68,11 +73,21 @@ class Outgoing:
     ref: int | None = None
     priority: int = NOTICE
     delay: int = 0  # seconds it is held before it may be sent (e.g. while a staff action can be undone)
+    merge: bool = False  # a text that may join a pending message of the same kind, case and chat
+
+
+# A merged text stays under Telegram's 4096 characters (counted here on the HTML, which is longer).
+MERGED_MAX = 4000
+MERGE_SEPARATOR = "\n\n"
 
 
 async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: int) -> None:
-    """Queue each of `items` inside the caller's transaction."""
+    """Queue each of `items` inside the caller's transaction; a `merge` item is appended to a
+    matching message still waiting in the queue, so a flood of messages from one reporter becomes a
+    few long ones and holds back nobody else's."""
     for item in items:
+        if item.merge and await _merge(db, item, now):
+            continue
         await enqueue(
             db,
             chat_id=item.chat_id,
@@ -84,6 +99,28 @@ async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: 
             priority=item.priority,
             delay=item.delay,
         )
+
+
+async def _merge(db: aiosqlite.Connection, item: Outgoing, now: int) -> bool:
+    """Append `item`'s text to the newest pending sendMessage of the same kind, case and chat, if
+    the worker has not claimed it and the sum fits; False if there is none."""
+    cursor = await db.execute(
+        "SELECT id, payload FROM outbox WHERE status = 'pending' AND chat_id = ? AND kind = ? AND ref = ?"
+        " AND method = 'sendMessage' ORDER BY id DESC LIMIT 1",
+        (item.chat_id, item.kind, item.ref),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return False
+    payload = json.loads(row[1])
+    text = payload.get("text", "") + MERGE_SEPARATOR + item.payload["text"]
+    if len(text) > MERGED_MAX:
+        return False
+    await db.execute(
+        "UPDATE outbox SET payload = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+        (json.dumps({**payload, "text": text}, ensure_ascii=False), now, row[0]),
+    )
+    return True
 
 
 @dataclass(frozen=True)
@@ -192,6 +229,18 @@ class OutboxStore:
     async def mark_sending(self, row: OutboxRow) -> bool:
         """Claim a pending row just before its request; False if it is no longer pending."""
         return await self._set(row, "sending", only_if="pending") == 1
+
+    async def claim_outbox(self, row: OutboxRow) -> OutboxRow | None:
+        """Claim a pending row just before its request: the row as it is now (a merged message may
+        have grown since it was read), or None if it is no longer pending."""
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ? AND status = 'pending'"
+                " RETURNING payload",
+                (self.db.now(), row.id),
+            )
+            claimed = await cursor.fetchone()
+        return None if claimed is None else replace(row, status="sending", payload=json.loads(claimed[0]))
 
     async def mark_sent(self, row: OutboxRow, result: Any) -> None:
         """Record the request's result (e.g. {"message_id": …}) right after it succeeded."""
