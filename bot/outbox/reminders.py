@@ -22,7 +22,7 @@ from bot.store.reminders import Decision, DueDate
 log = logging.getLogger(__name__)
 
 REMIND_INTERVAL = 60  # seconds between looks for due reminders
-BATCH = 500  # dates per transaction
+BATCH = 100  # dates per transaction: short, so interactive writes wait little
 
 
 def in_words(content: Content, lang: str, day: date, today: date) -> str:
@@ -89,7 +89,11 @@ async def remind_once(services: Services, *, only: int | None = None, at_once: b
         due = await store.due_dates(now, BATCH, only)
         if not due:
             break
-        decisions = [decide(services, d, now, at_once=at_once) for d in due]
+        decisions = []
+        for n, found in enumerate(due, start=1):
+            decisions.append(decide(services, found, now, at_once=at_once))
+            if n % 10 == 0:
+                await asyncio.sleep(0)  # writing messages is CPU work: let replies to users in between
         queued += await store.apply_reminders(decisions, now)
         services.wake_outbox()
         if len(due) < BATCH or only is not None:
