@@ -56,6 +56,7 @@ KINDS: dict[str, Kind] = {
     "wzr": Kind(1, (r"[a-z]{1,12}",)),  # resume a form that was set aside (its flow)
     "urg": Kind(1, (r"danger|self_harm", r"[A-Z]{2}|-")),  # urgent: send to staff now (label, country)
     "urgc": Kind(1, (r"[A-Z]{2}|more",)),  # urgent: the emergency numbers of this country
+    "rem": Kind(1, (r"[0-9]{1,10}", r"snooze|stop")),  # under a reminder: worker date id, action
     # wizard: draft token, step, value
     "wz": Kind(1, (r"[0-9a-f]{6}", r"[0-9]{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),
 }

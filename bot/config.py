@@ -63,6 +63,16 @@ class Settings:
     case_remind_minutes: int = 60  # 0: no reminders
     office_hours: OfficeHours = officehours.DEFAULT_HOURS
 
+    # REMINDER_DAYS / DEPARTURE_REMINDER_DAYS: days before each kind of date that reminders go out
+    reminder_days: dict[str, tuple[int, ...]] = field(
+        default_factory=lambda: {
+            "contract": (120, 14, 7),
+            "passport": (120, 14, 7),
+            "permit": (120, 14, 7),
+            "departure": (30, 7),
+        }
+    )
+
     @property
     def database(self) -> Path | str:
         """What the store opens: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
@@ -140,6 +150,9 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         urgent_escalate_minutes=_positive("URGENT_ESCALATE_MINUTES", get("URGENT_ESCALATE_MINUTES") or "10"),
         case_remind_minutes=_not_negative("CASE_REMIND_MINUTES", get("CASE_REMIND_MINUTES") or "60"),
         office_hours=_office_hours(get("OFFICE_HOURS") or officehours.DEFAULT),
+        reminder_days=_reminder_days(
+            get("REMINDER_DAYS") or "120,14,7", get("DEPARTURE_REMINDER_DAYS") or "30,7"
+        ),
     )
 
 
@@ -204,6 +217,23 @@ def _rate(value: str) -> float:
     if not 0 < rate <= 1000:
         raise ConfigError("BROADCAST_RATE", "must be between 0 and 1000 messages per second")
     return rate
+
+
+def _days(name: str, value: str) -> tuple[int, ...]:
+    days = [_int(name, part.strip()) for part in value.split(",") if part.strip()]
+    if not days or any(not 0 <= d <= 366 for d in days):
+        raise ConfigError(name, "days before the date, comma-separated, each 0 to 366 (e.g. 120,14,7)")
+    return tuple(sorted(set(days), reverse=True))
+
+
+def _reminder_days(dates: str, departure: str) -> dict[str, tuple[int, ...]]:
+    before = _days("REMINDER_DAYS", dates)
+    return {
+        "contract": before,
+        "passport": before,
+        "permit": before,
+        "departure": _days("DEPARTURE_REMINDER_DAYS", departure),
+    }
 
 
 def _flag(name: str, value: str) -> bool:

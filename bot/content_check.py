@@ -242,6 +242,24 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "staff-case-idle": {"closes": "15-01-2026 08:00 WIB"},
     "user-phone-done": {"result": "+6281234567890"},
     "user-worker-done": {"result": "Siti Aminah"},
+    # issue 23: workers' dates and reminders
+    "user-dates-summary": {
+        "worker_name": "Siti",
+        "when": "12 Maret 2027, 98 hari lagi",
+        "answers": {"kind": "passport"},
+    },
+    "user-dates-invalid-far": {"years": 6},
+    "staff-stats-contracts": {
+        "windows": (30, 90, 120),
+        "places": [("Jawa Timur", "Kabupaten Malang", [1, 3, 4])],
+        "more": False,
+    },
+    "user-dates-in-words": {"day": 12, "month": 3, "year": 2027, "days": 98},
+    "user-mydata": {"dates": {1: [("contract", "12 Maret 2027, 98 hari lagi")]}},
+    **{
+        f"user-reminder-{kind}": {"when": "12 Maret 2027, 98 hari lagi", "days": 98}
+        for kind in ("contract", "passport", "permit", "departure")
+    },
 }
 
 

@@ -21,9 +21,8 @@ from bot.config import ConfigError, Settings
 from bot.content import Content, load_content
 from bot.context import Services
 from bot.handlers.commands import set_commands
-from bot.outbox import hooks
+from bot.outbox import case_reminders, hooks, reminders
 from bot.outbox.broadcaster import Broadcaster
-from bot.outbox.case_reminders import remind_forever
 from bot.outbox.escalation import escalate_forever
 from bot.outbox.limiter import SendPath
 from bot.outbox.worker import Outbox, Pacing
@@ -105,7 +104,8 @@ async def running_app(
             "outbox": outbox.run,
             "held": lambda: hooks.release_held_forever(services),
             "escalation": lambda: escalate_forever(services),
-            "reminders": lambda: remind_forever(services),
+            "case reminders": lambda: case_reminders.remind_forever(services),
+            "date reminders": lambda: reminders.remind_forever(services),
         }
         async with database.leadership("background") as leading:
             tasks = [

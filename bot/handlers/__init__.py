@@ -26,6 +26,7 @@ from bot.handlers import (
     closing,
     common,
     conversation,
+    dates,
     fallback,
     floodgate,
     menu,
@@ -55,6 +56,7 @@ FLOWS = (
     urgent.URGENT,
     staff.NOTE,
     broadcast.BROADCAST,
+    dates.DATES,
 )
 
 # The update types the handlers below handle; polling asks Telegram for exactly these.
@@ -104,6 +106,7 @@ BUTTONS: dict[str, Button] = {
     "sc": Button(staff.on_case_detail, staff=True),
     "bc": Button(broadcast.on_broadcast_button, staff=True, roles=BROADCASTERS),
     "bh": Button(broadcast.on_held_button, staff=True, roles=("admin",)),
+    "rem": Button(dates.on_reminder_button),
 }
 
 

@@ -31,6 +31,16 @@ def _optional_place(text: str) -> str:
     return "" if text.strip() in ("-", "semua", "all") else validate.place(text)
 
 
+def _optional_days(text: str) -> str:
+    """Contract ends within N days (1-366), or "-" for every worker (issue 23)."""
+    text = text.strip()
+    if text in ("-", "semua", "all"):
+        return ""
+    if not text.isdigit() or not 1 <= int(text) <= 366:
+        raise Invalid("staff-broadcast-bad-days")
+    return text
+
+
 def jakarta_time(text: str) -> int:
     """'31-12-2026 08:00' (or 2026-12-31 08:00) in Asia/Jakarta time, in the future: unix seconds."""
     match = re.fullmatch(r"\s*(\d{1,2})-(\d{1,2})-(\d{4})\s+(\d{1,2})[:.](\d{2})\s*", text) or re.fullmatch(
@@ -142,6 +152,14 @@ BROADCAST = Flow(
             "staff-broadcast-ask-stage",
             label="staff-broadcast-label-stage",
             options=options.with_all(options.labelled("user-stage", STAGES)),
+            when=_registered,
+        ),
+        Text(
+            "contract_days",
+            "staff-broadcast-ask-contract-days",
+            label="staff-broadcast-label-contract-days",
+            parse=_optional_days,
+            max_length=10,
             when=_registered,
         ),
         Choice(

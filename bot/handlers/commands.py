@@ -15,7 +15,7 @@ from telegram.ext import Application
 
 from bot.content import LANGUAGES, Content
 from bot.context import BotContext, Services
-from bot.handlers import broadcast, fallback, menu, registration, reports, staff, team
+from bot.handlers import broadcast, dates, fallback, menu, registration, reports, staff, team
 from bot.store.roles import BROADCASTERS
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ COMMANDS = (
     Command("status", reports.status),
     Command("register", registration.register, form=True),
     Command("mydata", registration.my_data),
+    Command("dates", dates.dates, form=True),
     Command("deletedata", registration.delete_data, form=True),
     Command("cancel", fallback.cancel, form=True),
     Command("cases", staff.cases, staff=True, groups=True),

@@ -10,6 +10,7 @@ from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers import screens, wizard
 from bot.handlers.common import answer_query
+from bot.handlers.dates import worker_dates_in_words
 from bot.outbox import notices
 from bot.store import Store
 from bot.store.cases import OPEN_STATUSES
@@ -218,6 +219,7 @@ async def my_data(update: Update, context: BotContext) -> None:
         draft=draft,
         province=province,
         countries=countries,
+        dates=await worker_dates_in_words(context, user_id),  # issue 23: bot/handlers/dates.py
     )
     rows = []
     if registration:

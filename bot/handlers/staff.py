@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Forbidden
 from bot import export, telegram_html
 from bot.callbacks import Callback, pack
 from bot.context import BotContext
-from bot.handlers import closing, wizard
+from bot.handlers import closing, dates, wizard
 from bot.handlers.common import answer_query, shows
 from bot.outbox import notices
 from bot.store import Case, Change, Outgoing
@@ -388,7 +388,8 @@ async def stats(update: Update, context: BotContext) -> None:
     ratings = await context.store.ratings(staff_id=staff_id)
     text = _text(context, "staff-stats", stats=figures)
     more = _text(context, "staff-stats-times", times=times, ratings=ratings)
-    await update.effective_message.reply_text(f"{text}\n\n{more}")
+    contracts = _text(context, "staff-stats-contracts", **await dates.contracts_ending(context))  # issue 23
+    await update.effective_message.reply_text(f"{text}\n\n{more}\n\n{contracts}")
 
 
 async def export_data(update: Update, context: BotContext) -> None:

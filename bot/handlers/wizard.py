@@ -497,7 +497,7 @@ async def on_message(update: Update, context: BotContext) -> bool:
             value = (message.caption or "").strip() or MEDIA_ICONS.get(file[0], "📎")
             answers = _with_file(answers, step.key, (*file, message.caption or ""))
         else:
-            value = _read(step, message, context)
+            value = _read(step, message, context, answers)
     except Invalid as invalid:
         await show_step(update, context, flow, draft, error=context.text(invalid.key, **invalid.context))
         return True
@@ -616,7 +616,7 @@ async def _add_file(
     await show_step(update, context, flow, draft)
 
 
-def _read(step: Step, message: Message, context: BotContext) -> Any:
+def _read(step: Step, message: Message, context: BotContext, answers: dict) -> Any:
     """The typed (or shared) answer to `step`, parsed; raises Invalid with a content key."""
     if isinstance(step, Phone) and message.contact is not None:
         contact = message.contact
@@ -636,4 +636,7 @@ def _read(step: Step, message: Message, context: BotContext) -> Any:
         raise Invalid("user-wizard-too-long", limit=step.max_length)
     if not text:
         raise Invalid("user-wizard-expect-text")
-    return step.parse(text)
+    value = step.parse(text)
+    if isinstance(step, Text) and step.check is not None:
+        step.check(value, answers, context.store.db.now())
+    return value

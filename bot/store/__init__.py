@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from bot.store.broadcasts import Broadcast, BroadcastStore
-from bot.store.case_reminders import ReminderStore
+from bot.store.case_reminders import CaseReminderStore
 from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
 from bot.store.casework import CaseworkStore, Change
 from bot.store.closing import ClosingStore
@@ -18,6 +18,7 @@ from bot.store.outbox import OutboxStore, Outgoing
 from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
+from bot.store.reminders import ReminderStore
 from bot.store.roles import RoleStore, StaffMember
 from bot.store.stats import ReportingStore
 from bot.store.times import TimesStore
@@ -57,9 +58,10 @@ class Store(
     OutboxStore,
     BroadcastStore,
     PrivacyStore,
+    ReminderStore,
     KvStore,
     RoleStore,
-    ReminderStore,
+    CaseReminderStore,
     TimesStore,
     ClosingStore,
 ):

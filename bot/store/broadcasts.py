@@ -13,7 +13,7 @@ from bot.config import LANGUAGES
 from bot.store.db import Database
 from bot.store.outbox import BROADCAST
 
-AUDIENCE_KEYS = ("lang", "registered", "country", "stage", "province", "district", "village")
+AUDIENCE_KEYS = ("lang", "registered", "country", "stage", "contract_days", "province", "district", "village")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ _KNOWN_LANGUAGE = (
 )
 
 
-def audience_sql(audience: dict[str, Any], default_language: str) -> tuple[str, str, list[Any]]:
+def audience_sql(audience: dict[str, Any], default_language: str, now: int = 0) -> tuple[str, str, list[Any]]:
     """(effective-language SQL, WHERE clause over `users u`, parameters) for an audience.
 
     Blocked and opted-out users are never part of any audience. A registration or worker filter
@@ -69,6 +69,13 @@ def audience_sql(audience: dict[str, Any], default_language: str) -> tuple[str, 
         condition = " AND ".join(f"{column} = ?" for column, _ in worker)
         filters.append(f"u.id IN (SELECT user_id FROM workers WHERE {condition})")
         params += [value for _, value in worker]
+    if audience.get("contract_days"):  # issue 23: contract ends within N days (Jakarta dates from `now`)
+        filters.append(
+            "u.id IN (SELECT w.user_id FROM worker_dates d JOIN workers w ON w.id = d.worker_id"
+            " WHERE d.kind = 'contract' AND d.day >= date(?, 'unixepoch', '+7 hours')"
+            " AND d.day <= date(?, 'unixepoch', '+7 hours', ?))"
+        )
+        params += [now, now, f"+{int(audience['contract_days'])} days"]
     plus = "+" if filters else ""
     where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"]
     chosen = audience.get("lang")
@@ -109,7 +116,7 @@ class BroadcastStore:
     db: Database
 
     async def count_audience(self, audience: dict[str, Any], default_language: str) -> int:
-        _, where, params = audience_sql(audience, default_language)
+        _, where, params = audience_sql(audience, default_language, self.db.now())
         return await self.db.fetch_value(f"SELECT COUNT(*) FROM users u WHERE {where}", params)
 
     async def broadcast(self, broadcast_id: int) -> Broadcast | None:
@@ -139,7 +146,7 @@ class BroadcastStore:
             per_lang = payloads.get(str(broadcast.id))
             if per_lang is None:
                 continue
-            lang, where, params = audience_sql(broadcast.audience, default_language)
+            lang, where, params = audience_sql(broadcast.audience, default_language, self.db.now())
             async with self.db.transaction() as db:
                 claimed = await db.execute(
                     "UPDATE broadcasts SET status = 'sending', started_at = ?, updated_at = ?"

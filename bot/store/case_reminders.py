@@ -6,7 +6,7 @@ from bot.store.cases import Case, _case
 from bot.store.db import Database
 
 
-class ReminderStore:
+class CaseReminderStore:
     db: Database
 
     async def cases_to_remind(self, every: int, limit: int = 20) -> list[Case]:

@@ -382,4 +382,39 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
         CREATE INDEX case_messages_erase ON case_messages (erase_pending) WHERE erase_pending = 1
         """,
     ),
+    (
+        # Issue 23: dates per registered worker and the reminders claimed for them. A reminder is
+        # claimed (one row, unique per worker, kind, date, offset and snooze round) in the
+        # transaction that queues its outbox row, so it is sent at most once across restarts and
+        # processes. Both tables hang off workers, so /deletedata and retention (which delete
+        # registrations) remove them.
+        "0016_reminders_dates",
+        """
+        CREATE TABLE worker_dates (
+            id INTEGER PRIMARY KEY,
+            worker_id INTEGER NOT NULL REFERENCES workers (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            day TEXT NOT NULL,
+            next_days INTEGER,
+            next_at INTEGER,
+            round INTEGER NOT NULL DEFAULT 0,
+            stopped INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (worker_id, kind)
+        );
+        CREATE INDEX worker_dates_next ON worker_dates (next_at) WHERE next_at IS NOT NULL;
+        CREATE INDEX worker_dates_day ON worker_dates (kind, day);
+        CREATE TABLE reminders_sent (
+            worker_id INTEGER NOT NULL REFERENCES workers (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            day TEXT NOT NULL,
+            days INTEGER NOT NULL,
+            round INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (worker_id, kind, day, days, round)
+        ) WITHOUT ROWID
+        """,
+    ),
 ]

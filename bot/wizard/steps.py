@@ -109,6 +109,9 @@ class Text(Step):
     parse: Callable[[str], Any] = str.strip
     max_length: int = 100
     media: frozenset[str] = frozenset()
+    # A further check of the parsed answer against the answers so far and the store's clock (unix
+    # seconds), e.g. a date not in the past; raises Invalid.
+    check: Callable[[Any, Answers, int], None] | None = None
 
 
 @dataclass(frozen=True)
