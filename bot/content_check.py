@@ -162,6 +162,7 @@ def _sample_context() -> dict[str, Any]:
 # Messages whose variables differ in shape from the common sample above.
 _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "user-register-done": {"result": 2},
+    "user-help": {"commands": [("start", "Mulai"), ("status", "Lihat status laporan saya")]},
     "user-followup-done": {"result": {"reference": "LP-ABC234"}},
     "staff-broadcast-done": {"result": 7},
     "staff-broadcast-bad-post": {"problem": "unsupported start tag <p>"},

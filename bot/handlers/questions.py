@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.handlers import screens
+from bot.handlers import intents, screens
 from bot.handlers.common import answer_query
 from bot.search import SearchResult
 from bot.search.redact import redact
@@ -20,7 +20,9 @@ async def answer_question(update: Update, context: BotContext) -> None:
     result = context.services.search.search(message.text[:MAX_QUESTION], context.lang)
     if result.urgent:
         await _urgent(update, context)
-    if result.kind == "smalltalk":
+    if result.kind == "intent":
+        await intents.act(update, context, result.intent)
+    elif result.kind == "smalltalk":
         await message.reply_text(context.text(f"user-talk-{result.talk}"))
     elif result.kind == "answer":
         await _answer(update, context, result.id)

@@ -224,6 +224,19 @@ async def status(update: Update, context: BotContext) -> None:
     if context.args:
         await _show_case(update, context, context.args[0], edit=False)
         return
+    await _list_cases(update, context)
+
+
+async def show_status(update: Update, context: BotContext, reference: str | None) -> None:
+    """A typed status request: that case when it is the user's own, else the list /status shows."""
+    own = reference and await context.store.case_by_reference(reference, user_id=update.effective_user.id)
+    if own:
+        await _show_case(update, context, reference, edit=False)
+    else:
+        await _list_cases(update, context)
+
+
+async def _list_cases(update: Update, context: BotContext) -> None:
     cases = await context.store.cases_of(update.effective_user.id)
     rows = [[_case_button(context, c)] for c in cases]
     key = "user-status-list" if cases else "user-status-none"
