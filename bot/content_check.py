@@ -307,7 +307,9 @@ def _check_contacts(content: Content, report: Report) -> None:
             f"(verified_on empty): {', '.join(unverified)}"
         )
     with_emergency = {c.country for c in content.contacts.values() if c.purpose == "emergency"}
-    missing = [code for code in content.countries if code not in with_emergency]
+    missing = [
+        code for code in content.countries if code not in with_emergency and code != "ZZ"
+    ]  # ZZ: not a country
     if missing:
         report.warnings.append(
             f"contacts.yaml: no emergency number (purpose: emergency) for {', '.join(missing)}"

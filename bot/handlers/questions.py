@@ -53,7 +53,8 @@ async def _answer(update: Update, context: BotContext, entry_id: str) -> None:
         screens.button(context.text("user-feedback-no"), "fb", entry_id, "n"),
     ]
     markup = InlineKeyboardMarkup([feedback, *screen.markup.inline_keyboard])
-    await update.effective_message.reply_text(screen.text, reply_markup=markup)
+    # Quoted, so "ask staff" (offered after a 👎) finds the question again.
+    await update.effective_message.reply_text(screen.text, reply_markup=markup, do_quote=True)
 
 
 async def _suggest(update: Update, context: BotContext, result: SearchResult) -> None:
@@ -84,7 +85,8 @@ async def _dont_know(update: Update, context: BotContext, result: SearchResult) 
 
 
 async def on_feedback(update: Update, context: BotContext, data: Callback) -> None:
-    """ "Was this helpful?": record the vote once and take the two buttons off the answer."""
+    """ "Was this helpful?": record the vote once and take the two buttons off the answer; after a 👎
+    "ask staff" takes their place."""
     entry_id, vote = data.args
     message = update.callback_query.message
     markup = getattr(message, "reply_markup", None)
@@ -94,5 +96,7 @@ async def on_feedback(update: Update, context: BotContext, data: Callback) -> No
         await answer_query(update, context.text("user-feedback-thanks"))
         return
     await context.store.record_feedback(update.effective_user.id, entry_id, context.lang, vote == "y")
-    await answer_query(update, context.text("user-feedback-thanks"))
+    if vote != "y" and getattr(message, "reply_to_message", None) is not None:
+        kept = [[screens.button(context.text("user-button-ask-staff"), "ask")], *kept]
+    await answer_query(update, context.text("user-feedback-thanks" if vote == "y" else "user-feedback-sorry"))
     await update.callback_query.edit_message_reply_markup(InlineKeyboardMarkup(kept))

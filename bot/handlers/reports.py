@@ -72,7 +72,7 @@ def report_case(answers) -> NewCase:
         category=answers["category"],
         subject="family" if worker else subject,
         worker_id=worker,
-        country=answers.get("country") or workers.get(worker),
+        country=options.country_of(answers) or workers.get(worker),
         description=answers.get("description"),
         contact_method=answers["contact"],
         contact_phone=answers.get("phone"),
@@ -114,6 +114,7 @@ REPORT = Flow(
             columns=2,
             when=lambda a: not str(a.get("subject", "")).startswith("w"),
         ),
+        options.country_typed("user-ask-country-typed", "user-label-country-typed"),
         Text(
             "description",
             "user-report-ask-description",

@@ -76,8 +76,9 @@ def detect_intent(text: str, original: str | None = None) -> Intent | None:
     reference, _, prefixed = _reference(original if original is not None else text)
     words = _words(text)
     if reference is not None:  # "LP-..." anywhere in a short message; six bare characters with status words
-        code = reference[3:].lower()
-        words = tuple(w for w in words if w not in ("lp", code, f"lp{code}"))
+        code = reference[3:]
+        typed = {"lp", *tokenize(code), *tokenize(f"LP{code}")}  # "HWYTY2" reads "hwyty hwyty"
+        words = tuple(w for w in words if w not in typed)
         status_words = {w for key, name in _phrases().by_words.items() if name == "status" for w in key}
         return Intent("status", reference) if prefixed or set(words) <= status_words else None
     name = _phrases().by_words.get(words)
