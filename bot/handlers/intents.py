@@ -27,6 +27,9 @@ async def _language(update: Update, context: BotContext, intent: Intent) -> None
 
 async def _staff(update: Update, context: BotContext, intent: Intent) -> None:
     """How to reach a person: a question is sent from under the bot's answer, a problem by report."""
+    if context.settings.faq_only:  # nobody reads messages: the hotlines instead
+        await update.effective_message.reply_text(context.text("user-faq-only"))
+        return
     rows = []
     if "report" in context.application.bot_data.get("flows", {}):
         rows.append([screens.button(context.text("user-button-report"), "flow", "report")])
