@@ -1,7 +1,11 @@
 """Seeded hostile-update fuzzing: the real bot on the in-process emulator, several users (two staff)
 sending valid but hostile updates in batches, with the invariants checked after every batch.
 
-    python bench/fuzz.py [--updates 50000] [--seed 1] [--batch 500]
+    python bench/fuzz.py [--updates 50000] [--seed 1] [--batch 500] [--gap 3]
+
+The emulator keeps Telegram's flood limits (1 message/s per private chat with a burst of 3, 20/min per
+group, 30/s overall); --gap sets the emulated seconds between two updates of one user (less than 1
+makes every user a flood: the flood gate's one "slow down" and silence then count as answers).
 
 Prints the updates run, the time, and every failure with its seed and the update that caused it
 (`--seed S --updates N` replays the same updates; only the bot's own random tokens and references
@@ -36,7 +40,7 @@ import yaml
 from bot.callbacks import KINDS, parse
 from bot.config import Settings, load_settings
 from bot.content import Content, content_dir, load_content
-from bot.emulator import Emulator, SimGroup, SimUser
+from bot.emulator import Emulator, FloodLimits, SimGroup, SimUser
 from bot.emulator.world import Message
 from bot.handlers import FLOWS
 from bot.handlers.commands import STAFF_COMMANDS as BOT_STAFF_COMMANDS
@@ -266,6 +270,7 @@ class Fuzzer:
         self._answers = 0  # callback queries already checked for leaks
         self.avoid = avoid
         self._fresh = FRESH_START
+        self.user_gap = USER_GAP
         self.errors = ErrorLog()
 
     # -- running --------------------------------------------------------------------------------
@@ -418,7 +423,7 @@ class Fuzzer:
         self._last_at[key] = self.emulator.now() + self.emulator.think_time
 
     def _begin(self, user: SimUser, what: str, group: SimGroup | None = None) -> None:
-        self._pace(user.id, USER_GAP)
+        self._pace(user.id, self.user_gap)
         if group is not None:
             self._pace(group.id, GROUP_GAP)
         self.action = f"user {user.id} {what}"
@@ -705,13 +710,19 @@ DEPTH = {  # how deep the run got: rows the flows wrote
 }
 
 
-async def fuzz(updates: int, seed: int, batch: int, folder: Path) -> tuple[list[Failure], float, int, dict]:
+TELEGRAM = FloodLimits(private_per_second=1.0, private_burst=3, group_per_minute=20, overall_per_second=30.0)
+
+
+async def fuzz(
+    updates: int, seed: int, batch: int, folder: Path, gap: float = USER_GAP
+) -> tuple[list[Failure], float, int, dict]:
     content = load_content()
-    emulator = Emulator()
+    emulator = Emulator(flood=TELEGRAM)
     async with local_bot(
         fuzz_settings(folder), emulator=emulator, content=content, virtual_pacing=True
     ) as running:
         fuzzer = Fuzzer(running, content, seed)
+        fuzzer.user_gap = gap
         started = time.perf_counter()
         failures = await fuzzer.run(updates, batch)
         elapsed = time.perf_counter() - started
@@ -737,10 +748,15 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--gap", type=float, default=USER_GAP, help="emulated seconds between a user's updates"
+    )
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)  # ERROR records are collected as failures, not printed
     with tempfile.TemporaryDirectory() as folder:
-        failures, elapsed, count, depth = asyncio.run(fuzz(args.updates, args.seed, args.batch, Path(folder)))
+        failures, elapsed, count, depth = asyncio.run(
+            fuzz(args.updates, args.seed, args.batch, Path(folder), args.gap)
+        )
     print(f"seed {args.seed}: {count} updates in {elapsed:.1f} s ({count / elapsed:.0f} updates/s)")
     print(", ".join(f"{n} {name}" for name, n in depth.items()))
     print(f"{len(failures)} failures")

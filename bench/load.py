@@ -17,7 +17,18 @@ would allow. The emulator shares the machine: read throughput together with the 
 
 The minimal bot keeps PTB's defaults (httpx): it is the bot a newcomer would write.
 
+With --telegram-limits the emulator answers 429 like Telegram (1 message/s per private chat with a
+burst of 3, 20/min per group, 30/s overall) and each user does /start, two menu presses and one
+question. Both bots run on the same emulator in the same run; the minimal one with PTB's
+AIORateLimiter (max_retries=5). Phases:
+
+  burst     every user at once, each step 0.2 s after the previous reply: far over the 30/s
+            ceiling, so wall time is what counts (and that every step is answered)
+  paced     users arrive spread out so that together they offer about --rate messages a second,
+            each thinking 1 s between steps like a person: below the ceiling, latency is what counts
+
     python bench/load.py [--users 200] [--think 2,1,0.67] [--starts 5] [--seed 1]
+    python bench/load.py --telegram-limits [--users 200] [--rate 20]
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ from pathlib import Path
 
 from _proc import cpu_seconds, peak_rss_mb
 
-from bot.emulator import Emulator, EmulatorServer, SimUser
+from bot.emulator import Emulator, EmulatorServer, FloodLimits, SimUser
 from bot.local import BotProcess
 
 REPLIES = {"sendMessage", "editMessageText"}
@@ -55,6 +66,10 @@ QUESTIONS = (
     "berangkat lewat calo aman ga",
 )
 ACTION_TIMEOUT = 30.0
+TELEGRAM = FloodLimits(private_per_second=1.0, private_burst=3, group_per_minute=20, overall_per_second=30.0)
+LIMITS_TIMEOUT = 180.0  # over the ceiling a reply may wait long; it must still come
+BURST_GAP = 0.2  # seconds between a reply and the user's next step, burst phase
+PACED_GAP = 1.0  # the same, paced phase: a person reading
 
 
 class Lost(Exception):
@@ -112,6 +127,7 @@ class Load:
         self.next_id = 700_000
         self.latencies: dict[str, list[float]] = {}
         self.lost = 0
+        self.timeout = ACTION_TIMEOUT
 
     def users(self, count: int) -> list[SimUser]:
         """Fresh users (new ids), phones set to Indonesian."""
@@ -129,7 +145,7 @@ class Load:
         queued = self.emulator.now()
         await action()
         try:
-            replied = await asyncio.wait_for(future, ACTION_TIMEOUT)
+            replied = await asyncio.wait_for(future, self.timeout)
         except TimeoutError:
             self.lost += 1
             raise Lost(kind) from None
@@ -153,6 +169,17 @@ class Load:
         await self.act(user, "question", lambda: user.send(rng.choice(QUESTIONS)))
         await pause()
         await self.act(user, "status", lambda: user.send("/status"))
+
+    async def visit(self, user: SimUser, arrive: float, gap: float, ours: bool) -> None:
+        """Telegram-limits mode: /start, two menu presses, one question, `gap` s after each reply."""
+        await asyncio.sleep(arrive)
+        await self.act(user, "start", lambda: user.send("/start"))
+        for prefix, label in (("sec:", "Menu"), ("faq:", "Help")):
+            await asyncio.sleep(gap)
+            pick = self._pick(user, prefix) if ours else label
+            await self.act(user, "press", lambda pick=pick: user.press(pick))
+        await asyncio.sleep(gap)
+        await self.act(user, "question", lambda: user.send(self.rng.choice(QUESTIONS)))
 
     async def starts(self, user: SimUser, count: int) -> None:
         for _ in range(count):
@@ -211,7 +238,12 @@ async def measure_ours(
 ) -> tuple[list[Phase], float, int]:
     """Warm-up, then the capacity, think-time and /start phases on the real bot; its peak RSS."""
     with tempfile.TemporaryDirectory() as folder:
-        env = {"DATABASE_PATH": str(Path(folder) / "load.sqlite3"), "LOG_LEVEL": "WARNING", "FAQ_ONLY": "1"}
+        env = {
+            "DATABASE_PATH": str(Path(folder) / "load.sqlite3"),
+            "LOG_LEVEL": "WARNING",
+            "FAQ_ONLY": "1",
+            "SEND_LIMITS": "off",  # the emulator's are off too: this measures CPU
+        }
         bot = await BotProcess(server.url, env).start()
         try:
             await server.emulator.wait_polling(timeout=30)
@@ -288,6 +320,73 @@ async def main(users: int, thinks: list[float], starts: int, seed: int) -> int:
     return 0 if code == 0 and not lost and not emulator.errors else 1
 
 
+async def measure_limits(
+    server: EmulatorServer, load: Load, users: int, rate: float, ours: bool
+) -> tuple[Phase, Phase, int]:
+    """The burst and paced phases on one bot (ours or the minimal one); the 429s the emulator gave."""
+    await wait_not_polling(server.emulator)
+    with tempfile.TemporaryDirectory() as folder:
+        if ours:
+            env = {"DATABASE_PATH": str(Path(folder) / "load.sqlite3"), "LOG_LEVEL": "WARNING"}
+            bot = await BotProcess(server.url, env).start()
+        else:
+            bot = await MinimalBot(server.url, {"MINIMAL_RATE_LIMITER": "1"}).start()
+        name = "ours" if ours else "minimal PTB + AIORateLimiter"
+        try:
+            await server.emulator.wait_polling(timeout=30)
+            pid, before = bot.process.pid, len(server.emulator.errors)
+            await load.phase("warm-up", pid, [load.visit(u, 0, BURST_GAP, ours) for u in load.users(10)])
+            burst = await load.phase(
+                f"{name}, burst", pid, [load.visit(u, 0, BURST_GAP, ours) for u in load.users(users)]
+            )
+            spread = users * 4 / rate  # seconds over which users arrive: `rate` messages a second
+            arrivals = [spread * n / users for n in range(users)]
+            paced = await load.phase(
+                f"{name}, paced",
+                pid,
+                [load.visit(u, t, PACED_GAP, ours) for u, t in zip(load.users(users), arrivals, strict=True)],
+            )
+            too_many = [call for call in server.emulator.errors[before:] if call.status == 429]
+            if too_many:
+                print(f"{name}: 429 on", sorted({(c.method, c.description) for c in too_many}))
+        finally:
+            await bot.end()
+    return burst, paced, len(too_many)
+
+
+async def limits_main(users: int, rate: float, seed: int) -> int:
+    """Telegram-limits mode: ours and the minimal PTB bot with AIORateLimiter on one emulator."""
+    emulator = Emulator(flood=TELEGRAM, think_time=0.0)
+    log = emulator.requests = ReplyLog()
+    load = Load(emulator, log, seed)
+    load.timeout = LIMITS_TIMEOUT
+    load_before = os.getloadavg()[0]
+    async with EmulatorServer(emulator) as server:
+        burst, paced, ours_429 = await measure_limits(server, load, users, rate, ours=True)
+        base_burst, base_paced, base_429 = await measure_limits(server, load, users, rate, ours=False)
+    print(
+        f"{users} users, Telegram limits on in the emulator (1/s per private chat, burst 3; 20/min per "
+        f"group; 30/s overall); each: /start, 2 presses, 1 question; {os.cpu_count()} CPUs, load "
+        f"average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
+    print_table([burst, paced, base_burst, base_paced])
+    print(f"{'phase':<40}{'steps':>7}{'answered':>9}{'wall s':>8}")
+    for phase in (burst, paced, base_burst, base_paced):
+        print(f"{phase.name:<40}{users * 4:>7}{phase.updates:>9}{phase.seconds:>8.1f}")
+    for phase in (burst, paced, base_burst, base_paced):
+        print_actions(phase)
+    print(f"429 answers by the emulator: ours {ours_429}, minimal PTB bot {base_429}")
+    ratio = burst.seconds / base_burst.seconds
+    checks = [
+        ("every step answered", burst.updates == paced.updates == users * 4),
+        ("0 lost replies", burst.lost == paced.lost == 0),
+        (f"burst wall time <= 1.1 x minimal ({ratio:.2f})", ratio <= 1.1),
+        (f"paced p95 <= 300 ms ({percentile(paced.all, 95):.0f})", percentile(paced.all, 95) <= 300),
+    ]
+    print("targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks))
+    return 0 if all(ok for _, ok in checks) else 1
+
+
 def throughput(phase: Phase) -> float:
     return phase.updates / phase.seconds
 
@@ -326,6 +425,14 @@ if __name__ == "__main__":
     )
     parser.add_argument("--starts", type=int, default=5, help="/start messages per user in the /start phases")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--telegram-limits",
+        action="store_true",
+        help="emulator flood limits on; ours vs minimal PTB + AIORateLimiter",
+    )
+    parser.add_argument("--rate", type=float, default=20.0, help="messages/s offered in the paced phase")
     args = parser.parse_args()
+    if args.telegram_limits:
+        sys.exit(asyncio.run(limits_main(args.users, args.rate, args.seed)))
     thinks = [float(value) for value in args.think.split(",") if value]
     sys.exit(asyncio.run(main(args.users, thinks, args.starts, args.seed)))

@@ -9,6 +9,7 @@ from telegram.request import BaseRequest
 
 from bot import handlers
 from bot.context import BotContext, Services
+from bot.outbox.limiter import NO_LIMITS, Limits, SendPath
 from bot.processor import OrderedUpdateProcessor
 from bot.request import AiohttpRequest
 
@@ -20,10 +21,16 @@ POOL_TIMEOUT = 10.0
 
 
 def build_application(
-    services: Services, *, request: BaseRequest | None = None, updates_request: BaseRequest | None = None
+    services: Services,
+    *,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    send_path: SendPath | None = None,
 ) -> Application:
-    """The bot's Application: handlers, HTML by default, per-chat ordered concurrency."""
+    """The bot's Application: handlers, HTML by default, per-chat ordered concurrency, and every Bot
+    API call through the one send path (Telegram's limits, priorities, 429s waited out)."""
     settings = services.settings
+    send_path = send_path or SendPath(Limits() if settings.send_limits else NO_LIMITS)
     builder = (
         Application.builder()
         .token(settings.bot_token)
@@ -32,7 +39,8 @@ def build_application(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING))
+        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING, clock=send_path.clock))
+        .rate_limiter(send_path)
     )
     if request is None:  # Telegram, or the emulator's HTTP front
         request, updates_request = AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT), AiohttpRequest()

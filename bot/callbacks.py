@@ -38,6 +38,8 @@ KINDS: dict[str, Kind] = {
     "flow": Kind(1, (r"[a-z]{1,12}",)),  # start a wizard flow (register, report)
     "fb": Kind(1, (_ID, r"y|n")),  # was this answer helpful?
     "ask": Kind(1, ()),  # send the question this message replies to, to staff
+    "cv": Kind(1, (r"[0-9]{1,10}",)),  # the case the quoted message is about (handlers/conversation.py)
+    "cvb": Kind(1, ()),  # the quoted message goes to the FAQ search instead of staff
     "case": Kind(1, (_REFERENCE,)),  # one of the user's cases (/status)
     "cfu": Kind(1, (_REFERENCE, r"info|msg")),  # add information / a message to an open case
     "st": Kind(1, (r"[0-9]{1,10}", r"[a-z]{1,8}")),  # staff card: case id, action (handlers/staff.py)
@@ -46,6 +48,9 @@ KINDS: dict[str, Kind] = {
     "bc": Kind(1, (r"[0-9]{1,10}", r"cancel|resend")),  # staff: control a broadcast
     "optout": Kind(1, ()),  # "stop announcements" under a broadcast
     "ann": Kind(1, (r"on|off|show",)),  # announcements switch in the menu
+    "wzr": Kind(1, (r"[a-z]{1,12}",)),  # resume a form that was set aside (its flow)
+    "urg": Kind(1, (r"danger|self_harm", r"[A-Z]{2}|-")),  # urgent: send to staff now (label, country)
+    "urgc": Kind(1, (r"[A-Z]{2}|more",)),  # urgent: the emergency numbers of this country
     # wizard: draft token, step, value
     "wz": Kind(1, (r"[0-9a-f]{6}", r"[0-9]{1,2}", r"[A-Za-z0-9_.~-]{1,30}")),
 }

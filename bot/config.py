@@ -43,6 +43,7 @@ class Settings:
     staff_chat_id: int | None = None
     default_language: str = "id"
     broadcast_rate: float = 25.0
+    send_limits: bool = True  # Telegram's flood limits kept by the send path (off: CPU benchmarks only)
     log_level: str = "INFO"
     webhook_url: str = ""
     webhook_secret: str = field(default="", repr=False)
@@ -53,6 +54,8 @@ class Settings:
     operator_name: str = ""  # OPERATOR_NAME: overrides content/operator.yaml when set
     operator_contact: str = ""  # OPERATOR_CONTACT: likewise
     faq_only: bool = False  # FAQ_ONLY=1: no staff; reports and questions to staff are switched off
+    conversation_hours: int = 72
+    urgent_escalate_minutes: int = 10  # staff alerted again; every staff member mentioned at 3 times it
 
     @property
     def webhook_mode(self) -> bool:
@@ -102,6 +105,8 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         staff_chat_id=_int("STAFF_CHAT_ID", get("STAFF_CHAT_ID")) if get("STAFF_CHAT_ID") else None,
         default_language=_choice("DEFAULT_LANGUAGE", get("DEFAULT_LANGUAGE") or "id", LANGUAGES),
         broadcast_rate=_rate(get("BROADCAST_RATE") or "25"),
+        send_limits=_choice("SEND_LIMITS", (get("SEND_LIMITS") or "telegram").lower(), ("telegram", "off"))
+        == "telegram",
         log_level=_choice("LOG_LEVEL", (get("LOG_LEVEL") or "INFO").upper(), _LOG_LEVELS),
         webhook_url=webhook_url,
         webhook_secret=secret,
@@ -114,6 +119,8 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         operator_name=_one_line("OPERATOR_NAME", get("OPERATOR_NAME")),
         operator_contact=_one_line("OPERATOR_CONTACT", get("OPERATOR_CONTACT")),
         faq_only=_flag("FAQ_ONLY", get("FAQ_ONLY") or "0"),
+        conversation_hours=_positive("CONVERSATION_HOURS", get("CONVERSATION_HOURS") or "72"),
+        urgent_escalate_minutes=_positive("URGENT_ESCALATE_MINUTES", get("URGENT_ESCALATE_MINUTES") or "10"),
     )
 
 

@@ -143,6 +143,7 @@ class Content:
         self.env.globals.update(
             contact=self._contact,
             contacts_for=self._contacts_for,
+            contacts_of=self._contacts_of,
             contacts_national=self._contacts_national,
             t=self._t,
         )
@@ -338,6 +339,12 @@ class Content:
     @jinja2.pass_context
     def _contacts_for(self, context: jinja2.runtime.Context, country: str) -> Markup:
         return self.contacts_listing(context["lang"], country=country)
+
+    @jinja2.pass_context
+    def _contacts_of(self, context: jinja2.runtime.Context, country: str, *purposes: str) -> Markup:
+        """One country's contacts for these purposes, in that order (the emergency and crisis replies)."""
+        chosen = [c for purpose in purposes for c in self.contacts_by(country, purpose)]
+        return self._render_contacts(context["lang"], chosen)
 
     @jinja2.pass_context
     def _contacts_national(self, context: jinja2.runtime.Context) -> Markup:

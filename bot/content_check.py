@@ -143,6 +143,16 @@ def _sample_context() -> dict[str, Any]:
         "audit": [],
         "names": {},
         "when": lambda ts: "01-01-2026 08:00 WIB",
+        "referred_to": "KBRI/KJRI",
+        "reopened": True,
+        "worker": worker,
+        "story": True,
+        "history": [{"when": "01-01-2026 08:00 WIB", "who": "Budi", "words": "<catatan & pesan>"}],
+        "part": 1,
+        "parts": 2,
+        "kind": "assign",
+        "old": "Baru",
+        "new": "Sedang ditangani",
         "stats": {
             "users": 1,
             "users_this_week": 1,
@@ -192,6 +202,10 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "staff-broadcast-list": {"broadcasts": [], "counts": {}},
     "staff-broadcast-resending": {"count": 3},
     "staff-broadcast-button-resend": {"unknown": 3},
+    "user-danger": {"country": "HK", "country_name": "Hong Kong", "danger": True},
+    "user-self-harm": {"country": "HK", "country_name": "Hong Kong", "danger": True},
+    "staff-urgent-alert": {"minutes": 10, "mentions": []},
+    "staff-urgent-alert-all": {"minutes": 30, "mentions": [(9001, "Ani <&>"), (9002, "")]},
 }
 
 

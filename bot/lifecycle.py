@@ -23,6 +23,8 @@ from bot.context import Services
 from bot.handlers.commands import set_commands
 from bot.outbox import hooks
 from bot.outbox.broadcaster import Broadcaster
+from bot.outbox.escalation import escalate_forever
+from bot.outbox.limiter import SendPath
 from bot.outbox.worker import Outbox, Pacing
 from bot.retention import purge_forever
 from bot.search import SearchEngine
@@ -60,9 +62,10 @@ async def running_app(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     pacing_time: tuple[Callable[[], float], Callable[[float], Awaitable[None]]] | None = None,
+    send_path: SendPath | None = None,
 ) -> AsyncIterator[Application]:
     """An initialised Application (getMe done, commands set, background work started), shut down on exit."""
-    app = build_application(services, request=request, updates_request=updates_request)
+    app = build_application(services, request=request, updates_request=updates_request, send_path=send_path)
     try:
         await app.initialize()
     except Exception:
@@ -88,6 +91,8 @@ async def running_app(
             asyncio.create_task(broadcaster.run(), name="broadcaster"),
             asyncio.create_task(purge_forever(services), name="purge"),
             asyncio.create_task(outbox.run(), name="outbox"),
+            asyncio.create_task(hooks.release_held_forever(services), name="held"),
+            asyncio.create_task(escalate_forever(services), name="escalation"),
         ]
         try:
             yield app

@@ -19,6 +19,7 @@ from bot.content import Content
 from bot.context import Services
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorRequest
 from bot.lifecycle import open_services, running_app
+from bot.outbox.limiter import NO_LIMITS, Limits, SendPath
 from bot.store import Clock
 
 
@@ -41,19 +42,23 @@ async def local_bot(
     """Start the bot on `settings` against an in-process emulator; each simulated action is
     processed before the driver call returns, so conversations are deterministic. With
     `virtual_pacing`, everything runs on the emulator's clock instead of real time: the outbox's
-    pacing and waits, and the store's timestamps (a flood wait's retry time, a schedule), so
-    flood-limit tests and benchmarks take no real time waiting. `clock` sets the store's clock
+    pacing and waits, the send path's waits for Telegram's limits, and the store's timestamps (a
+    flood wait's retry time, a schedule), so flood-limit tests and benchmarks take no real time
+    waiting. `clock` sets the store's clock
     alone (real time by default)."""
     emulator = emulator or Emulator()
     clock = clock or (emulator.unix_time if virtual_pacing else time.time)
     settings = settings.with_changes(bot_token=emulator.token)
+    sleep = _virtual_sleep(emulator) if virtual_pacing else asyncio.sleep
     async with (
         open_services(settings, clock=clock, content=content) as services,
         running_app(
             services,
             request=EmulatorRequest(emulator),
             updates_request=EmulatorRequest(emulator),
-            pacing_time=(emulator.now, _virtual_sleep(emulator)) if virtual_pacing else None,
+            pacing_time=(emulator.now, sleep) if virtual_pacing else None,
+            # The emulator's clock drives its limits; a limit the emulator has switched off is off.
+            send_path=SendPath(_limits_of(emulator), clock=emulator.now, sleep=sleep),
         ) as app,
     ):
 
@@ -66,6 +71,18 @@ async def local_bot(
             yield LocalBot(emulator, app, services)
         finally:
             emulator.deliver = None
+
+
+def _limits_of(emulator: Emulator) -> Limits:
+    """Telegram's limits, less those the emulator does not enforce (benchmarks of CPU alone)."""
+    flood = emulator.flood.limits
+    if flood is None:
+        return NO_LIMITS
+    return Limits(
+        private_per_second=Limits.private_per_second if flood.private_per_second else None,
+        group_per_minute=Limits.group_per_minute if flood.group_per_minute else None,
+        overall_per_second=Limits.overall_per_second if flood.overall_per_second else None,
+    )
 
 
 def _virtual_sleep(emulator: Emulator):

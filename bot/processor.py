@@ -23,6 +23,16 @@ MAX_WAITING = 10_000
 _HANDLED_BY: ContextVar[list[str] | None] = ContextVar("handled_by", default=None)
 
 
+# When the update in hand reached the bot (the processor's clock), for checks that must not count the
+# time it waited behind its chat's earlier updates (the flood gate, bot/handlers/floodgate.py).
+_ARRIVED: ContextVar[float | None] = ContextVar("arrived", default=None)
+
+
+def arrived() -> float | None:
+    """When the update being handled arrived; None outside the processor."""
+    return _ARRIVED.get()
+
+
 def traced(callback: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """The callback, recording its name (`module.function`) for the update's log line."""
     name = f"{callback.__module__.rsplit('.', 1)[-1]}.{callback.__name__}"
@@ -54,13 +64,20 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
     never fill the bound that protects everybody else.
     """
 
-    def __init__(self, max_working: int = 64) -> None:
+    def __init__(self, max_working: int = 64, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(MAX_WAITING)
+        self._clock = clock
         self._working = asyncio.Semaphore(max_working)
         self._tails: dict[int, asyncio.Future[None]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = update_key(update)
+        key, reset = update_key(update), _ARRIVED.set(self._clock())
+        try:
+            await self._in_order(key, update, coroutine)
+        finally:
+            _ARRIVED.reset(reset)
+
+    async def _in_order(self, key: int | None, update: object, coroutine: Awaitable[Any]) -> None:
         if key is None:
             async with self._working:
                 await self._timed(update, coroutine)

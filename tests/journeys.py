@@ -27,6 +27,12 @@ def opening(key: str, lang: str = "id", **context) -> str:
     return label(key, lang, **context).splitlines()[0]
 
 
+def danger_reply(lang="id", country=""):
+    """The emergency reply as the user reads it, for a country code ("" when not known)."""
+    name = _content().country_name(country, lang)
+    return label("user-danger", lang, country=country, country_name=name, danger=True)
+
+
 def rows(settings, sql):
     with sqlite3.connect(settings.database_path) as db:
         return db.execute(sql).fetchall()
@@ -62,6 +68,7 @@ async def full_report(user):
     await user.press(label("user-consent-yes"))
     await user.press("🇭🇰 Hong Kong")
     await user.send("Gaji saya tidak dibayar 3 bulan oleh majikan <b>&")
+    await user.press(label("user-button-done"))  # the story is told
     await user.send_photo()
     await user.send_photo()
     await user.press(label("user-button-done"))

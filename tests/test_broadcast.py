@@ -237,3 +237,13 @@ async def test_non_staff_cannot_start_or_control_a_broadcast(tmp_path, content, 
         query = await user.press_data(data)
         assert user.answer(query)["text"] == label("staff-not-allowed")
         assert rows(running.services.settings, "SELECT COUNT(*) FROM broadcasts") == [(0,)]
+
+
+async def test_broadcast_asks_for_the_message_once_without_a_paused_form_reminder(tmp_path, content):
+    async with local_bot(make_settings(tmp_path), content=content) as running:
+        staff = running.emulator.user(id=STAFF, first_name="Rina", language_code="id")
+        await staff.send("/broadcast")
+        texts = [m.text for m in staff.messages if m.text != "/broadcast"]
+        paused = content.text("id", "user-wizard-paused", flow=content.text("id", "user-flow-broadcast"))
+        assert paused not in texts
+        assert len(texts) == 1

@@ -1,7 +1,7 @@
 """Typed requests to act (bot/search/intents.py): answered like the command or button, before the FAQ."""
 
 import pytest
-from journeys import full_report, label, opening
+from journeys import danger_reply, full_report, label, opening
 
 from bot.search.intents import detect_intent
 
@@ -97,9 +97,10 @@ def test_questions_that_share_words_with_an_intent_stay_questions(text):
     assert detect_intent(text) is None
 
 
-async def test_danger_is_answered_before_an_intent(siti):
+async def test_danger_comes_first_and_is_never_taken_as_a_request_to_act(siti):
     await siti.send("LP-ABC234 saya dipukul majikan lagi")
-    assert siti.messages[0].text == label("user-urgent") and siti.last_text == label("user-status-none")
+    assert siti.messages[0].text == danger_reply()
+    assert label("user-status-none") not in [m.text for m in siti.messages]
 
 
 async def test_an_edited_message_is_answered_like_a_new_one(siti):

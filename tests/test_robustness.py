@@ -11,11 +11,19 @@ from bot.logs import setup_logging
 
 
 @pytest.mark.parametrize(
-    "action", ["send_sticker", "send_photo", "send_voice", "send_location", "send_document", "send_contact"]
+    ("action", "key"),
+    [
+        ("send_sticker", "user-non-text"),
+        ("send_contact", "user-non-text"),
+        ("send_photo", "user-media-offer"),
+        ("send_voice", "user-media-offer"),
+        ("send_location", "user-media-offer"),
+        ("send_document", "user-media-offer"),
+    ],
 )
-async def test_non_text_messages_get_a_hint_and_the_menu(siti, action):
+async def test_non_text_messages_get_a_hint_or_are_offered_to_staff(siti, action, key):
     await getattr(siti, action)()
-    assert siti.last_text.startswith(label("user-non-text")) and siti.buttons
+    assert siti.last_text.startswith(label(key)) and siti.buttons
 
 
 async def test_edited_messages_and_group_chatter_break_nothing(bot, siti):
@@ -65,7 +73,7 @@ async def test_the_bots_logging_set_up_keeps_the_token_out(bot, siti, caplog):
     caplog.set_level(logging.DEBUG)
     setup_logging("DEBUG")  # what `run` does: redaction on every handler, the capturing one included
     await siti.send("/start")
-    logging.getLogger("telegram").debug("base url %s", f"https://x/bot{DEFAULT_TOKEN}/")
+    logging.getLogger("telegram").warning("base url %s", f"https://x/bot{DEFAULT_TOKEN}/")
     assert DEFAULT_TOKEN not in caplog.text and "[token]" in caplog.text
 
 

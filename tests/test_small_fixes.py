@@ -47,6 +47,7 @@ async def test_a_report_is_sent_with_kirim_and_a_registration_saved_with_simpan(
     await siti.press(label("user-consent-yes"))
     await siti.press("🇭🇰 Hong Kong")
     await siti.send("Gaji tidak dibayar")
+    await siti.press(label("user-button-done"))  # the story is told
     await siti.press(label("user-button-skip"))
     await siti.press(label("user-contact-by-telegram"))
     assert label("user-button-confirm") in siti.buttons and "kirim" in label("user-button-confirm").lower()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -23,13 +24,16 @@ from bot.context import BotContext
 from bot.handlers import (
     broadcast,
     common,
+    conversation,
     fallback,
+    floodgate,
     menu,
     questions,
     registration,
     relay,
     reports,
     staff,
+    urgent,
     wizard,
 )
 from bot.handlers.commands import COMMANDS, FORM_COMMANDS, USER_COMMANDS, staff_command_menu
@@ -44,6 +48,7 @@ FLOWS = (
     reports.REPORT,
     reports.QUESTION,
     reports.FOLLOWUP,
+    urgent.URGENT,
     staff.NOTE,
     broadcast.BROADCAST,
 )
@@ -75,11 +80,16 @@ BUTTONS: dict[str, Button] = {
     "flow": Button(menu.begin_flow),
     "fb": Button(questions.on_feedback),
     "ask": Button(reports.ask_staff),
+    "cv": Button(conversation.on_choose_case),
+    "cvb": Button(conversation.on_ask_bot),
     "case": Button(reports.on_case_button),
     "cfu": Button(reports.on_case_button),
     "optout": Button(broadcast.on_optout),
     "ann": Button(broadcast.on_optout),
     "wz": Button(wizard.on_button),
+    "wzr": Button(wizard.on_resume),
+    "urg": Button(urgent.send_now),
+    "urgc": Button(urgent.pick_country),
     "st": Button(staff.on_card_button, staff=True),
     "cl": Button(staff.on_cases_page, staff=True),
     "sc": Button(staff.on_case_detail, staff=True),
@@ -111,8 +121,11 @@ def _of_kind(kind: str) -> Callable[[object], bool]:
 
 def register(app: Application) -> None:
     """Add every handler and the error handler to `app`."""
-    # Groups -2 and -1 run for every update before any other handler, each doing one thing:
-    # record the user and settle the language; then give staff their own command menu.
+    # Groups -3 to -1 run for every update before any other handler, each doing one thing: refuse
+    # a flood cheaply; record the user and settle the language; give staff their own command menu.
+    # The flood gate counts arrivals on the send path's clock (the emulator's in tests).
+    app.bot_data["flood_gate"] = floodgate.FloodGate(getattr(app.bot.rate_limiter, "clock", time.monotonic))
+    app.add_handler(TypeHandler(Update, floodgate.refuse_floods), group=-3)
     app.add_handler(TypeHandler(Update, common.gate), group=-2)
     app.add_handler(TypeHandler(Update, staff_command_menu), group=-1)
     app.bot_data["flows"] = {flow.name: flow for flow in FLOWS}

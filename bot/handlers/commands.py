@@ -50,7 +50,7 @@ COMMANDS = (
     Command("cancel", fallback.cancel, form=True),
     Command("cases", staff.cases, staff=True, groups=True),
     Command("case", staff.case_detail, staff=True, groups=True),
-    Command("broadcast", broadcast.broadcast, staff=True),
+    Command("broadcast", broadcast.broadcast, staff=True, form=True),
     Command("stats", staff.stats, staff=True, groups=True),
     Command("export", staff.export_data, staff=True, groups=True),
     Command("chatid", staff.chat_id, staff=True, groups=True),

@@ -1,51 +1,52 @@
-"""Free-text questions: urgent help first, then the answer, suggestions, or an honest "don't know"."""
+"""Free-text questions: the answer, suggestions, or an honest "don't know". Danger was answered before
+(bot/handlers/urgent.py): after it, only a confident answer; after self-harm, nothing."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import Callback
 from bot.context import BotContext
-from bot.handlers import intents, screens
+from bot.handlers import screens
 from bot.handlers.common import answer_query
 from bot.search import SearchResult
 from bot.search.redact import redact
+from bot.search.urgent import Label
 
 MAX_QUESTION = 1000  # characters searched; longer messages are cut (search time grows with length)
 
 
-async def answer_question(update: Update, context: BotContext) -> None:
-    """Search the typed text and reply with the outcome (the urgent reply always comes first)."""
-    message = update.effective_message
-    result = context.services.search.search(message.text[:MAX_QUESTION], context.lang)
-    if result.urgent:
-        await _urgent(update, context)
+async def answer_question(
+    update: Update, context: BotContext, message: Message | None = None, *, urgent: Label | None = None
+) -> SearchResult | None:
+    """Search the typed text (or `message`'s words, e.g. a quoted one) and reply to it with the
+    outcome; `urgent` says what the danger check already answered (then no suggestions, no "don't
+    know", nothing stored). A request to act ("mau lapor", "menu") is returned for the caller to do
+    (handlers/intents.py), unanswered here."""
+    message = message or update.effective_message
+    if urgent == "self_harm":
+        return None
+    result = context.services.search.search((message.text or message.caption)[:MAX_QUESTION], context.lang)
+    if urgent:
+        if result.kind == "answer":
+            await _answer(message, context, result.id)
+        return None
     if result.kind == "intent":
-        await intents.act(update, context, result.intent)
-    elif result.kind == "smalltalk":
+        return result
+    if result.kind == "smalltalk":
         await message.reply_text(context.text(f"user-talk-{result.talk}"))
     elif result.kind == "answer":
-        await _answer(update, context, result.id)
+        await _answer(message, context, result.id)
     elif result.kind == "suggest":
-        await _suggest(update, context, result)
-    elif not result.urgent:
-        await _dont_know(update, context, result)
+        await _suggest(message, context, result)
+    else:
+        await _dont_know(message, context, result)
     if result.kind == "none":
         await context.store.record_unanswered(redact(result.normalized), context.lang)
+    return None
 
 
-async def _urgent(update: Update, context: BotContext) -> None:
-    flows = context.application.bot_data.get("flows", {})
-    rows = (
-        [[screens.button(context.text("user-button-report"), "flow", "report")]] if "report" in flows else []
-    )
-    rows.append([screens.button(context.text("user-button-contacts"), "ctc")])
-    await update.effective_message.reply_text(
-        context.text("user-urgent"), reply_markup=InlineKeyboardMarkup(rows)
-    )
-
-
-async def _answer(update: Update, context: BotContext, entry_id: str) -> None:
+async def _answer(message: Message, context: BotContext, entry_id: str) -> None:
     actions = frozenset(context.application.bot_data.get("flows", ())) | {"contacts"}
     screen = screens.entry(context.content, context.lang, entry_id, actions)
     feedback = [
@@ -54,10 +55,10 @@ async def _answer(update: Update, context: BotContext, entry_id: str) -> None:
     ]
     markup = InlineKeyboardMarkup([feedback, *screen.markup.inline_keyboard])
     # Quoted, so "ask staff" (offered after a 👎) finds the question again.
-    await update.effective_message.reply_text(screen.text, reply_markup=markup, do_quote=True)
+    await message.reply_text(screen.text, reply_markup=markup, do_quote=True)
 
 
-async def _suggest(update: Update, context: BotContext, result: SearchResult) -> None:
+async def _suggest(message: Message, context: BotContext, result: SearchResult) -> None:
     rows = [
         [screens.button(entry.title, "faq", entry.id)]
         for entry in (context.content.entry(context.lang, c.id) for c in result.candidates)
@@ -66,12 +67,12 @@ async def _suggest(update: Update, context: BotContext, result: SearchResult) ->
     rows.append([screens.button(context.text("user-button-ask-staff"), "ask")])
     rows.append([screens.button(context.text("user-button-menu"), "menu")])
     # Quoting the question lets "ask staff" find it again without storing it first.
-    await update.effective_message.reply_text(
+    await message.reply_text(
         context.text("user-search-suggest"), reply_markup=InlineKeyboardMarkup(rows), do_quote=True
     )
 
 
-async def _dont_know(update: Update, context: BotContext, result: SearchResult) -> None:
+async def _dont_know(message: Message, context: BotContext, result: SearchResult) -> None:
     rows = [
         [screens.button(context.text("user-button-ask-staff"), "ask")],
         [
@@ -79,7 +80,7 @@ async def _dont_know(update: Update, context: BotContext, result: SearchResult) 
             screens.button(context.text("user-button-menu"), "menu"),
         ],
     ]
-    await update.effective_message.reply_text(
+    await message.reply_text(
         context.text("user-search-none"), reply_markup=InlineKeyboardMarkup(rows), do_quote=True
     )
 

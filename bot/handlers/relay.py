@@ -7,18 +7,30 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import wizard
+from bot.handlers import conversation, staff, wizard
 from bot.handlers.wizard import file_of
 from bot.outbox import notices
 from bot.store import Change
 
 
-async def _case_replied_to(update: Update, context: BotContext):
+async def _case_replied_to(update: Update, context: BotContext, kinds: tuple[str, ...] = ("card", "relay")):
     message = update.effective_message
     replied = message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return None
-    return await context.store.case_for_message(message.chat.id, replied.message_id)
+    return await context.store.case_for_message(message.chat.id, replied.message_id, kinds)
+
+
+async def staff_reply(update: Update, context: BotContext) -> bool:
+    """A staff member's reply to a note prompt (the note, on that prompt's case) or to a case's card
+    or message (to the reporter). Checked before any open form, so neither is taken as a form's answer."""
+    if not context.is_staff(update.effective_user.id):
+        return False
+    case = await _case_replied_to(update, context, ("note",))
+    if case is not None:
+        await staff.note_reply(update, context, case)
+        return True
+    return await from_staff(update, context)
 
 
 async def from_staff(update: Update, context: BotContext) -> bool:
@@ -42,24 +54,17 @@ async def from_staff(update: Update, context: BotContext) -> bool:
 
 
 async def from_reporter(update: Update, context: BotContext) -> bool:
-    """A reporter's reply to a staff message or status notice: threaded under the case for staff."""
+    """A reporter's reply to a staff message or status notice: threaded under the case for staff
+    (a resolved case reopens)."""
     case = await _case_replied_to(update, context)
     if case is None or case.user_id != update.effective_user.id:
         return False
-    message = update.effective_message
-    text, file = message.text or message.caption, file_of(message)
-    files = [list(file)] if file else []
-    outgoing = await notices.to_staff(context.services, case, text, files, "message_in")
-    await context.store.apply_change(
-        case.id, update.effective_user.id, Change(event="message_in", body=text, outgoing=tuple(outgoing))
-    )
-    context.services.wake_outbox()
-    await message.reply_text(context.text("user-sent-to-staff", case=case))
+    await conversation.deliver(context, case, update.effective_message)
     return True
 
 
 async def group_message(update: Update, context: BotContext) -> None:
-    """A staff member's message in a group: the answer to their open note, or a reply to relay."""
-    if await wizard.on_message(update, context):
+    """A staff member's message in a group: a note, a reply to relay, or the answer to their open form."""
+    if await staff_reply(update, context):
         return
-    await from_staff(update, context)
+    await wizard.on_message(update, context)

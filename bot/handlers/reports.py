@@ -10,12 +10,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.callbacks import Callback, pack
 from bot.content import Content
 from bot.context import BotContext
-from bot.handlers import screens, staff, wizard
+from bot.handlers import conversation, screens, staff, wizard
 from bot.handlers.common import answer_query, show
+from bot.search.urgent import classify
 from bot.store import Store
 from bot.store.cases import URGENT_CATEGORIES, Case, Followup, NewCase, insert_case, write_followup
 from bot.store.drafts import Draft
-from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Text, options, validate
+from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Story, Text, options, validate
 
 CATEGORIES = (
     "unpaid_wages",
@@ -31,6 +32,7 @@ CATEGORIES = (
 )
 DAILY_LIMIT = 5
 DESCRIPTION_LIMIT = 3000
+STORY_LIMIT = 12000  # a report's story, over several messages (each up to Telegram's 4,096)
 
 
 def _subjects(content: Content, lang: str, answers) -> list[Option]:
@@ -56,10 +58,10 @@ async def _prepare_report(store: Store, user_id: int) -> dict:
     return {"_workers": workers}
 
 
-def _files(answers, *keys: str) -> tuple[tuple[str, str], ...]:
-    """The files kept with the answers to these steps, in order."""
+def _files(answers, *keys: str) -> tuple[tuple[str, ...], ...]:
+    """The files kept with the answers to these steps, in order: (kind, file_id[, caption])."""
     kept = answers.get("_files", {})
-    return tuple((kind, file_id) for key in keys for kind, file_id in kept.get(key, []))
+    return tuple(tuple(file) for key in keys for file in kept.get(key, []))
 
 
 def report_case(answers) -> NewCase:
@@ -78,6 +80,7 @@ def report_case(answers) -> NewCase:
         contact_phone=answers.get("phone"),
         lang=answers.get("_lang", "id"),
         files=_files(answers, "description", "evidence"),
+        urgent=classify(answers.get("description") or "") is not None,  # whatever the category
     )
 
 
@@ -115,12 +118,11 @@ REPORT = Flow(
             when=lambda a: not str(a.get("subject", "")).startswith("w"),
         ),
         options.country_typed("user-ask-country-typed", "user-label-country-typed"),
-        Text(
+        Story(
             "description",
             "user-report-ask-description",
             label="user-report-label-description",
-            max_length=DESCRIPTION_LIMIT,
-            media=frozenset({"voice"}),
+            max_length=STORY_LIMIT,
         ),
         Media("evidence", "user-report-ask-evidence", label="user-report-label-evidence"),
         Choice(
@@ -142,6 +144,7 @@ REPORT = Flow(
     done="user-report-done",
     prepare=_prepare_report,
     after=staff.announce_case,
+    pauses_others=True,
 )
 
 
@@ -160,6 +163,7 @@ async def _save_question(db: aiosqlite.Connection, draft: Draft) -> Case:
         description=answers["question"],
         contact_method="telegram",
         lang=answers.get("_lang", "id"),
+        files=_files(answers, "question"),
     )
     return await insert_case(db, draft.user_id, question, draft.updated_at)
 
@@ -210,14 +214,18 @@ async def report(update: Update, context: BotContext) -> None:
 
 
 async def ask_staff(update: Update, context: BotContext, data: Callback) -> None:
-    """ "Ask staff" under a reply the search could not answer: confirm, then a question case."""
+    """ "Ask staff" under a reply the search could not answer, or under a voice note, photo, document
+    or location the bot cannot read: confirm, then a question case (with the file and its caption)."""
     message = update.callback_query.message
-    question = message.reply_to_message.text if message and message.reply_to_message else None
-    if not question:
+    quoted = message.reply_to_message if message else None
+    words, files = conversation.words_and_files(quoted) if quoted else (None, ())
+    if not (words or files):
         await answer_query(update, context.text("user-stale-button"))
         return
     await answer_query(update)
-    await wizard.begin(update, context, QUESTION, {"question": question[:DESCRIPTION_LIMIT]})
+    question = (words or conversation.icons(files))[:DESCRIPTION_LIMIT]
+    answers = {"question": question, "_files": {"question": [list(f) for f in files]}}
+    await wizard.begin(update, context, QUESTION, answers)
 
 
 async def status(update: Update, context: BotContext) -> None:
@@ -271,6 +279,13 @@ async def on_case_button(update: Update, context: BotContext, data: Callback) ->
     await wizard.begin(update, context, FOLLOWUP, answers)
 
 
+def _referred_to(context: BotContext, case: Case, events: list) -> str | None:
+    """The office a referred case went to, named in the reporter's language."""
+    body = next((e.body for e in reversed(events) if e.new_status == "referred"), None)
+    action = next((a for a, name in staff.REFERRALS.items() if name == body), None)
+    return context.text(f"user-referral-{action}") if case.status == "referred" and action else None
+
+
 async def _show_case(update: Update, context: BotContext, reference: str, *, edit: bool) -> None:
     case = await context.store.case_by_reference(reference.strip(), user_id=update.effective_user.id)
     if case is None:
@@ -284,6 +299,7 @@ async def _show_case(update: Update, context: BotContext, reference: str, *, edi
         case=case,
         events=events[-5:],
         country=context.content.country_name(case.country or "", context.lang),
+        referred_to=_referred_to(context, case, events),
     )
     rows = []
     if case.is_open:

@@ -12,6 +12,7 @@ import tempfile
 from typing import Any
 
 import aiosqlite
+from markupsafe import Markup
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -37,8 +38,11 @@ log = logging.getLogger(__name__)
 
 REFERRALS = {"refk": "KP2MI", "refe": "KBRI/KJRI", "refp": "Polisi/Police"}
 STATUS_OF_ACTION = {"prog": "in_progress", "res": "resolved", **dict.fromkeys(REFERRALS, "referred")}
-# The buttons of a case card: take, change the status, referral menu, back, note, contact details.
-CARD_ACTIONS = frozenset({"take", *STATUS_OF_ACTION, "ref", "back", "note", "contact"})
+# The buttons of a case card: take, change the status, referral menu, back, note, contact details,
+# and undoing "resolved" for a minute (the reporter's notice waits a little longer than that).
+CARD_ACTIONS = frozenset({"take", *STATUS_OF_ACTION, "ref", "back", "note", "contact", "undo"})
+UNDO_SECONDS = 60
+RESOLVED_NOTICE_DELAY = UNDO_SECONDS + 5
 
 
 def _staff_lang(context: BotContext) -> str:
@@ -87,7 +91,9 @@ async def on_card_button(update: Update, context: BotContext, data: Callback) ->
         await update.callback_query.edit_message_reply_markup(notices.card_markup(context.services, case))
     elif action == "note":
         await answer_query(update)
-        await wizard.begin(update, context, NOTE, {"_case": case.id, "_reference": case.reference})
+        await _begin_note(update, context, case)
+    elif action == "undo":
+        await _undo_resolve(update, context, case)
     else:
         await _change(update, context, case, action)
 
@@ -113,26 +119,48 @@ async def _change(update: Update, context: BotContext, case: Case, action: str) 
         change = Change(event="status", status=status, body=REFERRALS.get(action))
     if change.status == case.status:
         change = Change(event=change.event, assignee=change.assignee, body=change.body)
-    notice = (
-        notices.status_notice(context.services, _with_status(case, change.status)) if change.status else None
-    )
+    notice = None
+    if change.status:
+        referred_to = (
+            context.content.text(case.lang, f"user-referral-{action}") if action in REFERRALS else None
+        )
+        delay = RESOLVED_NOTICE_DELAY if change.status == "resolved" else 0
+        notice = notices.status_notice(
+            context.services, _with_status(case, change.status), referred_to, delay
+        )
     change = Change(**{**change.__dict__, "outgoing": (notice,) if notice else ()})
     before = await notices.card_text(context.services, case)
     case = await context.store.apply_change(case.id, presser, change)
     context.services.wake_outbox()
+    await answer_query(update, _text(context, "staff-resolved-undo" if action == "res" else "staff-done"))
+    await _refresh_cards(update, context, case, before, undo=action == "res" and change.status is not None)
+
+
+async def _undo_resolve(update: Update, context: BotContext, case: Case) -> None:
+    """ "Undo" within a minute of "resolved": the old status is back and the reporter's notice, still
+    waiting in the outbox, is cancelled (they never hear of it)."""
+    before = await notices.card_text(context.services, case)
+    undone = await context.store.undo_resolve(case.id, update.effective_user.id, UNDO_SECONDS)
+    if undone is None:
+        await answer_query(update, _text(context, "staff-undo-too-late"), alert=True)
+        await _refresh_cards(update, context, case, before)
+        return
     await answer_query(update, _text(context, "staff-done"))
-    await _refresh_cards(update, context, case, before)
+    await _refresh_cards(update, context, undone, before)
 
 
 def _with_status(case: Case, status: str | None) -> Case:
     return Case(**{**case.__dict__, "status": status or case.status})
 
 
-async def _refresh_cards(update: Update, context: BotContext, case: Case, before: str) -> None:
-    """Edit the pressed card in place; other copies (one per staff member) through the outbox.
-    Nothing is edited when the card reads as it did (`before`), or when the pressed message is a file."""
+async def _refresh_cards(
+    update: Update, context: BotContext, case: Case, before: str, *, undo: bool = False
+) -> None:
+    """Edit the pressed card in place (with "undo" just after "resolved"); other copies (one per staff
+    member) through the outbox. Nothing is edited when the card reads as it did (`before`), or when
+    the pressed message is a file."""
     text = await notices.card_text(context.services, case)
-    markup = notices.card_markup(context.services, case)
+    markup = notices.card_markup(context.services, case, undo=undo)
     pressed = update.callback_query.message
     if getattr(pressed, "text", None) is not None and not shows(pressed, text, markup):
         await update.callback_query.edit_message_text(text, reply_markup=markup)
@@ -180,6 +208,33 @@ NOTE = Flow(
     finish=_save_note,
     done="staff-note-done",
 )
+
+
+async def _begin_note(update: Update, context: BotContext, case: Case) -> None:
+    """ "Note" on a card: a note draft for this case (an unwritten note for another case gives way),
+    and its prompt remembered, so a reply to the prompt lands on this case whatever came after."""
+    draft = await context.store.get_draft(update.effective_user.id)
+    if draft is not None and draft.flow == NOTE.name and draft.answers.get("_case") != case.id:
+        await context.store.delete_draft(draft.user_id, draft.token)
+    prompt = await wizard.begin(update, context, NOTE, {"_case": case.id, "_reference": case.reference})
+    if prompt is not None:
+        await context.store.record_case_message(prompt.chat.id, prompt.message_id, case.id, "note")
+
+
+async def note_reply(update: Update, context: BotContext, case: Case) -> None:
+    """A staff member's reply to a note prompt: the note, on the prompt's case (and that case's
+    draft, if still open, is done)."""
+    message = update.effective_message
+    text = (message.text or message.caption or "").strip()
+    if not text:
+        await message.reply_text(_text(context, "staff-note-ask"))
+        return
+    note = Note(case_id=case.id, reference=case.reference, text=text[:3000])
+    await context.store.add_note(update.effective_user.id, note)
+    draft = await context.store.get_draft(update.effective_user.id)
+    if draft is not None and draft.flow == NOTE.name and draft.answers.get("_case") == case.id:
+        await context.store.delete_draft(draft.user_id, draft.token)
+    await message.reply_text(_text(context, "staff-note-done", result=note))
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -256,27 +311,43 @@ async def on_case_detail(update: Update, context: BotContext, data: Callback) ->
 
 
 async def _send_detail(update: Update, context: BotContext, case: Case) -> None:
+    """The card and the case's history in words (events, and who looked at the contact details)."""
     events = await context.store.case_events(case.id)
-    audit = await context.store.case_audit(case.id)
-    names = {u: (await context.store.get_user(u)) for u in {e.actor for e in events if e.actor}}
-    card = await notices.card_text(context.services, case)
-    shown = {k: (v.first_name if v else str(k)) for k, v in names.items()}
+    looked = [a for a in await context.store.case_audit(case.id) if a.action == "show_contact"]
+    names = {}
+    for actor in {e.actor for e in events if e.actor} | {a.actor for a in looked}:
+        user = await context.store.get_user(actor)
+        names[actor] = user.first_name if user and user.first_name else str(actor)
+    history = [_history_line(context, e.created_at, e.kind, names.get(e.actor, ""), e) for e in events]
+    history += [_history_line(context, a.created_at, a.action, names.get(a.actor, "")) for a in looked]
+    history.sort(key=lambda line: line["at"])
+    card = Markup(await notices.card_text(context.services, case))  # already HTML
     for keep in (30, 20, 12, 6, 3, 1, 0):  # the newest history that fits one message
-        text = _text(
-            context,
-            "staff-case-detail",
-            case=case,
-            events=events[-keep:] if keep else [],
-            audit=audit[-keep:] if keep else [],
-            card=card,
-            when=notices.when,
-            names=shown,
-        )
+        shown = history[-keep:] if keep else []
+        text = _text(context, "staff-case-detail", case=case, card=card, history=shown)
         if not telegram_html.validate(text):
             break
     await context.bot.send_message(
         update.effective_chat.id, text, reply_markup=notices.card_markup(context.services, case)
     )
+
+
+def _history_line(context: BotContext, at: int, kind: str, who: str, event: Any = None) -> dict:
+    """One line of a case's history, in words (an unknown kind shows its code)."""
+
+    def status(value: str | None) -> str:
+        return _text(context, f"user-status-{value}") if value else ""
+
+    key = f"staff-history-{kind}"
+    words = _text(
+        context,
+        key if context.content.has_text(_staff_lang(context), key) else "staff-history-other",
+        kind=kind,
+        body=(event.body or "") if event else "",
+        old=status(event.old_status) if event else "",
+        new=status(event.new_status) if event else "",
+    )
+    return {"at": at, "when": notices.when(at), "who": who, "words": words}
 
 
 async def stats(update: Update, context: BotContext) -> None:

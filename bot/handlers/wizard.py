@@ -26,11 +26,21 @@ from bot.handlers import screens
 from bot.handlers.common import answer_query, show
 from bot.store.drafts import Draft, DraftGone
 from bot.wizard import validate
-from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Post, Step, Story, Text
 
 log = logging.getLogger(__name__)
 
-BACK, CANCEL, OK, EDIT, MORE, LESS, SHOW = "_back", "_cancel", "_ok", "_edit", "_more", "_less", "_show"
+BACK, CANCEL, OK, EDIT, MORE, LESS, SHOW, USE = (
+    "_back",
+    "_cancel",
+    "_ok",
+    "_edit",
+    "_more",
+    "_less",
+    "_show",
+    "_use",
+)
+HELD = "_held"  # an urgent message kept aside at a text step, until the user says it was the answer
 
 
 def flows(context: BotContext) -> dict[str, Flow]:
@@ -60,6 +70,8 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
     nav = [_button(draft, flow, text("user-button-back"), BACK)] if len(draft.path) > 1 else []
     if more:  # "back" on the second page of options is the first page, not the previous question
         nav = [_button(draft, flow, text("user-button-back"), LESS)]
+    if isinstance(step, Text) and HELD in draft.answers:
+        nav.insert(0, _button(draft, flow, text("user-button-use-as-answer"), USE))
     nav.append(_button(draft, flow, text("user-button-cancel"), CANCEL))
     if isinstance(step, Phone):
         return ReplyKeyboardMarkup(
@@ -85,6 +97,8 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
     elif isinstance(step, Media):
         label = "user-button-done" if _files(draft, step.key) else "user-button-skip"
         rows = [[_button(draft, flow, text(label), OK)]]
+    elif isinstance(step, Story) and _received(draft, step.key):
+        rows = [[_button(draft, flow, text("user-button-done"), OK)]]
     return InlineKeyboardMarkup([*rows, nav])
 
 
@@ -94,15 +108,26 @@ async def _prompt(context: BotContext, flow: Flow, draft: Draft, step: Step) -> 
         return context.text(
             step.summary, answers=draft.answers, summary=summarise(context, flow, draft), **extra
         )
-    return context.text(step.prompt, answers=draft.answers, count=len(_files(draft, step.key)), **extra)
+    count = _received(draft, step.key) if isinstance(step, Story) else len(_files(draft, step.key))
+    return context.text(step.prompt, answers=draft.answers, count=count, **extra)
 
 
 def _files(draft: Draft, key: str) -> list[list[str]]:
-    """Files received at one step, as [kind, file_id] pairs (kept in the draft's answers)."""
+    """Files received at one step, as [kind, file_id, caption] (kept in the draft's answers)."""
     return draft.answers.get("_files", {}).get(key, [])
 
 
-def _with_file(answers: dict, key: str, file: tuple[str, str]) -> dict:
+def _parts(draft: Draft, key: str) -> list[str]:
+    """The texts of a story received so far, in order."""
+    return draft.answers.get("_story", {}).get(key, [])
+
+
+def _received(draft: Draft, key: str) -> int:
+    """How many messages a story step has kept (a file is a part too: its icon and caption)."""
+    return len(_parts(draft, key))
+
+
+def _with_file(answers: dict, key: str, file: tuple[str, ...]) -> dict:
     files = {**answers.get("_files", {})}
     files[key] = [*files.get(key, []), list(file)]
     return {**answers, "_files": files}
@@ -139,8 +164,9 @@ async def show_step(
     error: str = "",
     edit: bool = False,
     more: bool = False,
-) -> None:
-    """Ask the current step's question (after an error line when the last answer did not fit)."""
+) -> Message | None:
+    """Ask the current step's question (after an error line when the last answer did not fit);
+    returns the question when it was sent as a new message."""
     step = flow.step(draft.step)
     if isinstance(step, Confirm) and step.preview is not None and not error:
         await step.preview(update, context, draft)
@@ -150,37 +176,46 @@ async def show_step(
         text = f"{error}\n\n{text}"
     markup = _markup(context, flow, draft, step, more=more)
     if isinstance(markup, ReplyKeyboardMarkup) or not edit:
-        await context.bot.send_message(draft.chat_id, text, reply_markup=markup)
-        return
+        return await context.bot.send_message(draft.chat_id, text, reply_markup=markup)
     await show(update, context, screens.Screen(text, markup), edit=True)
+    return None
 
 
 # -- entering, leaving ----------------------------------------------------------------------
 
 
-async def begin(update: Update, context: BotContext, flow: Flow, answers: dict | None = None) -> None:
-    """Start `flow` (or continue it when the user already has its draft)."""
+async def begin(
+    update: Update, context: BotContext, flow: Flow, answers: dict | None = None
+) -> Message | None:
+    """Start `flow`, or continue it when the user has its draft open (or set aside, unless `answers`
+    start it afresh). Another open form is set aside when `flow` goes first, else the user is told
+    how to continue it. Returns the question sent, if any."""
     user, chat = update.effective_user, update.effective_chat
     if flow.staffed and context.settings.faq_only:  # nobody would read it: say so, give the hotlines
         await update.effective_message.reply_text(context.text("user-faq-only"))
-        return
+        return None
     draft = await _live_draft(context, user.id)
     if draft is not None and draft.flow == flow.name:
-        await show_step(update, context, flow, draft)
-        return
-    if draft is not None:
+        return await show_step(update, context, flow, draft)
+    if draft is not None and not flow.pauses_others:
         await _remind(update, context, draft)
-        return
+        return None
+    if draft is None and answers is None:
+        paused = await context.store.resume_draft(user.id, flow.name)
+        if paused is not None:
+            return await show_step(update, context, flow, paused)
     answers = {**(answers or {}), "_lang": context.lang}
     if flow.prepare is not None:
         try:
             answers.update(await flow.prepare(context.store, user.id))
-        except Invalid as refused:
+        except Invalid as refused:  # refused before anything is set aside: the open form stays open
             await update.effective_message.reply_text(context.text(refused.key, **refused.context))
-            return
+            return None
+    if draft is not None:
+        await _set_aside(context, draft)
     first = flow.next_step(None, answers)
     draft = await context.store.start_draft(user.id, chat.id, flow.name, first.key, answers)
-    await show_step(update, context, flow, draft)
+    return await show_step(update, context, flow, draft)
 
 
 async def cancel(update: Update, context: BotContext) -> bool:
@@ -214,13 +249,55 @@ async def _remind(update: Update, context: BotContext, draft: Draft) -> None:
 
 
 async def _close(update: Update, context: BotContext, draft: Draft, key: str, **kwargs: Any) -> None:
-    """End of a flow: the closing text with the main menu (and any reply keyboard removed)."""
+    """End of a flow: the closing text with the main menu (and any reply keyboard removed), then the
+    offer to go back to a form that was set aside for it."""
     if isinstance(flows(context)[draft.flow].step(draft.step), Phone):
         await context.bot.send_message(
             draft.chat_id, context.text("user-wizard-noted"), reply_markup=ReplyKeyboardRemove()
         )
     screen = screens.main_menu(context.content, context.lang, key, **kwargs)
     await context.bot.send_message(draft.chat_id, screen.text, reply_markup=screen.markup)
+    paused = await context.store.paused_flow(draft.user_id)
+    if paused in flows(context):
+        button = InlineKeyboardButton(context.text("user-button-continue"), callback_data=pack("wzr", paused))
+        await context.bot.send_message(
+            draft.chat_id,
+            context.text("user-wizard-resume", flow=context.text(f"user-flow-{paused}")),
+            reply_markup=InlineKeyboardMarkup([[button]]),
+        )
+
+
+async def _set_aside(context: BotContext, draft: Draft) -> None:
+    """Keep the open form for later (a report or an urgent case goes first), and say so."""
+    await context.store.pause_draft(draft.user_id)
+    flow = flows(context).get(draft.flow)
+    name = context.text(f"user-flow-{draft.flow}") if flow else draft.flow
+    phone = flow is not None and isinstance(flow.step(draft.step), Phone)
+    await context.bot.send_message(
+        draft.chat_id,
+        context.text("user-wizard-set-aside", flow=name),
+        reply_markup=ReplyKeyboardRemove() if phone else None,
+    )
+
+
+async def set_aside(update: Update, context: BotContext) -> None:
+    """Set the user's open form aside, if there is one (the one-tap urgent case goes first)."""
+    draft = await _live_draft(context, update.effective_user.id)
+    if draft is not None:
+        await _set_aside(context, draft)
+
+
+async def on_resume(update: Update, context: BotContext, data: Callback) -> None:
+    """ "Continue" under the offer to go back to a form that was set aside."""
+    flow = flows(context).get(data.arg)
+    draft = await _live_draft(context, update.effective_user.id)
+    if draft is None and flow is not None:
+        draft = await context.store.resume_draft(update.effective_user.id, flow.name)
+    if draft is None or draft.flow != data.arg:
+        await answer_query(update, context.text("user-stale-button"))
+        return
+    await answer_query(update)
+    await show_step(update, context, flow, draft)
 
 
 async def _live_draft(context: BotContext, user_id: int) -> Draft | None:
@@ -255,12 +332,16 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
         await show_step(update, context, flow, draft)
     elif value == LESS:
         await show_step(update, context, flow, draft, edit=True)
+    elif value == USE and isinstance(step, Text) and HELD in draft.answers:
+        await _use_held(update, context, flow, draft, step)
     elif isinstance(step, Confirm):
         await _on_confirm(update, context, flow, draft, value)
     elif isinstance(step, Media) and value == OK:
         await _advance(
             update, context, flow, draft, {**draft.answers, step.key: len(_files(draft, step.key))}
         )
+    elif isinstance(step, Story) and value == OK and _received(draft, step.key):
+        await _advance(update, context, flow, draft, {**draft.answers, step.key: _story_text(draft, step)})
     elif isinstance(step, Choice):
         await _on_choice(update, context, flow, draft, step, value)
 
@@ -300,6 +381,16 @@ async def _on_confirm(update: Update, context: BotContext, flow: Flow, draft: Dr
         await show_step(update, context, flow, draft)
 
 
+async def _use_held(update: Update, context: BotContext, flow: Flow, draft: Draft, step: Text) -> None:
+    """The urgent message kept aside was the answer after all: take it, as if typed now."""
+    try:
+        value = step.parse(draft.answers[HELD])
+    except Invalid as invalid:
+        await show_step(update, context, flow, draft, error=context.text(invalid.key, **invalid.context))
+        return
+    await _advance(update, context, flow, draft, {**draft.answers, step.key: value})
+
+
 def _editable(flow: Flow, draft: Draft) -> list[Step]:
     return [s for s in flow.steps if s.label and s.applies(draft.answers)]
 
@@ -308,8 +399,10 @@ async def _back(update: Update, context: BotContext, flow: Flow, draft: Draft) -
     if len(draft.path) < 2:
         await show_step(update, context, flow, draft)
         return
-    path = draft.path[:-1]
-    draft = await context.store.save_draft(replace(draft, step=path[-1], path=path, editing=False))
+    path, answers = draft.path[:-1], {k: v for k, v in draft.answers.items() if k != HELD}
+    draft = await context.store.save_draft(
+        replace(draft, step=path[-1], path=path, answers=answers, editing=False)
+    )
     await show_step(update, context, flow, draft, edit=update.callback_query is not None)
 
 
@@ -324,6 +417,7 @@ async def _advance(
     message_id: int | None = None,
 ) -> None:
     """Commit the answer and the next step, then ask it (the commit comes before any reply)."""
+    answers = {k: v for k, v in answers.items() if k != HELD}
     following = flow.next_step(draft.step, answers)
     if draft.editing:  # back to the summary, unless the change made a new question apply
         while following is not None and following.key in answers and not isinstance(following, Confirm):
@@ -387,13 +481,19 @@ async def on_message(update: Update, context: BotContext) -> bool:
         await _on_choice(update, context, flow, draft, step, typed)
         return True
     file = file_of(message)
+    if isinstance(step, Story):
+        await _add_part(update, context, flow, draft, step, message)
+        return True
     if isinstance(step, Media) and file and file[0] in step.kinds:
-        await _add_file(update, context, flow, draft, step, file, message.message_id)
+        await _add_file(
+            update, context, flow, draft, step, (*file, message.caption or ""), message.message_id
+        )
         return True
     answers = draft.answers
     try:
         if isinstance(step, Text) and file and file[0] in step.media:
-            value, answers = MEDIA_ICONS.get(file[0], "📎"), _with_file(answers, step.key, file)
+            value = (message.caption or "").strip() or MEDIA_ICONS.get(file[0], "📎")
+            answers = _with_file(answers, step.key, (*file, message.caption or ""))
         else:
             value = _read(step, message, context)
     except Invalid as invalid:
@@ -418,6 +518,29 @@ def _typed_option(context: BotContext, step: Choice, answers: dict, text: str | 
             Option(MORE, context.text("user-button-more")),
         ]
     return next((o.value for o in every if wanted and _plain(o.label) == wanted), None)
+
+
+async def hold(update: Update, context: BotContext) -> bool:
+    """An urgent message while a form is open, after the emergency reply: it is not taken as the answer.
+    At a text step it is kept aside and the user is asked whether it was the answer; at any other step
+    the question is asked again. The form stays as it was. False when no form is open in this chat."""
+    message = update.effective_message
+    draft = await _live_draft(context, update.effective_user.id)
+    flow = flows(context).get(draft.flow) if draft else None
+    if flow is None or draft.chat_id != update.effective_chat.id:
+        return False
+    if message.message_id <= draft.last_message_id:
+        return True  # a redelivered update we already answered
+    step, text = flow.step(draft.step), (message.text or "").strip()
+    answers = {k: v for k, v in draft.answers.items() if k != HELD}
+    if isinstance(step, Text) and text and len(text) <= step.max_length:
+        answers[HELD] = text
+    draft = await context.store.save_draft(
+        replace(draft, answers=answers, last_message_id=message.message_id)
+    )
+    key = "user-wizard-held" if HELD in answers else "user-wizard-asked-again"
+    await show_step(update, context, flow, draft, error=context.text(key))
+    return True
 
 
 def _read_post(message: Message) -> dict[str, Any]:
@@ -448,13 +571,46 @@ def file_of(message: Message) -> tuple[str, str] | None:
     return None
 
 
+async def _add_part(
+    update: Update, context: BotContext, flow: Flow, draft: Draft, step: Story, message: Message
+) -> None:
+    """Keep one more message of a story (committed): its text, or its file with the caption."""
+    file = file_of(message)
+    text = (message.text or message.caption or "").strip()
+    parts = _parts(draft, step.key)
+    error = None
+    if (file is None and not text) or (file is not None and file[0] not in step.kinds):
+        error = context.text("user-wizard-story-expect")
+    elif file is not None and len(_files(draft, step.key)) >= step.max_files:
+        error = context.text("user-wizard-too-many-files", limit=step.max_files)
+    elif text and len("\n\n".join([*parts, text])) > step.max_length:
+        error = context.text("user-wizard-story-full", limit=step.max_length)
+    if error:
+        await show_step(update, context, flow, draft, error=error)
+        return
+    answers = draft.answers
+    if file is not None:
+        answers = _with_file(answers, step.key, (*file, message.caption or ""))
+    part = f"{MEDIA_ICONS.get(file[0], '📎')} {text}".strip() if file else text
+    answers = {**answers, "_story": {**answers.get("_story", {}), step.key: [*parts, part]}}
+    draft = await context.store.save_draft(
+        replace(draft, answers=answers, last_message_id=message.message_id)
+    )
+    await show_step(update, context, flow, draft)
+
+
+def _story_text(draft: Draft, step: Story) -> str:
+    """The whole story, its messages in order (a file shows as its icon and caption)."""
+    return "\n\n".join(_parts(draft, step.key))
+
+
 async def _add_file(
     update: Update,
     context: BotContext,
     flow: Flow,
     draft: Draft,
     step: Media,
-    file: tuple[str, str],
+    file: tuple[str, ...],
     message_id: int,
 ) -> None:
     """Keep one more file of a Media step (committed), and say how many there are."""

@@ -16,7 +16,9 @@ from telegram.error import TelegramError
 from bot.callbacks import pack
 from bot.content import LANGUAGES
 from bot.context import Services
+from bot.outbox.limiter import lane
 from bot.store import Broadcast
+from bot.store.outbox import NOTICE
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +125,17 @@ class Broadcaster:
         markup = progress_markup(services, broadcast, counts)
         try:
             if broadcast.progress_message is None:
-                message = await self.bot.send_message(broadcast.created_by, text, reply_markup=markup)
+                message = await self.bot.send_message(
+                    broadcast.created_by, text, reply_markup=markup, **lane(self.bot, NOTICE)
+                )
                 await services.store.set_progress_message(broadcast.id, message.chat_id, message.message_id)
             else:
                 await self.bot.edit_message_text(
-                    text, broadcast.progress_chat, broadcast.progress_message, reply_markup=markup
+                    text,
+                    broadcast.progress_chat,
+                    broadcast.progress_message,
+                    reply_markup=markup,
+                    **lane(self.bot, NOTICE),
                 )
             self._shown[broadcast.id] = text
             self._last_edit[broadcast.id] = self.clock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.context import Services
@@ -19,6 +20,7 @@ _MAPPED = {
     "relay_in": "relay",
     "relay_out": "relay",
     "notice": "relay",
+    "urgent_alert": "relay",  # staff often answer the alert itself (bot/outbox/escalation.py)
 }
 
 
@@ -41,6 +43,21 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
         outbox.on_sent[kind] = remember
     outbox.on_blocked = blocked
     outbox.on_migrated = migrated
+
+
+HELD_CHECK = 5.0  # seconds between looks for held messages whose time has come
+
+
+async def release_held_forever(services: Services, interval: float = HELD_CHECK) -> None:
+    """Held outbox rows (e.g. a "resolved" notice during its minute of undo) are released when due,
+    also those held before a restart. Real time on purpose: the worker never sleeps on held rows."""
+    while True:
+        try:
+            if await services.store.release_held():
+                services.wake_outbox()
+        except Exception:
+            log.exception("releasing held outbox rows failed")
+        await asyncio.sleep(interval)
 
 
 async def queue_missing_cards(services: Services) -> None:

@@ -3,15 +3,17 @@ reporters, and messages relayed between staff and reporters (never showing who t
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
 from bot.context import Services
-from bot.store import Case
-from bot.store.outbox import NOTICE, Outgoing
+from bot.store import Case, Worker
+from bot.store.outbox import CARD, NOTICE, STAFF_REPLY, URGENT_CARD, Outgoing
 from bot.telegram_html import utf16_len
 
 JAKARTA = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta has no daylight saving time
@@ -26,6 +28,7 @@ STAFF_ACTIONS = ("take", "prog", "ref", "res", "note", "contact")
 
 
 TEXT_ROOM, CAPTION_ROOM = 3500, 800  # UTF-16 units left for relayed words inside a header
+CARD_STORY = 700  # characters of the description a card shows (content: staff-case-card)
 
 
 def clip(text: str, units: int) -> str:
@@ -51,16 +54,18 @@ def staff_targets(services: Services) -> list[int]:
     return [chat] if chat else sorted(services.settings.staff_ids)
 
 
-def card_markup(services: Services, case: Case) -> InlineKeyboardMarkup:
+def card_markup(services: Services, case: Case, *, undo: bool = False) -> InlineKeyboardMarkup:
+    """The staff buttons of a card; just after "resolved", "undo" too."""
     text = services.content.text
     lang = services.settings.default_language
     buttons = [
         InlineKeyboardButton(
             text(lang, f"staff-button-{action}"), callback_data=pack("st", str(case.id), action)
         )
-        for action in STAFF_ACTIONS
+        for action in (*STAFF_ACTIONS, "undo")
+        if undo or action != "undo"
     ]
-    return InlineKeyboardMarkup([buttons[0:2], buttons[2:4], buttons[4:6]])
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 async def card_text(services: Services, case: Case) -> str:
@@ -78,16 +83,39 @@ async def card_text(services: Services, case: Case) -> str:
         created=when(case.created_at),
         country=content.country_name(case.country or "", lang),
         files=len(files),
+        worker=await _worker(services, case),
+        referred_to=await _referred_to(services, case),
+        story=len(case.description or "") > CARD_STORY,
     )
 
 
+async def _worker(services: Services, case: Case) -> Worker | None:
+    """The registered family member a case is about, if any."""
+    if case.worker_id is None or case.user_id is None:
+        return None
+    registration = await services.store.registration(case.user_id)
+    workers = registration.workers if registration else ()
+    return next((w for w in workers if w.id == case.worker_id), None)
+
+
+async def _referred_to(services: Services, case: Case) -> str | None:
+    """The body a referred case went to (the body of its last status event)."""
+    if case.status != "referred":
+        return None
+    events = await services.store.case_events(case.id)
+    return next((e.body for e in reversed(events) if e.new_status == "referred"), None)
+
+
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
-    """The card (and the case's files after it) for every staff target."""
+    """The card (and the case's files after it) for every staff target; an urgent case's go first."""
     if not staff_targets(services):
         return []
+    priority = URGENT_CARD if case.urgent else NOTICE
     text = await card_text(services, case)
     markup = card_markup(services, case).to_dict()
     files = await services.store.case_attachments(case.id)
+    story = story_parts(services, case)
+    priority = URGENT_CARD if case.urgent else CARD
     items = []
     for chat_id in staff_targets(services):
         items.append(
@@ -97,29 +125,90 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
                 {"text": text, "parse_mode": "HTML", "reply_markup": markup},
                 kind="case_card",
                 ref=case.id,
+                priority=priority,
             )
         )
         items += [
-            Outgoing(
-                chat_id,
-                FILE_METHODS.get(f.kind, "sendDocument"),
-                {f.kind if f.kind in FILE_METHODS else "document": f.file_id, "caption": case.reference},
-                kind="case_file",
-                ref=case.id,
+            Outgoing(chat_id, "sendMessage", {"text": part}, kind="case_file", ref=case.id, priority=priority)
+            for part in story
+        ]
+        items += [
+            replace(
+                file_message(chat_id, case, (f.kind, f.file_id, f.caption or ""), "case_file"),
+                priority=priority,
             )
             for f in files
         ]
     return items
 
 
-def status_notice(services: Services, case: Case) -> Outgoing | None:
-    """Tell the reporter, in their language, the new status and what it means."""
+def story_parts(services: Services, case: Case) -> list[str]:
+    """A description longer than the card shows, whole, in messages after the card."""
+    description = case.description or ""
+    if len(description) <= CARD_STORY:
+        return []
+    lang = services.settings.default_language
+    chunks = _chunks(description, TEXT_ROOM)
+    return [
+        services.content.text(lang, "staff-case-story", case=case, part=n, parts=len(chunks), text=chunk)
+        for n, chunk in enumerate(chunks, 1)
+    ]
+
+
+def _chunks(text: str, room: int) -> list[str]:
+    """`text` cut between paragraphs into pieces of at most `room` characters (a longer paragraph is
+    cut where it must)."""
+    chunks: list[str] = []
+    for paragraph in text.split("\n\n"):
+        while len(paragraph) > room:
+            chunks.append(paragraph[:room])
+            paragraph = paragraph[room:]
+        if chunks and len(chunks[-1]) + 2 + len(paragraph) <= room:
+            chunks[-1] += "\n\n" + paragraph
+        else:
+            chunks.append(paragraph)
+    return chunks
+
+
+def file_message(
+    chat_id: int, case: Case, file: Sequence[str], outbox_kind: str, extra: dict | None = None
+) -> Outgoing:
+    """One file of a case for staff ((kind, file_id) or (kind, file_id, caption)), captioned with the
+    reference and the words the reporter sent with it."""
+    kind, file_id, caption = file[0], file[1], (file[2] if len(file) > 2 else None)
+    words = f"{case.reference} · {html.escape(clip(caption, CAPTION_ROOM))}" if caption else case.reference
+    payload = {kind if kind in FILE_METHODS else "document": file_id, "caption": words, "parse_mode": "HTML"}
+    return Outgoing(
+        chat_id,
+        FILE_METHODS.get(kind, "sendDocument"),
+        {**payload, **(extra or {})},
+        kind=outbox_kind,
+        ref=case.id,
+    )
+
+
+def status_notice(
+    services: Services, case: Case, referred_to: str | None = None, delay: int = 0
+) -> Outgoing | None:
+    """Tell the reporter, in their language, the new status and what it means (naming the body a
+    referred case went to); `delay` seconds later when the change can still be undone."""
     if case.user_id is None:
         return None
-    text = services.content.text(case.lang, "user-status-changed", case=case)
+    text = services.content.text(case.lang, "user-status-changed", case=case, referred_to=referred_to)
     return Outgoing(
-        case.user_id, "sendMessage", {"text": text, "parse_mode": "HTML"}, kind="notice", ref=case.id
+        case.user_id,
+        "sendMessage",
+        {"text": text, "parse_mode": "HTML"},
+        kind="notice",
+        ref=case.id,
+        delay=delay,
     )
+
+
+def card_edits(services: Services, case: Case, cards: Sequence[tuple[int, int]], text: str) -> list[Outgoing]:
+    """Every staff card of a case edited to read `text` (e.g. after the reporter reopened it)."""
+    payload = {"text": text, "parse_mode": "HTML", "reply_markup": card_markup(services, case).to_dict()}
+    return [Outgoing(chat, "editMessageText", {**payload, "message_id": message}) for chat, message in cards]
 
 
 def to_reporter(
@@ -138,6 +227,7 @@ def to_reporter(
                 {"text": header, "parse_mode": "HTML"},
                 kind="relay_out",
                 ref=case.id,
+                priority=STAFF_REPLY,
             )
         ]
     kind, file_id = file
@@ -150,17 +240,25 @@ def to_reporter(
             {field: file_id, "caption": header, "parse_mode": "HTML"},
             kind="relay_out",
             ref=case.id,
+            priority=STAFF_REPLY,
         )
     ]
 
 
 async def to_staff(
-    services: Services, case: Case, text: str | None, files: Sequence[Sequence[str]], kind: str
+    services: Services,
+    case: Case,
+    text: str | None,
+    files: Sequence[Sequence[str]],
+    kind: str,
+    *,
+    reopened: bool = False,
 ) -> list[Outgoing]:
-    """A reporter's message or added information, threaded under the case's card in each staff chat."""
+    """A reporter's message or added information, threaded under the case's card in each staff chat
+    (saying so when the message reopened a resolved case)."""
     lang = services.settings.default_language
     header = services.content.text(
-        lang, f"staff-reporter-{kind}", case=case, text=clip(text or "", TEXT_ROOM)
+        lang, f"staff-reporter-{kind}", case=case, text=clip(text or "", TEXT_ROOM), reopened=reopened
     )
     items = []
     for chat_id in staff_targets(services):
@@ -177,18 +275,10 @@ async def to_staff(
                 {"text": header, "parse_mode": "HTML", **reply},
                 kind="relay_in",
                 ref=case.id,
+                merge=True,
             )
         )
-        items += [
-            Outgoing(
-                chat_id,
-                FILE_METHODS.get(k, "sendDocument"),
-                {k if k in FILE_METHODS else "document": fid, "caption": case.reference, **reply},
-                kind="relay_in",
-                ref=case.id,
-            )
-            for k, fid in files
-        ]
+        items += [file_message(chat_id, case, file, "relay_in", reply) for file in files]
     return items
 
 

@@ -36,6 +36,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.outbox.limiter import lane
 from bot.store import Store
 from bot.store.outbox import OutboxRow
 
@@ -234,6 +235,8 @@ class Outbox:
         waiting = self._pacer.waiting(now)
         if waiting and await self.store.has_due_outbox():
             delays.append(min(waiting.values()) - now)
+        if await self.store.due_outbox(1, skip_chats=self._busy_chats | set(waiting)):
+            delays.append(0)  # a chat's wait ended while the rows were being read: look again now
         later = await self.store.next_outbox_time()
         if later is not None:
             delays.append(later - self.store.db.now())
@@ -270,7 +273,8 @@ class Outbox:
 
     async def _deliver(self, row: OutboxRow) -> None:
         """Claim, send and record one row; every Telegram answer ends in a row status."""
-        if not await self.store.mark_sending(row):
+        row = await self.store.claim_outbox(row)
+        if row is None:
             return
         try:
             result = await self._request(row)
@@ -309,7 +313,9 @@ class Outbox:
         payload = {key: value for key, value in row.payload.items() if key != "chat_id"}
         extra = {key: value for key, value in payload.items() if key not in known}
         kwargs = {key: value for key, value in payload.items() if key in known}
-        return await method(chat_id=row.chat_id, **kwargs, api_kwargs=extra or None)
+        return await method(
+            chat_id=row.chat_id, **kwargs, api_kwargs=extra or None, **lane(self.bot, row.priority)
+        )
 
     def _method(self, name: str) -> tuple[Callable[..., Awaitable[Any]], frozenset[str]]:
         """The Bot's camelCase API method and its keyword names (cached)."""

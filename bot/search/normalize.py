@@ -31,6 +31,8 @@ _REDUP = re.compile(r"\b([a-z]{2,})2(nya|an|kan|i)?\b")  # ciri2 -> ciri ciri, a
 _ELONGATION = re.compile(r"([a-z])\1{2,}")  # bangettt -> banget
 _TOKEN = re.compile(r"\[(?:telepon|email|nama|nik|paspor|rekening|kartu)\]|[a-z0-9]+")
 _MAX_PHRASE = 4
+UNREAD = "?"  # prefix of a word left as typed because the question's budget of new words ran out
+_MET_MAX = 50_000  # words remembered as met before the memory starts again
 
 
 def tokenize(text: str) -> list[str]:
@@ -223,14 +225,30 @@ class Normalizer:
         self._slang = slang_id() if lang == "id" else {}
         self._stop = stopwords(lang)
         self._token = lru_cache(maxsize=8192)(self._token_uncached)
+        self._met: set[tuple[str, bool]] = set()  # words normalised before (cheap to do again)
 
-    def surface(self, text: str, *, repair: bool = True) -> list[str]:
-        """Surface tokens after phrases, countries, lexicon, slang, colloquial affixes, typos."""
+    def surface(self, text: str, *, repair: bool = True, new_words: int | None = None) -> list[str]:
+        """Surface tokens after phrases, countries, lexicon, slang, colloquial affixes, typos.
+
+        With `new_words`, at most that many words never met before get the costly steps (stemming,
+        typo repair: about 0.5 ms each); the others come back as UNREAD + the word, so a crafted
+        1,000-character message costs a few milliseconds, not a few hundred."""
         done: set[int] = set()
         tokens = self._phrases.apply(tokenize(text), done)
         out: list[str] = []
         for i, tok in enumerate(tokens):
-            out += [tok] if i in done else self._token(tok, repair).split()
+            if i in done:
+                out.append(tok)
+                continue
+            if new_words is not None and (tok, repair) not in self._met and self._costly(tok):
+                if new_words <= 0:
+                    out.append(UNREAD + tok)
+                    continue
+                new_words -= 1
+            if len(self._met) >= _MET_MAX:
+                self._met.clear()
+            self._met.add((tok, repair))
+            out += self._token(tok, repair).split()
         # "I'm 50" / "im 17": a person's age, which would otherwise be dropped as a bare number
         out = ["age" if p == "am" and _is_age(tok) else tok for p, tok in itertools.pairwise(["", *out])]
         return self._phrases.apply(out, set())
@@ -251,6 +269,11 @@ class Normalizer:
         if not repair or self._known(tok):
             return tok
         return self._repair(tok)
+
+    def _costly(self, tok: str) -> bool:
+        """Whether normalising `tok` may take stemming or typo repair (no table has it)."""
+        tables = (self._countries, self._words, self.protected, self._slang, self._vocab_set, self._stop)
+        return len(tok) > 3 and not tok.isdigit() and not any(tok in table for table in tables)
 
     def _known(self, tok: str) -> bool:
         """Words never repaired: FAQ vocabulary, stopwords, short words, Indonesian root words
@@ -276,9 +299,10 @@ class Normalizer:
         best = max(matches, key=lambda m: (m[1], len(m[0]) == len(tok), fuzz.ratio(tok, m[0])))
         return best[0]
 
-    def terms(self, text: str, *, repair: bool = True) -> list[str]:
+    def terms(self, text: str, *, repair: bool = True, new_words: int | None = None) -> list[str]:
         """Index terms of a text: surface tokens minus stopwords, stemmed; countries as slots."""
-        return [self.term(tok) for tok in self.surface(text, repair=repair) if self.is_content(tok)]
+        surface = self.surface(text, repair=repair, new_words=new_words)
+        return [self.term(tok) for tok in surface if self.is_content(tok)]
 
     def is_content(self, tok: str) -> bool:
         """True for tokens that carry meaning (not stopwords, not placeholders, not one letter)."""
@@ -286,7 +310,7 @@ class Normalizer:
 
     def term(self, tok: str) -> str:
         """The index term of one surface token."""
-        if tok.startswith(COUNTRY_PREFIX):
+        if tok.startswith((COUNTRY_PREFIX, UNREAD)):
             return tok
         stem = stem_id(tok) if self.lang == "id" else stem_en(tok)
         synonym = self._words.get(stem) if stem != tok else None
@@ -294,6 +318,7 @@ class Normalizer:
             return stem_id(synonym) if self.lang == "id" else stem_en(synonym)
         return stem
 
-    def text(self, text: str) -> str:
+    def text(self, text: str, *, new_words: int | None = None) -> str:
         """Readable normalised text (no stems, no typo repair), e.g. for storing a question."""
-        return " ".join(t.removeprefix(COUNTRY_PREFIX) for t in self.surface(text, repair=False))
+        surface = self.surface(text, repair=False, new_words=new_words)
+        return " ".join(t.removeprefix(COUNTRY_PREFIX).removeprefix(UNREAD) for t in surface)

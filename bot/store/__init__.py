@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.store.broadcasts import Broadcast, BroadcastStore
 from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
 from bot.store.casework import CaseworkStore, Change
+from bot.store.conversations import Conversation, ConversationStore, ReporterMessage
 from bot.store.db import Clock, Database
 from bot.store.drafts import Draft, DraftGone, DraftStore
 from bot.store.kv import KvStore
@@ -25,11 +26,13 @@ __all__ = [
     "CaseEvent",
     "Change",
     "Clock",
+    "Conversation",
     "Database",
     "Draft",
     "DraftGone",
     "Outgoing",
     "Registration",
+    "ReporterMessage",
     "Store",
     "Unanswered",
     "User",
@@ -44,6 +47,7 @@ class Store(
     QuestionStore,
     CaseStore,
     CaseworkStore,
+    ConversationStore,
     ReportingStore,
     OutboxStore,
     BroadcastStore,

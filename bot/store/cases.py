@@ -37,6 +37,7 @@ class Case:
     assignee: int | None
     created_at: int
     updated_at: int
+    escalated: int = 0  # 0, or how far an urgent case nobody took was escalated (bot/outbox/escalation.py)
 
     @property
     def is_open(self) -> bool:
@@ -62,9 +63,11 @@ class Attachment:
     event_id: int | None
     kind: str
     file_id: str
+    caption: str | None = None
 
 
-Files = tuple[tuple[str, str], ...]  # (kind, Telegram file_id) of each attached file
+# (kind, Telegram file_id) or (kind, file_id, caption) of each attached file
+Files = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class NewCase:
     country: str | None = None
     contact_phone: str | None = None
     files: Files = ()
+    urgent: bool = False  # the story reads as danger: urgent whatever the category
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,9 @@ def _case(row: aiosqlite.Row) -> Case:
 
 async def _attach(db: aiosqlite.Connection, case_id: int, event_id: int, files: Files, now: int) -> None:
     await db.executemany(
-        "INSERT INTO attachments (case_id, event_id, kind, file_id, created_at) VALUES (?, ?, ?, ?, ?)",
-        [(case_id, event_id, kind, file_id, now) for kind, file_id in files],
+        "INSERT INTO attachments (case_id, event_id, kind, file_id, caption, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(case_id, event_id, f[0], f[1], (f[2] if len(f) > 2 else None) or None, now) for f in files],
     )
 
 
@@ -128,7 +133,7 @@ _COLUMNS = (
 async def insert_case(db: aiosqlite.Connection, user_id: int, new: NewCase, now: int) -> Case:
     """One case with its 'created' event and attachments, inside the caller's transaction."""
     values = [getattr(new, column) for column in _COLUMNS]
-    urgent = int(new.category in URGENT_CATEGORIES)
+    urgent = int(new.urgent or new.category in URGENT_CATEGORIES)
     for _ in range(10):
         reference = new_reference()
         async with db.execute("SELECT 1 FROM cases WHERE reference = ?", (reference,)) as cursor:
@@ -161,6 +166,24 @@ async def write_followup(db: aiosqlite.Connection, user_id: int, followup: Follo
     return followup
 
 
+async def set_urgent_details(
+    db: aiosqlite.Connection,
+    user_id: int,
+    case_id: int,
+    country: str | None,
+    contact: str,
+    phone: str | None,
+    now: int,
+) -> None:
+    """The optional follow-ups of a one-tap urgent case, on the user's own case: its country (None
+    keeps the one known) and how staff may contact the person."""
+    await db.execute(
+        "UPDATE cases SET country = COALESCE(?, country), contact_method = ?, contact_phone = ?,"
+        " updated_at = ? WHERE id = ? AND user_id = ?",
+        (country, contact, phone, now, case_id, user_id),
+    )
+
+
 class CaseStore:
     db: Database
 
@@ -189,7 +212,8 @@ class CaseStore:
 
     async def case_attachments(self, case_id: int) -> list[Attachment]:
         rows = await self.db.fetch_all(
-            "SELECT id, case_id, event_id, kind, file_id FROM attachments WHERE case_id = ? ORDER BY id",
+            "SELECT id, case_id, event_id, kind, file_id, caption FROM attachments WHERE case_id = ?"
+            " ORDER BY id",
             (case_id,),
         )
         return [Attachment(**dict(row)) for row in rows]
@@ -199,6 +223,31 @@ class CaseStore:
         return await self.db.fetch_value(
             "SELECT COUNT(*) FROM cases WHERE user_id = ? AND created_at >= ?", (user_id, since)
         )
+
+    async def open_urgent_case(
+        self, user_id: int, label: str, text: str | None, country: str | None, lang: str
+    ) -> tuple[Case, bool]:
+        """The one-tap urgent case: the message as typed, category "danger" or "self_harm", contact by
+        this chat, opened under vital interest (the audit says so). A second tap on the same message
+        within 10 minutes finds the first case: returns (case, whether it is new)."""
+        now = self.db.now()
+        new = NewCase(label, "me", "telegram", lang, description=text, country=country, urgent=True)
+        async with self.db.transaction() as db:
+            async with db.execute(
+                "SELECT * FROM cases WHERE user_id = ? AND category = ? AND description IS ?"
+                " AND created_at >= ? ORDER BY id DESC LIMIT 1",
+                (user_id, label, text, now - 600),
+            ) as cursor:
+                same = await cursor.fetchone()
+            if same is not None:
+                return _case(same), False
+            case = await insert_case(db, user_id, new, now)
+            await db.execute(
+                "INSERT INTO audit (actor, action, case_id, detail, created_at)"
+                " VALUES (?, 'urgent_open', ?, 'vital_interest', ?)",
+                (user_id, case.id, now),
+            )
+        return case, True
 
 
 async def write_note(db: aiosqlite.Connection, actor: int, note: Note, now: int) -> Note:

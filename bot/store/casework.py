@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.store.cases import Case, _case
+from bot.store.cases import Case, Note, _case, write_note
 from bot.store.db import Database
 from bot.store.outbox import Outgoing, enqueue_all
 
@@ -83,6 +84,44 @@ class CaseworkStore:
             async with db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
                 return _case(await cursor.fetchone())
 
+    async def undo_resolve(self, case_id: int, actor: int, window: int) -> Case | None:
+        """Undo "resolved" set at most `window` seconds ago: the status before it is back, and the
+        reporter's notice still held in the outbox is cancelled. None when it is too late."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            async with db.execute(
+                "SELECT cases.status, e.old_status, e.created_at FROM cases JOIN case_events AS e"
+                " ON e.case_id = cases.id WHERE cases.id = ? AND e.new_status IS NOT NULL"
+                " ORDER BY e.id DESC LIMIT 1",
+                (case_id,),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row[0] != "resolved" or row[1] is None or now - row[2] > window:
+                return None
+            await db.execute(
+                "UPDATE cases SET status = ?, updated_at = ? WHERE id = ?", (row[1], now, case_id)
+            )
+            await db.execute(
+                "INSERT INTO case_events (case_id, kind, actor, old_status, new_status, created_at)"
+                " VALUES (?, 'undo', ?, 'resolved', ?, ?)",
+                (case_id, actor, row[1], now),
+            )
+            await db.execute(
+                "INSERT INTO audit (actor, action, case_id, detail, created_at) VALUES (?, 'undo', ?, ?, ?)",
+                (actor, case_id, row[1], now),
+            )
+            await db.execute(
+                "UPDATE outbox SET status = 'cancelled', updated_at = ? WHERE status = 'held'"
+                " AND kind = 'notice' AND ref = ?",
+                (now, case_id),
+            )
+            async with db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
+                return _case(await cursor.fetchone())
+
+    async def add_note(self, actor: int, note: Note) -> Note:
+        async with self.db.transaction() as db:
+            return await write_note(db, actor, note, self.db.now())
+
     async def queue(self, items: Sequence[Outgoing]) -> None:
         """Queue messages on their own (e.g. a new case's card, after the case was committed)."""
         now = self.db.now()
@@ -109,11 +148,15 @@ class CaseworkStore:
             (chat_id, message_id, case_id, kind, self.db.now()),
         )
 
-    async def case_for_message(self, chat_id: int, message_id: int) -> Case | None:
+    async def case_for_message(
+        self, chat_id: int, message_id: int, kinds: Sequence[str] = ("card", "relay")
+    ) -> Case | None:
+        """The case a message in a chat belongs to, if it is one of these kinds (card, relay, note)."""
         row = await self.db.fetch_one(
             "SELECT cases.* FROM case_messages JOIN cases ON cases.id = case_messages.case_id"
-            " WHERE case_messages.chat_id = ? AND case_messages.message_id = ?",
-            (chat_id, message_id),
+            " WHERE case_messages.chat_id = ? AND case_messages.message_id = ?"
+            " AND case_messages.kind IN (SELECT value FROM json_each(?))",
+            (chat_id, message_id, json.dumps(list(kinds))),
         )
         return None if row is None else _case(row)
 
@@ -132,6 +175,37 @@ class CaseworkStore:
             (since,),
         )
         return [_case(row) for row in rows]
+
+    async def unattended_urgent(self, created_before: int, below: int) -> list[Case]:
+        """Urgent cases nobody has taken (still new, no assignee), opened before `created_before`,
+        escalated less than `below`."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM cases INDEXED BY cases_unattended WHERE urgent = 1 AND status = 'new'"
+            " AND assignee IS NULL AND escalated < 2 AND created_at < ? AND escalated < ?"
+            " ORDER BY created_at, id",
+            (created_before, below),
+        )
+        return [_case(row) for row in rows]
+
+    async def escalate(self, case_id: int, level: int, outgoing: Sequence[Outgoing]) -> bool:
+        """One escalation step as one transaction: the level (if the case is still untaken and below
+        it), an audit line (actor 0: the bot), the alerts queued. False when someone took it meanwhile."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE cases SET escalated = ? WHERE id = ? AND escalated < ? AND status = 'new'"
+                " AND assignee IS NULL",
+                (level, case_id, level),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await db.execute(
+                "INSERT INTO audit (actor, action, case_id, detail, created_at)"
+                " VALUES (0, 'escalate', ?, ?, ?)",
+                (case_id, str(level), now),
+            )
+            await enqueue_all(db, outgoing, now)
+        return True
 
     async def list_cases(self, which: str, staff_id: int, offset: int = 0, limit: int = 10) -> CasePage:
         where, params = _FILTERS.get(which, ("assignee = ? AND status != 'resolved'", (staff_id,)))

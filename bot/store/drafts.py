@@ -32,7 +32,7 @@ class Draft:
     updated_at: int = 0
 
 
-def _draft(row: aiosqlite.Row) -> Draft:
+def _draft(row: aiosqlite.Row | dict[str, Any]) -> Draft:
     return Draft(
         user_id=row["user_id"],
         chat_id=row["chat_id"],
@@ -120,8 +120,52 @@ class DraftStore:
                 raise DraftGone
             return await write(db, draft)
 
+    async def pause_draft(self, user_id: int) -> Draft | None:
+        """Set the user's open draft aside (a report or an urgent case goes first); returns it.
+        One paused draft per flow: pausing the same flow again keeps the newer one."""
+        async with self.db.transaction() as db:
+            async with db.execute("SELECT * FROM drafts WHERE user_id = ?", (user_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            await db.execute(
+                "INSERT OR REPLACE INTO paused_drafts (user_id, flow, draft, paused_at) VALUES (?, ?, ?, ?)",
+                (user_id, row["flow"], json.dumps(dict(row), ensure_ascii=False), self.db.now()),
+            )
+            await db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+        return _draft(row)
+
+    async def paused_flow(self, user_id: int) -> str | None:
+        """The flow of the user's most recently paused draft, if any."""
+        return await self.db.fetch_value(
+            "SELECT flow FROM paused_drafts WHERE user_id = ? ORDER BY paused_at DESC, rowid DESC LIMIT 1",
+            (user_id,),
+        )
+
+    async def resume_draft(self, user_id: int, flow: str) -> Draft | None:
+        """Make the paused draft of `flow` the user's open draft again, where it was; None when there
+        is none, or another draft is open (that one is not overwritten)."""
+        async with self.db.transaction() as db:
+            async with db.execute(
+                "SELECT draft FROM paused_drafts WHERE user_id = ? AND flow = ?", (user_id, flow)
+            ) as cursor:
+                row = await cursor.fetchone()
+            async with db.execute("SELECT 1 FROM drafts WHERE user_id = ?", (user_id,)) as cursor:
+                busy = await cursor.fetchone() is not None
+            if row is None or busy:
+                return None
+            fields = {**json.loads(row[0]), "updated_at": self.db.now()}
+            names = ", ".join(fields)
+            await db.execute(
+                f"INSERT INTO drafts ({names}) VALUES ({', '.join('?' * len(fields))})",
+                tuple(fields.values()),
+            )
+            await db.execute("DELETE FROM paused_drafts WHERE user_id = ? AND flow = ?", (user_id, flow))
+        return await self.get_draft(user_id)
+
     async def purge_drafts(self, older_than: int) -> int:
-        """Delete drafts untouched since `older_than` (unix seconds)."""
+        """Delete drafts (open or paused) untouched since `older_than` (unix seconds)."""
         async with self.db.transaction() as db:
             cursor = await db.execute("DELETE FROM drafts WHERE updated_at < ?", (older_than,))
-        return cursor.rowcount
+            paused = await db.execute("DELETE FROM paused_drafts WHERE paused_at < ?", (older_than,))
+        return cursor.rowcount + paused.rowcount

@@ -245,4 +245,37 @@ MIGRATIONS: list[tuple[str, str]] = [
             AND (user_id IS NOT NULL OR description IS NOT NULL OR contact_phone IS NOT NULL)
         """,
     ),
+    (
+        # Issue 17. A form set aside while a report or an urgent case goes first, resumed afterwards
+        # (one per user and flow); and how far an urgent case nobody took has been escalated
+        # (0 none, 1 staff alerted again, 2 every staff member mentioned): state in the store, so the
+        # escalation survives a restart.
+        "0013_urgent_escalation",
+        """
+        CREATE TABLE paused_drafts (
+            user_id INTEGER NOT NULL,
+            flow TEXT NOT NULL,
+            draft TEXT NOT NULL,
+            paused_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, flow)
+        );
+        CREATE INDEX paused_drafts_at ON paused_drafts (paused_at);
+        ALTER TABLE cases ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX cases_unattended ON cases (created_at) WHERE urgent = 1 AND status = 'new'
+            AND assignee IS NULL AND escalated < 2
+        """,
+    ),
+    (
+        # Issue 18: a file keeps the words sent with it; a reporter's choice of the case their plain
+        # messages go to (bot/store/conversations.py).
+        "0014_conversation",
+        """
+        ALTER TABLE attachments ADD COLUMN caption TEXT;
+        CREATE TABLE conversations (
+            user_id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+            chosen_at INTEGER NOT NULL
+        )
+        """,
+    ),
 ]

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
 
 from bot.store.db import Database
 
-# Lower sends first. Interactive replies never go through the outbox at all.
-NOTICE = 0  # case cards, status notices, relayed messages
+# Lower sends first, in the outbox's queue and at the send path's gate (bot/outbox/limiter.py).
+# Rows already stored keep their meaning: the values 0, 1 and 2 are unchanged.
+INTERACTIVE = -10  # replies to the person who just wrote, callback answers: never queued here
+URGENT_CARD = -3  # a new urgent case's card and files, its escalation alerts: ahead of all else
+CARD = -2  # the staff card of any other new case
+STAFF_REPLY = -1  # a staff member's message to a reporter
+NOTICE = 0  # status notices, card edits, reporters' messages for staff
 BROADCAST = 1
 HOUSEKEEPING = 2  # edits of old staff cards after retention: after everything else
 
@@ -31,15 +36,28 @@ async def enqueue(
     priority: int = NOTICE,
     kind: str = "",
     ref: int | None = None,
+    delay: int = 0,
 ) -> int:
     """Queue one Bot API call (`method` with `payload` minus chat_id) inside the caller's transaction.
+    With `delay`, the row is held (the worker does not see it) until `release_held` makes it pending.
 
     `kind` and `ref` tell the worker what the message is about (e.g. "case_card", case id) so a hook
     can record the sent message's id."""
     cursor = await db.execute(
-        "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (priority, chat_id, method, json.dumps(payload, ensure_ascii=False), kind, ref, now, now),
+        "INSERT INTO outbox (priority, chat_id, method, payload, kind, ref, status, not_before,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            priority,
+            chat_id,
+            method,
+            json.dumps(payload, ensure_ascii=False),
+            kind,
+            ref,
+            "held" if delay else "pending",
+            now + delay if delay else 0,
+            now,
+            now,
+        ),
     )
     return cursor.lastrowid
 
@@ -54,11 +72,22 @@ class Outgoing:
     kind: str = ""
     ref: int | None = None
     priority: int = NOTICE
+    delay: int = 0  # seconds it is held before it may be sent (e.g. while a staff action can be undone)
+    merge: bool = False  # a text that may join a pending message of the same kind, case and chat
+
+
+# A merged text stays under Telegram's 4096 characters (counted here on the HTML, which is longer).
+MERGED_MAX = 4000
+MERGE_SEPARATOR = "\n\n"
 
 
 async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: int) -> None:
-    """Queue each of `items` inside the caller's transaction."""
+    """Queue each of `items` inside the caller's transaction; a `merge` item is appended to a
+    matching message still waiting in the queue, so a flood of messages from one reporter becomes a
+    few long ones and holds back nobody else's."""
     for item in items:
+        if item.merge and await _merge(db, item, now):
+            continue
         await enqueue(
             db,
             chat_id=item.chat_id,
@@ -68,7 +97,30 @@ async def enqueue_all(db: aiosqlite.Connection, items: Sequence[Outgoing], now: 
             kind=item.kind,
             ref=item.ref,
             priority=item.priority,
+            delay=item.delay,
         )
+
+
+async def _merge(db: aiosqlite.Connection, item: Outgoing, now: int) -> bool:
+    """Append `item`'s text to the newest pending sendMessage of the same kind, case and chat, if
+    the worker has not claimed it and the sum fits; False if there is none."""
+    cursor = await db.execute(
+        "SELECT id, payload FROM outbox WHERE status = 'pending' AND chat_id = ? AND kind = ? AND ref = ?"
+        " AND method = 'sendMessage' ORDER BY id DESC LIMIT 1",
+        (item.chat_id, item.kind, item.ref),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return False
+    payload = json.loads(row[1])
+    text = payload.get("text", "") + MERGE_SEPARATOR + item.payload["text"]
+    if len(text) > MERGED_MAX:
+        return False
+    await db.execute(
+        "UPDATE outbox SET payload = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+        (json.dumps({**payload, "text": text}, ensure_ascii=False), now, row[0]),
+    )
+    return True
 
 
 @dataclass(frozen=True)
@@ -133,6 +185,17 @@ class OutboxStore:
                 ref=ref,
             )
 
+    async def release_held(self) -> int:
+        """Held rows whose time has come become pending (see `enqueue`); returns how many."""
+        now = self.db.now()
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'pending', not_before = 0, updated_at = ?"
+                " WHERE status = 'held' AND not_before <= ?",
+                (now, now),
+            )
+            return cursor.rowcount
+
     async def due_outbox(self, limit: int = 100, *, skip_chats: Iterable[int] = ()) -> list[OutboxRow]:
         """The next `limit` pending rows whose time has come, lower priority first then oldest,
         leaving out the chats in `skip_chats` (busy or paced ones)."""
@@ -166,6 +229,18 @@ class OutboxStore:
     async def mark_sending(self, row: OutboxRow) -> bool:
         """Claim a pending row just before its request; False if it is no longer pending."""
         return await self._set(row, "sending", only_if="pending") == 1
+
+    async def claim_outbox(self, row: OutboxRow) -> OutboxRow | None:
+        """Claim a pending row just before its request: the row as it is now (a merged message may
+        have grown since it was read), or None if it is no longer pending."""
+        async with self.db.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ? AND status = 'pending'"
+                " RETURNING payload",
+                (self.db.now(), row.id),
+            )
+            claimed = await cursor.fetchone()
+        return None if claimed is None else replace(row, status="sending", payload=json.loads(claimed[0]))
 
     async def mark_sent(self, row: OutboxRow, result: Any) -> None:
         """Record the request's result (e.g. {"message_id": …}) right after it succeeded."""

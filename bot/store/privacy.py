@@ -14,8 +14,10 @@ _CASE_KINDS = "('case_card', 'case_file', 'relay_in', 'relay_out', 'notice')"
 
 PERSONAL_DATA = (
     "DELETE FROM drafts WHERE user_id = ?",
+    "DELETE FROM paused_drafts WHERE user_id = ?",
     "DELETE FROM registrations WHERE user_id = ?",
     "DELETE FROM feedback WHERE user_id = ?",
+    "DELETE FROM conversations WHERE user_id = ?",
     "UPDATE users SET first_name = '' WHERE id = ?",
     # Queued and sent messages to the user carry their words.
     "DELETE FROM outbox WHERE chat_id = ?",

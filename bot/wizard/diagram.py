@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.wizard.steps import Choice, Confirm, Flow, Media, Phone, Post, Text
+from bot.wizard.steps import Choice, Confirm, Flow, Media, Phone, Post, Story, Text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "flows"
 
@@ -20,6 +20,7 @@ def _node(step) -> str:
         Confirm: "summary",
         Media: "files, then done",
         Post: "formatted text or photo",
+        Story: "texts and files, then done",
     }[type(step)]
     if isinstance(step, Text) and step.media:
         kind += " or " + "/".join(sorted(step.media))

@@ -113,6 +113,16 @@ class Media(Step):
 
 
 @dataclass(frozen=True)
+class Story(Step):
+    """A story told in several messages until "done": texts, and files (kept with their captions) in
+    between. The answer is the whole text (a file's caption counts as text)."""
+
+    kinds: frozenset[str] = frozenset({"photo", "document", "voice", "video", "audio"})
+    max_length: int = 12000
+    max_files: int = 10
+
+
+@dataclass(frozen=True)
 class Phone(Step):
     """A phone number: shared with Telegram's contact button or typed."""
 
@@ -145,6 +155,9 @@ class Flow:
     prepare: Prepare | None = None
     after: After | None = None
     prompt_context: PromptContext | None = None
+    # Starting it sets any other open form aside (kept, resumable) instead of refusing: a report or an
+    # urgent case must never wait behind a half-filled registration.
+    pauses_others: bool = False
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)
