@@ -59,7 +59,7 @@ async def fill_registration_until_phone(user, name="Siti Aminah"):
 async def register(user, name="Siti Aminah"):
     await fill_registration_until_phone(user, name)
     await user.send("0812-3456-7890")
-    await user.press(label("user-button-confirm"))
+    await user.press(label("user-button-save"))
 
 
 async def register_another(user, name="Budi Santoso"):

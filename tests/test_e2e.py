@@ -98,7 +98,7 @@ async def test_kill_9_mid_registration_then_finish(served, env):
     await bot.kill()
     bot = await start_bot(server, env, emulator)
     await user.send("081234567890")
-    await user.press(label("user-button-confirm"))
+    await user.press(label("user-button-save"))
     assert user.last_text == label("user-register-done", result=1)
     await bot.stop()
     settings = database_of(env)

@@ -88,12 +88,12 @@ async def test_debug_log_of_a_whole_journey_holds_no_personal_data_and_no_token(
         for press in ("✅ Saya setuju", "🇭🇰 Hong Kong"):
             await user.press(press)
         await user.send(STORY)
-        for press in ("⏭️ Lewati", "Lewat chat ini", "✅ Benar, simpan"):
+        for press in ("⏭️ Lewati", "Lewat chat ini", "✅ Benar, kirim"):
             await user.press(press)
         await user.send(QUESTION)
         await user.press("🙋 Tanya petugas")
         await user.press("✅ Saya setuju")
-        await user.press("✅ Benar, simpan")
+        await user.press("✅ Benar, kirim")
         code, output = await bot.finish(stop=True)
     assert "Nomor: LP-" in user.last_text and code == 0
     assert "DEBUG" in output and "handled update" in output  # the level was on, and the log was written

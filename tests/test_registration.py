@@ -14,7 +14,7 @@ async def test_full_registration_is_stored(siti, settings):
     await fill_registration_until_phone(siti)
     await siti.send_contact("+6281234567890")
     assert "Kabupaten Malang" in siti.last_text and "Taiwan" in siti.last_text
-    await siti.press(label("user-button-confirm"))
+    await siti.press(label("user-button-save"))
     assert siti.last_text == label("user-register-done", result=1)
     assert rows(settings, "SELECT phone, province, district, village FROM registrations") == [
         ("+6281234567890", "jawa-timur", "Kabupaten Malang", "Kromengan")
@@ -82,6 +82,8 @@ async def test_back_returns_to_the_previous_step_and_keeps_answers(siti):
     await siti.press(label("user-relation-parent"))
     await siti.send("Budi")
     await siti.press(label("user-button-more"))
+    await siti.press(BACK)  # from the second page of countries: the first page
+    assert label("user-button-more") in siti.buttons and "🇹🇼 Taiwan" in siti.buttons
     await siti.press(BACK)
     assert siti.last_text == ASK_NAME
 
@@ -124,7 +126,7 @@ async def test_double_tapped_confirm_stores_once(siti, settings):
     await fill_registration_until_phone(siti)
     await siti.send("081234567890")
     confirm = siti.last
-    await siti.press(label("user-button-confirm"))
+    await siti.press(label("user-button-save"))
     await siti.press_data(confirm.buttons[0][0].data, confirm.message_id)
     assert rows(settings, "SELECT COUNT(*) FROM workers") == [(1,)]
     assert sum(m.text == label("user-register-done", result=1) for m in siti.messages) == 1
@@ -139,7 +141,7 @@ async def test_edit_from_the_summary(siti, settings):
     assert "Sukorejo" in siti.last_text and siti.last_text.startswith(
         opening("user-register-summary", summary=[])
     )
-    await siti.press(label("user-button-confirm"))
+    await siti.press(label("user-button-save"))
     assert rows(settings, "SELECT village FROM registrations") == [("Sukorejo",)]
 
 

@@ -180,6 +180,12 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, fallback.unknown_command))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT, fallback.free_text))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, fallback.non_text))
+    # An edited question is answered like a new one (people fix a typo instead of sending again).
+    app.add_handler(
+        MessageHandler(
+            PRIVATE & filters.UpdateType.EDITED_MESSAGE & filters.TEXT & ~filters.COMMAND, fallback.free_text
+        )
+    )
 
     # Group 1 runs after the command was answered: a user in the middle of a form is told how to go on.
     form_commands = filters.Regex(rf"^/({'|'.join(FORM_COMMANDS)})(@\w+)?\b")

@@ -60,7 +60,8 @@ def jakarta_time(text: str) -> int:
 
 
 def audience_of(answers) -> dict:
-    return {key: answers.get(key) for key in AUDIENCE_KEYS if answers.get(key) not in (None, "", "all")}
+    chosen = {**answers, "country": options.country_of(answers)}
+    return {key: chosen.get(key) for key in AUDIENCE_KEYS if chosen.get(key) not in (None, "", "all")}
 
 
 async def _live_count(context: BotContext, answers) -> dict:
@@ -147,6 +148,7 @@ BROADCAST = Flow(
             columns=2,
             when=_registered,
         ),
+        options.country_typed("staff-broadcast-ask-country-typed", "user-label-country-typed"),
         Choice(
             "stage",
             "staff-broadcast-ask-stage",
@@ -275,18 +277,31 @@ async def on_optout(update: Update, context: BotContext, data: Callback) -> None
     else:
         await answer_query(update)
     if data.kind == "ann":
-        await show_announcements(update, context)
+        await show_announcements(update, context, latest=data.arg == "show")
 
 
-async def show_announcements(update: Update, context: BotContext) -> None:
-    off = await context.store.opted_out(update.effective_user.id)
+async def show_announcements(update: Update, context: BotContext, *, latest: bool = False) -> None:
+    """The announcements switch; from the menu (`latest`), the newest announcements come first."""
+    user = update.effective_user.id
+    shown = (
+        await context.store.latest_broadcasts_for(user, context.settings.default_language) if latest else []
+    )
+    for found in shown:
+        payload = recipient_payload(context.services, found, context.lang)
+        del payload["reply_markup"]  # the switch below is the one way to stop them
+        send = context.bot.send_photo if "photo" in payload else context.bot.send_message
+        await send(update.effective_chat.id, **payload)
+    off = await context.store.opted_out(user)
     button = InlineKeyboardButton(
         context.text("user-button-optin" if off else "user-button-optout"),
         callback_data=pack("ann", "on" if off else "off"),
     )
     menu = InlineKeyboardButton(context.text("user-button-menu"), callback_data=pack("menu"))
     text = context.text("user-announcements-off" if off else "user-announcements-on")
-    await show(update, context, Screen(text, InlineKeyboardMarkup([[button], [menu]])), edit=True)
+    if latest and not shown:
+        text = f"{context.text('user-announcements-none')}\n\n{text}"
+    markup = InlineKeyboardMarkup([[button], [menu]])
+    await show(update, context, Screen(text, markup), edit=not shown)
 
 
 async def on_member_update(update: Update, context: BotContext) -> None:

@@ -31,12 +31,18 @@ class Command:
     roles: tuple[str, ...] = ()  # staff commands: only these roles (empty: every staff role)
 
 
+async def help_text(update: Update, context: BotContext) -> None:
+    """/help: every user command with its description, and the emergency numbers."""
+    shown = [(c.name, description(context.content, context.lang, c)) for c in COMMANDS if not c.staff]
+    await update.effective_message.reply_text(context.text("user-help", commands=shown))
+
+
 # In the order of the command menus.
 COMMANDS = (
     Command("start", menu.start),
     Command("menu", menu.menu),
     Command("faq", menu.faq),
-    Command("help", menu.help_text),
+    Command("help", help_text),
     Command("language", menu.language),
     Command("report", reports.report, form=True),
     Command("status", reports.status),

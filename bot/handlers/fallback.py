@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import conversation, questions, relay, screens, urgent, wizard
+from bot.handlers import conversation, intents, questions, relay, screens, urgent, wizard
 from bot.handlers.common import show
 
 
@@ -18,7 +18,9 @@ async def free_text(update: Update, context: BotContext) -> None:
         return
     if await conversation.to_case(update, context):
         return
-    await questions.answer_question(update, context, urgent=found)
+    asked = await questions.answer_question(update, context, urgent=found)
+    if asked is not None and asked.intent is not None:  # "mau lapor", "menu": do it
+        await intents.act(update, context, asked.intent)
 
 
 async def non_text(update: Update, context: BotContext) -> None:

@@ -1,4 +1,4 @@
-"""Menus: /start, /menu, /faq, /help, /language, the buttons that walk the FAQ tree and contacts,
+"""Menus: /start, /menu, /faq, /language, the buttons that walk the FAQ tree and contacts,
 the language buttons, and the buttons that start a form."""
 
 from __future__ import annotations
@@ -35,11 +35,6 @@ async def menu(update: Update, context: BotContext) -> None:
 async def faq(update: Update, context: BotContext) -> None:
     """Show the FAQ sections."""
     await show(update, context, screens.topics(context.content, context.lang))
-
-
-async def help_text(update: Update, context: BotContext) -> None:
-    """Explain how to use the bot."""
-    await update.effective_message.reply_text(context.text("user-help"))
 
 
 async def language(update: Update, context: BotContext) -> None:

@@ -18,18 +18,21 @@ MAX_QUESTION = 1000  # characters searched; longer messages are cut (search time
 
 async def answer_question(
     update: Update, context: BotContext, message: Message | None = None, *, urgent: Label | None = None
-) -> None:
+) -> SearchResult | None:
     """Search the typed text (or `message`'s words, e.g. a quoted one) and reply to it with the
     outcome; `urgent` says what the danger check already answered (then no suggestions, no "don't
-    know", nothing stored)."""
+    know", nothing stored). A request to act ("mau lapor", "menu") is returned for the caller to do
+    (handlers/intents.py), unanswered here."""
     message = message or update.effective_message
     if urgent == "self_harm":
-        return
+        return None
     result = context.services.search.search((message.text or message.caption)[:MAX_QUESTION], context.lang)
     if urgent:
         if result.kind == "answer":
             await _answer(message, context, result.id)
-        return
+        return None
+    if result.kind == "intent":
+        return result
     if result.kind == "smalltalk":
         await message.reply_text(context.text(f"user-talk-{result.talk}"))
     elif result.kind == "answer":
@@ -40,6 +43,7 @@ async def answer_question(
         await _dont_know(message, context, result)
     if result.kind == "none":
         await context.store.record_unanswered(redact(result.normalized), context.lang)
+    return None
 
 
 async def _answer(message: Message, context: BotContext, entry_id: str) -> None:
@@ -50,7 +54,8 @@ async def _answer(message: Message, context: BotContext, entry_id: str) -> None:
         screens.button(context.text("user-feedback-no"), "fb", entry_id, "n"),
     ]
     markup = InlineKeyboardMarkup([feedback, *screen.markup.inline_keyboard])
-    await message.reply_text(screen.text, reply_markup=markup)
+    # Quoted, so "ask staff" (offered after a 👎) finds the question again.
+    await message.reply_text(screen.text, reply_markup=markup, do_quote=True)
 
 
 async def _suggest(message: Message, context: BotContext, result: SearchResult) -> None:
@@ -81,7 +86,8 @@ async def _dont_know(message: Message, context: BotContext, result: SearchResult
 
 
 async def on_feedback(update: Update, context: BotContext, data: Callback) -> None:
-    """ "Was this helpful?": record the vote once and take the two buttons off the answer."""
+    """ "Was this helpful?": record the vote once and take the two buttons off the answer; after a 👎
+    "ask staff" takes their place."""
     entry_id, vote = data.args
     message = update.callback_query.message
     markup = getattr(message, "reply_markup", None)
@@ -91,5 +97,7 @@ async def on_feedback(update: Update, context: BotContext, data: Callback) -> No
         await answer_query(update, context.text("user-feedback-thanks"))
         return
     await context.store.record_feedback(update.effective_user.id, entry_id, context.lang, vote == "y")
-    await answer_query(update, context.text("user-feedback-thanks"))
+    if vote != "y" and getattr(message, "reply_to_message", None) is not None:
+        kept = [[screens.button(context.text("user-button-ask-staff"), "ask")], *kept]
+    await answer_query(update, context.text("user-feedback-thanks" if vote == "y" else "user-feedback-sorry"))
     await update.callback_query.edit_message_reply_markup(InlineKeyboardMarkup(kept))

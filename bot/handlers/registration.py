@@ -27,7 +27,9 @@ async def _save_registration(db: aiosqlite.Connection, draft: Draft) -> int:
     """The family and the named worker; returns how many workers the family has registered."""
     answers = draft.answers
     fields = ("phone", "province", "district", "village", "relation", "name", "country", "stage")
-    new = NewRegistration(**{field: answers[field] for field in fields})
+    new = NewRegistration(
+        **{field: answers[field] for field in fields} | {"country": options.country_of(answers)}
+    )
     return await write_registration(db, draft.user_id, new, draft.updated_at)
 
 
@@ -89,6 +91,7 @@ REGISTER = Flow(
             more=options.countries(False),
             columns=2,
         ),
+        options.country_typed("user-ask-country-typed", "user-label-country-typed"),
         Choice(
             "stage",
             "user-register-ask-stage",
@@ -127,7 +130,7 @@ REGISTER = Flow(
             parse=validate.phone,
             when=_new_family,
         ),
-        Confirm("confirm", "", summary="user-register-summary"),
+        Confirm("confirm", "", summary="user-register-summary", button="user-button-save"),
     ),
     finish=_save_registration,
     done="user-register-done",

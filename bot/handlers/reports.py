@@ -74,7 +74,7 @@ def report_case(answers) -> NewCase:
         category=answers["category"],
         subject="family" if worker else subject,
         worker_id=worker,
-        country=answers.get("country") or workers.get(worker),
+        country=options.country_of(answers) or workers.get(worker),
         description=answers.get("description"),
         contact_method=answers["contact"],
         contact_phone=answers.get("phone"),
@@ -117,6 +117,7 @@ REPORT = Flow(
             columns=2,
             when=lambda a: not str(a.get("subject", "")).startswith("w"),
         ),
+        options.country_typed("user-ask-country-typed", "user-label-country-typed"),
         Story(
             "description",
             "user-report-ask-description",
@@ -245,6 +246,15 @@ async def status(update: Update, context: BotContext) -> None:
         await _show_case(update, context, context.args[0])
         return
     await _status_page(update, context, 0, edit=False)
+
+
+async def show_status(update: Update, context: BotContext, reference: str | None) -> None:
+    """A typed status request: that case when it is the user's own, else the list /status shows."""
+    own = reference and await context.store.case_by_reference(reference, user_id=update.effective_user.id)
+    if own:
+        await _show_case(update, context, reference)
+    else:
+        await _status_page(update, context, 0, edit=False)
 
 
 async def on_status_page(update: Update, context: BotContext, data: Callback) -> None:

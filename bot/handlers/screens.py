@@ -6,10 +6,12 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from rapidfuzz import fuzz
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
 from bot.content import LANGUAGES, Content
+from bot.wizard.options import OTHER_COUNTRY
 
 # Built-in screens that a menu item may name; flows add theirs when they exist.
 SCREENS = {
@@ -19,6 +21,9 @@ SCREENS = {
     "report": ("user-button-report", ("flow", "report")),
     "announcements": ("user-button-announcements", ("ann", "show")),
 }
+
+
+SIMILAR = 60  # rapidfuzz token-set ratio from which two button names read as the same place
 
 
 @dataclass(frozen=True)
@@ -86,17 +91,27 @@ def entry(content: Content, lang: str, entry_id: str, actions: frozenset[str]) -
     found = content.entry(lang, entry_id)
     if found is None:
         return None
+    shown = {a: content.text(lang, SCREENS[a][0]) for a in found.actions if a in actions and a in SCREENS}
     rows = [
         [button(related.title, "faq", related.id)]
         for related in filter(None, (content.entry(lang, r) for r in found.related))
+        if not _leads_to(related, shown)
     ]
-    for action in found.actions:
-        if action in actions and action in SCREENS:
-            key, data = SCREENS[action]
-            rows.append([button(content.text(lang, key), *data)])
+    rows += [[button(label, *SCREENS[action][1])] for action, label in shown.items()]
     return Screen(
         content.answer(lang, entry_id),
         InlineKeyboardMarkup([*rows, _nav(content, lang, ("sec", found.section))]),
+    )
+
+
+def _leads_to(related: Any, shown: dict[str, str]) -> bool:
+    """A related topic that is just the way to one action shown beside it under a similar name
+    ("How to report a problem" over "🆘 Report a problem"): two buttons to one place, so it goes."""
+    [*only] = related.actions
+    return (
+        len(only) == 1
+        and only[0] in shown
+        and fuzz.token_set_ratio(related.title.lower(), shown[only[0]].lower()) >= SIMILAR
     )
 
 
@@ -123,6 +138,9 @@ def more_countries(content: Content, lang: str) -> Screen:
 def country_contacts(content: Content, lang: str, code: str) -> Screen | None:
     if code not in content.countries:
         return None
+    if code == OTHER_COUNTRY:  # "not in this list": the lines that help from anywhere
+        text = content.text(lang, "user-contacts-other-country", body=content.contacts_listing(lang))
+        return Screen(text, InlineKeyboardMarkup([_nav(content, lang, ("ctc",))]))
     listing = content.contacts_listing(lang, country=code)
     text = content.text(
         lang,

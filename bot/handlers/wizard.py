@@ -30,7 +30,16 @@ from bot.wizard.steps import Choice, Confirm, Flow, Invalid, Media, Option, Phon
 
 log = logging.getLogger(__name__)
 
-BACK, CANCEL, OK, EDIT, MORE, SHOW, USE = "_back", "_cancel", "_ok", "_edit", "_more", "_show", "_use"
+BACK, CANCEL, OK, EDIT, MORE, LESS, SHOW, USE = (
+    "_back",
+    "_cancel",
+    "_ok",
+    "_edit",
+    "_more",
+    "_less",
+    "_show",
+    "_use",
+)
 HELD = "_held"  # an urgent message kept aside at a text step, until the user says it was the answer
 
 
@@ -59,6 +68,8 @@ def _options(context: BotContext, step: Choice, answers: dict, *, more: bool) ->
 def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: bool) -> Any:
     text = context.text
     nav = [_button(draft, flow, text("user-button-back"), BACK)] if len(draft.path) > 1 else []
+    if more:  # "back" on the second page of options is the first page, not the previous question
+        nav = [_button(draft, flow, text("user-button-back"), LESS)]
     if isinstance(step, Text) and HELD in draft.answers:
         nav.insert(0, _button(draft, flow, text("user-button-use-as-answer"), USE))
     nav.append(_button(draft, flow, text("user-button-cancel"), CANCEL))
@@ -80,7 +91,7 @@ def _markup(context: BotContext, flow: Flow, draft: Draft, step: Step, *, more: 
         if step.more and not more:
             rows.append([_button(draft, flow, text("user-button-more"), MORE)])
     elif isinstance(step, Confirm):
-        rows = [[_button(draft, flow, text("user-button-confirm"), OK)]]
+        rows = [[_button(draft, flow, text(step.button), OK)]]
         if _editable(flow, draft):
             rows.append([_button(draft, flow, text("user-button-edit"), EDIT)])
     elif isinstance(step, Media):
@@ -244,7 +255,7 @@ async def _close(update: Update, context: BotContext, draft: Draft, key: str, **
     offer to go back to a form that was set aside for it."""
     if isinstance(flows(context)[draft.flow].step(draft.step), Phone):
         await context.bot.send_message(
-            draft.chat_id, context.text("user-wizard-saved"), reply_markup=ReplyKeyboardRemove()
+            draft.chat_id, context.text("user-wizard-noted"), reply_markup=ReplyKeyboardRemove()
         )
     screen = screens.main_menu(context.content, context.lang, key, **kwargs)
     await context.bot.send_message(draft.chat_id, screen.text, reply_markup=screen.markup)
@@ -334,6 +345,8 @@ async def on_button(update: Update, context: BotContext, data: Callback) -> None
         await _back(update, context, flow, draft)
     elif value == SHOW:
         await show_step(update, context, flow, draft)
+    elif value == LESS:
+        await show_step(update, context, flow, draft, edit=True)
     elif value == USE and isinstance(step, Text) and HELD in draft.answers:
         await _use_held(update, context, flow, draft, step)
     elif isinstance(step, Confirm):
@@ -434,13 +447,13 @@ async def _advance(
             step=following.key,
             answers=answers,
             path=(*draft.path, following.key),
-            editing=False,
+            editing=draft.editing and not isinstance(following, Confirm),  # a new question, then the summary
             last_message_id=max(draft.last_message_id, message_id or 0),
         )
     )
     if was_phone:
         await context.bot.send_message(
-            draft.chat_id, context.text("user-wizard-saved"), reply_markup=ReplyKeyboardRemove()
+            draft.chat_id, context.text("user-wizard-noted"), reply_markup=ReplyKeyboardRemove()
         )
         edit = False
     await show_step(update, context, flow, draft, edit=edit)
@@ -482,6 +495,10 @@ async def on_message(update: Update, context: BotContext) -> bool:
         else:
             await _back(update, context, flow, draft)
         return True
+    typed = _typed_option(context, step, draft.answers, message.text) if isinstance(step, Choice) else None
+    if typed is not None:  # the label of a button, typed instead of pressed
+        await _on_choice(update, context, flow, draft, step, typed)
+        return True
     file = file_of(message)
     if isinstance(step, Story):
         await _add_part(update, context, flow, draft, step, message)
@@ -503,6 +520,23 @@ async def on_message(update: Update, context: BotContext) -> bool:
         return True
     await _advance(update, context, flow, draft, {**answers, step.key: value}, message_id=message.message_id)
     return True
+
+
+def _plain(label: str) -> str:
+    """A label as words only: case, emoji, punctuation and spacing do not count."""
+    return " ".join("".join(c if c.isalnum() else " " for c in label.casefold()).split())
+
+
+def _typed_option(context: BotContext, step: Choice, answers: dict, text: str | None) -> str | None:
+    """The option (or "more") whose label the user typed, if any."""
+    wanted = _plain(text or "")
+    every = _options(context, step, answers, more=False)
+    if step.more:
+        every += [
+            *_options(context, step, answers, more=True),
+            Option(MORE, context.text("user-button-more")),
+        ]
+    return next((o.value for o in every if wanted and _plain(o.label) == wanted), None)
 
 
 async def hold(update: Update, context: BotContext) -> bool:

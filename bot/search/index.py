@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.search.intents import Intent, detect_intent
 from bot.search.normalize import COUNTRY_PREFIX, Normalizer, tokenize
 from bot.search.redact import redact
 from bot.search.semantic import SemanticIndex
@@ -66,7 +67,7 @@ class Candidate:
 class SearchResult:
     """The outcome of one search; `id` is set only when kind == "answer"."""
 
-    kind: str  # "answer" | "suggest" | "none" | "smalltalk"
+    kind: str  # "answer" | "suggest" | "none" | "smalltalk" | "intent"
     id: str | None
     score: float
     candidates: tuple[Candidate, ...]
@@ -74,6 +75,7 @@ class SearchResult:
     talk: str | None
     normalized: str
     semantic: bool = False  # True when the semantic layer changed the lexical outcome
+    intent: Intent | None = None  # kind == "intent": what the user asks the bot to do
 
 
 class _LangIndex:
@@ -199,8 +201,8 @@ class SearchEngine:
         return cls(indexes, SemanticIndex.build(docs) if semantic else None)
 
     def search(self, question: str, lang: str = "id", *, semantic: bool = True) -> SearchResult:
-        """Classify a message: small talk, a confident answer, suggestions, or nothing
-        (semantic=False: the lexical outcome alone, for comparison)."""
+        """Classify a message: an intent (data/intents.tsv), small talk, a confident answer,
+        suggestions, or nothing (semantic=False: the lexical outcome alone, for comparison)."""
         lang = lang if lang in self._indexes else next(iter(self._indexes), lang)
         urgent = classify(question)  # the whole message, however long
         question = question[:RANKED_CHARS]
@@ -208,6 +210,9 @@ class SearchEngine:
         talk = detect_talk(text)
         index = self._indexes.get(lang)
         normalized = index.norm.text(talk.rest, new_words=NEW_WORDS) if index and talk.rest else text
+        intent = detect_intent(talk.rest, question) if talk.rest.strip() else None
+        if intent is not None:  # "mau lapor", "LP-7K2M9Q", "english please": an action, not a question
+            return SearchResult("intent", None, 0.0, (), urgent, talk.label, normalized, intent=intent)
         if talk.only_talk:
             return SearchResult("smalltalk", None, 0.0, (), urgent, talk.label, text)
         candidates = self._rank(talk.rest, lang)

@@ -46,7 +46,9 @@ _KNOWN_LANGUAGE = (
 )
 
 
-def audience_sql(audience: dict[str, Any], default_language: str, now: int = 0) -> tuple[str, str, list[Any]]:
+def audience_sql(
+    audience: dict[str, Any], default_language: str, now: int = 0, *, reachable: bool = True
+) -> tuple[str, str, list[Any]]:
     """(effective-language SQL, WHERE clause over `users u`, parameters) for an audience.
 
     Blocked and opted-out users are never part of any audience. A registration or worker filter
@@ -77,7 +79,7 @@ def audience_sql(audience: dict[str, Any], default_language: str, now: int = 0) 
         )
         params += [now, now, f"+{int(audience['contract_days'])} days"]
     plus = "+" if filters else ""
-    where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"]
+    where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"] if reachable else [*filters, "1"]
     chosen = audience.get("lang")
     if chosen in LANGUAGES:
         alone = f"{_KNOWN_LANGUAGE} = ?"
@@ -129,6 +131,25 @@ class BroadcastStore:
             (status, status, limit),
         )
         return [_broadcast(row) for row in rows]
+
+    async def latest_broadcasts_for(
+        self, user_id: int, default_language: str, limit: int = 3
+    ) -> list[Broadcast]:
+        """The newest sent broadcasts whose audience takes in this user (opted out or not), oldest first."""
+        found: list[Broadcast] = []
+        for broadcast in await self.broadcasts(limit=30):
+            if broadcast.status not in ("sending", "done"):
+                continue
+            _, where, params = audience_sql(
+                broadcast.audience, default_language, self.db.now(), reachable=False
+            )
+            if await self.db.fetch_value(
+                f"SELECT COUNT(*) FROM users u WHERE u.id = ? AND {where}", (user_id, *params)
+            ):
+                found.append(broadcast)
+            if len(found) == limit:
+                break
+        return found[::-1]
 
     async def start_due_broadcasts(
         self, payloads: dict[str, dict[str, Any]], method_for: dict[str, str], default_language: str

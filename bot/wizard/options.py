@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from bot.content import Content
-from bot.wizard.steps import Option
+from bot.wizard.steps import Option, Text
 
 Options = Callable[[Content, str, object], Sequence[Option]]
 
@@ -30,6 +31,28 @@ def countries(main: bool, *, home: bool = False) -> Options:
         ]
 
     return options
+
+
+# "Not in this list" (CLDR's unknown region): the user then types the country's name.
+OTHER_COUNTRY = "ZZ"
+
+
+def country_typed(prompt: str, label: str, key: str = "country") -> Text:
+    """The step after "not in this list": the country's name as typed (escaped wherever shown)."""
+    return Text(
+        f"{key}_typed",
+        prompt,
+        label=label,
+        parse=lambda text: " ".join(text.split()),
+        max_length=60,
+        when=lambda answers: answers.get(key) == OTHER_COUNTRY,
+    )
+
+
+def country_of(answers: Mapping[str, Any], key: str = "country") -> Any:
+    """The chosen country code, or the typed name when the country was not in the list."""
+    value = answers.get(key)
+    return answers.get(f"{key}_typed") if value == OTHER_COUNTRY else value
 
 
 def provinces(main: bool) -> Options:

@@ -151,6 +151,7 @@ class Confirm(Step):
 
     summary: str = ""  # content key of the summary template (receives `answers`)
     preview: Preview | None = None
+    button: str = "user-button-confirm"  # content key of the confirm button ("send"; "save" when it saves)
 
 
 @dataclass(frozen=True)
