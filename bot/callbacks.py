@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.config import LANGUAGES
+
 MAX_BYTES = 64
 _ID = r"[a-z0-9_.-]{1,40}"
 _REFERENCE = r"LP-[2-9A-HJ-NP-Z]{6}"
@@ -31,7 +33,7 @@ KINDS: dict[str, Kind] = {
     "faq": Kind(1, (_ID,)),  # a FAQ answer
     "ctc": Kind(1, ()),  # contacts: national hotlines + countries
     "ctcc": Kind(1, (r"[A-Z]{2}|more",)),  # contacts of one country
-    "lang": Kind(1, (r"id|en",)),  # choose a language
+    "lang": Kind(1, ("|".join(LANGUAGES),)),  # choose a language
     "langm": Kind(1, ()),  # the language picker
     "flow": Kind(1, (r"[a-z]{1,12}",)),  # start a wizard flow (register, report)
     "fb": Kind(1, (_ID, r"y|n")),  # was this answer helpful?

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from telegram.error import Conflict, InvalidToken, TelegramError
 
-from bot.config import ConfigError, Settings, load_settings, require_token
+from bot.config import LANGUAGES, ConfigError, Settings, load_settings, require_token
 from bot.content import load_content
 from bot.handlers import ALLOWED_UPDATES
 from bot.lifecycle import open_services, running_app
@@ -113,7 +113,7 @@ async def stats(settings: Settings, args: argparse.Namespace) -> None:
     if str(settings.database_path) != ":memory:" and not settings.database_path.is_file():
         raise Exit(1, f"database not found: {settings.database_path}")
     async with open_services(settings) as services:
-        figures = await services.store.stats()
+        figures = await services.store.stats_report()
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return
@@ -247,7 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     backup_cmd = sub.add_parser("backup", help="online copy of the database")
     backup_cmd.add_argument("file")
     ask_cmd = sub.add_parser("ask", help="answer questions with the bot's search (stdin: one per line)")
-    ask_cmd.add_argument("--lang", choices=("id", "en"))
+    ask_cmd.add_argument("--lang", choices=LANGUAGES)
     ask_cmd.add_argument("--json", action="store_true")
     ask_cmd.add_argument("question", nargs="?")
     unanswered_cmd = sub.add_parser("unanswered", help="most frequent questions the bot could not answer")

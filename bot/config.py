@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-LANGUAGES = ("id", "en")
+LANGUAGES = ("id", "en")  # the default first; every text in content/ exists in each
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -14,7 +14,8 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-LANGUAGES = ("id", "en")
+from bot.config import LANGUAGES
+
 SECTION_FILES = ("placement", "protection", "desmigratif", "family", "return", "about")
 
 

@@ -35,15 +35,18 @@ async def local_bot(
     settings: Settings,
     *,
     emulator: Emulator | None = None,
-    clock: Clock = time.time,
+    clock: Clock | None = None,
     content: Content | None = None,
     virtual_pacing: bool = False,
 ) -> AsyncIterator[LocalBot]:
     """Start the bot on `settings` against an in-process emulator; each simulated action is
     processed before the driver call returns, so conversations are deterministic. With
-    `virtual_pacing`, the outbox waits on the emulator's clock instead of real time (flood-limit tests
-    and benchmarks that must not take minutes); so does the send path's waiting for Telegram's limits."""
+    `virtual_pacing`, everything runs on the emulator's clock instead of real time: the outbox's
+    pacing and waits, the send path's waits for Telegram's limits, and the store's timestamps (a
+    flood wait's retry time, a schedule), so flood-limit tests and benchmarks take no real time
+    waiting. `clock` sets the store's clock alone (real time by default)."""
     emulator = emulator or Emulator()
+    clock = clock or (emulator.unix_time if virtual_pacing else time.time)
     settings = settings.with_changes(bot_token=emulator.token)
     sleep = _virtual_sleep(emulator) if virtual_pacing else asyncio.sleep
     async with (

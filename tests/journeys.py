@@ -1,6 +1,30 @@
-"""Conversations several test modules walk through (with the in-process or the HTTP emulator)."""
+"""Conversations several test modules walk through (with the in-process or the HTTP emulator), and
+`label`, which finds a button or a text by its content key."""
 
 import sqlite3
+from functools import cache
+
+from bot.config import load_settings
+from bot.content import Content, load_content
+from bot.telegram_html import parse
+
+
+@cache
+def _content() -> Content:
+    content = load_content()  # as the lifecycle loads it, with the default retention
+    content.env.globals["data_retention_days"] = load_settings({}).data_retention_days
+    return content
+
+
+def label(key: str, lang: str = "id", **context) -> str:
+    """What a user reads for a content key (a button label, or a message as plain text), so tests
+    press and recognise it without restating the copy; a copy edit in content/ breaks no test."""
+    return parse(_content().text(lang, key, **context)).text
+
+
+def opening(key: str, lang: str = "id", **context) -> str:
+    """The first line of a content message (e.g. the title of a summary whose lines vary)."""
+    return label(key, lang, **context).splitlines()[0]
 
 
 def rows(settings, sql):
@@ -10,11 +34,11 @@ def rows(settings, sql):
 
 async def fill_registration_until_phone(user, name="Siti Aminah"):
     await user.send("/register")
-    await user.press("✅ Saya setuju")
-    await user.press("Anak")
+    await user.press(label("user-consent-yes"))
+    await user.press(label("user-relation-child"))
     await user.send(name)
     await user.press("🇹🇼 Taiwan")
-    await user.press("Sedang bekerja di luar negeri")
+    await user.press(label("user-stage-abroad"))
     await user.press("Jawa Timur")
     await user.send("kab. malang")
     await user.send("Kromengan")
@@ -23,22 +47,23 @@ async def fill_registration_until_phone(user, name="Siti Aminah"):
 async def register(user, name="Siti Aminah"):
     await fill_registration_until_phone(user, name)
     await user.send("0812-3456-7890")
-    await user.press("✅ Benar, simpan")
+    await user.press(label("user-button-confirm"))
 
 
-async def start_report(user, category="Gaji tidak dibayar", subject="Saya sendiri"):
+async def start_report(user, category=None, subject=None):
+    """/report up to the consent: unpaid wages, about the user, unless other labels are given."""
     await user.send("/report")
-    await user.press(category)
-    await user.press(subject)
+    await user.press(category or label("user-category-unpaid_wages"))
+    await user.press(subject or label("user-subject-me"))
 
 
 async def full_report(user):
     await start_report(user)
-    await user.press("✅ Saya setuju")
+    await user.press(label("user-consent-yes"))
     await user.press("🇭🇰 Hong Kong")
     await user.send("Gaji saya tidak dibayar 3 bulan oleh majikan <b>&")
     await user.send_photo()
     await user.send_photo()
-    await user.press("✅ Selesai")
-    await user.press("Lewat chat ini")
-    await user.press("✅ Benar, simpan")
+    await user.press(label("user-button-done"))
+    await user.press(label("user-contact-by-telegram"))
+    await user.press(label("user-button-confirm"))

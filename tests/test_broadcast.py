@@ -4,7 +4,7 @@ import time
 from datetime import datetime
 
 import pytest
-from journeys import register, rows
+from journeys import label, register, rows
 
 from bot.config import load_settings
 from bot.emulator import Emulator, FloodLimits
@@ -30,7 +30,7 @@ async def add_users(running, count, start=20_000, lang="id"):
     return users
 
 
-async def compose(staff, text="📣 <b>Lowongan resmi</b> di Korea", *, audience=(), when="Sekarang", at=None):
+async def compose(staff, text="📣 <b>Lowongan resmi</b> di Korea", *, audience=(), when="now", at=None):
     """The staff member writes a broadcast; `text` carries formatting as real Telegram entities."""
     await staff.send("/broadcast")
     plain = text.replace("<b>", "").replace("</b>", "")
@@ -41,9 +41,9 @@ async def compose(staff, text="📣 <b>Lowongan resmi</b> di Korea", *, audience
     prefix = len(text[:start].encode("utf-16-le")) // 2
     entities = [{"type": "bold", "offset": prefix, "length": bold}] if bold else []
     await staff.emulator.post(staff.user, staff.chat, text=plain, entities=entities)
-    for label in audience or ("Semua", "Semua pengguna"):
-        await staff.press(label)
-    await staff.press(when)
+    for key in audience or ("staff-broadcast-all", "staff-broadcast-registered-all"):
+        await staff.press(label(key))
+    await staff.press(label(f"staff-broadcast-when-{when}"))
     if at:
         await staff.send(at)
 
@@ -127,7 +127,7 @@ async def test_preview_is_exactly_what_recipients_get(tmp_path, content):
         await compose(staff)
         preview = staff.messages[-2]
         assert "Jumlah penerima sekarang: 2" in staff.last_text  # the recipient and Ani herself
-        await staff.press("✅ Benar, simpan")
+        await staff.press(label("user-button-confirm"))
         await delivered(running)
         got = next(m for m in recipient.messages if "Lowongan" in m.text)
         assert (got.html, got.labels) == (
@@ -144,7 +144,7 @@ async def test_three_hundred_users_twenty_blocked_each_gets_one_copy(tmp_path, c
             user.user.blocked = True  # blocked without the bot having heard of it yet
         staff = running.emulator.user(id=STAFF, first_name="Ani", language_code="id")
         await compose(staff)
-        await staff.press("✅ Benar, simpan")
+        await staff.press(label("user-button-confirm"))
         await delivered(running)
     assert [copies(u) for u in users[20:]] == [1] * 280
     assert rows(running.services.settings, "SELECT COUNT(*) FROM users WHERE blocked = 1") == [(20,)]
@@ -163,7 +163,7 @@ async def test_flood_errors_are_obeyed_and_nobody_gets_two(tmp_path, content):
         users = await add_users(running, 60)
         staff = running.emulator.user(id=STAFF, first_name="Ani", language_code="id")
         await compose(staff)
-        await staff.press("✅ Benar, simpan")
+        await staff.press(label("user-button-confirm"))
         await delivered(running, timeout=60)
     assert any(call.status == 429 for call in emulator.errors)
     assert [copies(u) for u in users] == [1] * 60
@@ -176,15 +176,13 @@ async def test_a_scheduled_broadcast_starts_on_time_after_a_restart(tmp_path, co
     async with local_bot(settings, emulator=emulator, content=content) as running:
         [recipient] = await add_users(running, 1)
         staff = emulator.user(id=STAFF, first_name="Ani", language_code="id")
-        await compose(staff, when="Nanti (pilih waktu)", at=moment)
+        await compose(staff, when="later", at=moment)
         assert "Dikirim pada" in staff.last_text
-        await staff.press("✅ Benar, simpan")
+        await staff.press(label("user-button-confirm"))
         await running.services.broadcaster.tick()
         assert copies(recipient) == 0
-    later = lambda: time.time() + 3700  # noqa: E731 - the bot comes back after the scheduled time
-    async with local_bot(
-        settings, emulator=emulator, content=content, clock=later, virtual_pacing=True
-    ) as running:
+    emulator.advance(3700)  # the bot comes back after the scheduled time
+    async with local_bot(settings, emulator=emulator, content=content, virtual_pacing=True) as running:
         await delivered(running)
     assert copies(recipient) == 1
 
@@ -195,10 +193,10 @@ async def test_cancel_a_scheduled_broadcast(tmp_path, content):
     async with local_bot(settings, emulator=emulator, content=content) as running:
         [recipient] = await add_users(running, 1)
         staff = emulator.user(id=STAFF, first_name="Ani", language_code="id")
-        await compose(staff, when="Nanti (pilih waktu)", at=moment)
-        await staff.press("✅ Benar, simpan")
+        await compose(staff, when="later", at=moment)
+        await staff.press(label("user-button-confirm"))
         await staff.send("/broadcast")
-        await staff.press("⛔ Batalkan pengumuman #1")
+        await staff.press(label("staff-broadcast-button-cancel") + " #1")
         await staff.send("/cancel")
     assert rows(settings, "SELECT status FROM broadcasts") == [("cancelled",)]
 
@@ -208,15 +206,15 @@ async def test_opt_out_and_back_in(tmp_path, content):
         [user] = await add_users(running, 1)
         staff = running.emulator.user(id=STAFF, first_name="Ani", language_code="id")
         await compose(staff)
-        await staff.press("✅ Benar, simpan")
+        await staff.press(label("user-button-confirm"))
         await delivered(running)
-        await user.press("🔕 Berhenti terima pengumuman")
+        await user.press(label("user-button-optout"))
         assert await running.services.store.opted_out(user.id)
         await compose(staff, "Kedua: <b>Lowongan resmi</b> lagi")
         assert "Jumlah penerima sekarang: 1" in staff.last_text  # only the staff member now
         await user.send("/menu")
-        await user.press("🔔 Pengumuman")
-        await user.press("🔔 Terima pengumuman lagi")
+        await user.press(label("user-button-announcements"))
+        await user.press(label("user-button-optin"))
         assert not await running.services.store.opted_out(user.id)
 
 
@@ -235,9 +233,9 @@ async def test_non_staff_cannot_start_or_control_a_broadcast(tmp_path, content, 
     async with local_bot(make_settings(tmp_path), content=content) as running:
         user = running.emulator.user(id=5, first_name="B", language_code="id")
         await user.send("/broadcast")
-        assert user.last_text.startswith("Maaf, perintah itu tidak dikenal")
+        assert user.last_text.startswith(label("user-unknown-command"))
         query = await user.press_data(data)
-        assert user.answer(query)["text"] == "Maaf, tombol ini hanya untuk petugas."
+        assert user.answer(query)["text"] == label("staff-not-allowed")
         assert rows(running.services.settings, "SELECT COUNT(*) FROM broadcasts") == [(0,)]
 
 

@@ -1,10 +1,12 @@
 """End to end: the real `python -m bot run` process against the emulator's HTTP front."""
 
 import asyncio
+import re
+from types import SimpleNamespace
 
 import httpx
 import pytest
-from journeys import fill_registration_until_phone, rows, start_report
+from journeys import fill_registration_until_phone, label, opening, rows, start_report
 
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorServer
 from bot.local import BotProcess
@@ -48,15 +50,16 @@ async def start_bot(server, env, emulator):
     return bot
 
 
-async def test_start_menu_and_a_clean_stop(served, env):
+async def test_start_menu_and_a_clean_stop(served, env, content):
     emulator, server = served
     bot = await start_bot(server, env, emulator)
     user = emulator.user(id=501, first_name="Sri", language_code="id")
     await user.send("/start")
-    assert user.last_text.startswith("Halo, Sri!")
-    await user.press("🧳 Bekerja ke luar negeri secara aman")
-    await user.press("Syarat menjadi PMI")
-    assert "Sumber:" in user.last_text
+    assert user.last_text == label("user-welcome", name="Sri")
+    section = content.sections["id"]["placement"]
+    await user.press(f"🧳 {section.title}")
+    await user.press(section.entries[0].title)
+    assert section.entries[0].title in user.last_text
     assert await bot.stop() == 0
     assert DEFAULT_TOKEN not in bot.log and "handled update" in bot.log
 
@@ -66,13 +69,13 @@ async def test_language_survives_a_restart_and_pending_updates_are_delivered(ser
     bot = await start_bot(server, env, emulator)
     user = emulator.user(id=502, first_name="Ani", language_code="id")
     await user.send("/language")
-    await user.press("🇬🇧 English")
+    await user.press(label("user-button-lang-en"))
     await bot.kill()
     emulator.settle = None
     await user.send("/start")  # nobody is polling: Telegram keeps it
     bot = await start_bot(server, env, emulator)
     await emulator.wait_idle(10, 0.3)
-    assert user.last_text.startswith("Hello, Ani!")
+    assert user.last_text == label("user-welcome", "en", name="Ani")
     await bot.stop()
 
 
@@ -84,8 +87,8 @@ async def test_kill_9_mid_registration_then_finish(served, env):
     await bot.kill()
     bot = await start_bot(server, env, emulator)
     await user.send("081234567890")
-    await user.press("✅ Benar, simpan")
-    assert user.last_text.startswith("✅ Pendaftaran tersimpan")
+    await user.press(label("user-button-confirm"))
+    assert user.last_text == label("user-register-done", result=1)
     await bot.stop()
     settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
     assert rows(settings, "SELECT village FROM registrations") == [("Kromengan",)]
@@ -96,15 +99,18 @@ async def test_kill_9_mid_report_then_finish_makes_one_case(served, env):
     bot = await start_bot(server, env, emulator)
     user = emulator.user(id=504, first_name="Wati", language_code="id")
     await start_report(user)
-    await user.press("✅ Saya setuju")
+    await user.press(label("user-consent-yes"))
     await user.press("🇭🇰 Hong Kong")
     await bot.kill()
     bot = await start_bot(server, env, emulator)
     await user.send("Gaji belum dibayar")
-    await user.press("⏭️ Lewati")
-    await user.press("Lewat chat ini")
-    await user.press("✅ Benar, simpan")
-    assert "Nomor laporan: LP-" in user.last_text
+    await user.press(label("user-button-skip"))
+    await user.press(label("user-contact-by-telegram"))
+    await user.press(label("user-button-confirm"))
+    reference = re.search(r"LP-[2-9A-HJ-NP-Z]{6}", user.last_text).group()
+    assert user.last_text.startswith(
+        opening("user-report-done", result=SimpleNamespace(reference=reference, urgent=False))
+    )
     await bot.stop()
     settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
     assert rows(settings, "SELECT COUNT(*) FROM cases") == [(1,)]
@@ -149,7 +155,7 @@ async def test_webhook_mode_processes_pushed_updates_and_checks_the_secret(serve
         await asyncio.sleep(0.1)
     user = emulator.user(id=505, first_name="Nur", language_code="en")
     await user.send("/start")
-    assert user.last_text.startswith("Hello, Nur!")
+    assert user.last_text == label("user-welcome", "en", name="Nur")
     async with httpx.AsyncClient() as client:
         forged = await client.post(f"http://127.0.0.1:{port}/hook", json={"update_id": 999999, "message": {}})
         wrong = await client.post(

@@ -112,3 +112,11 @@ def test_only_the_wiring_imports_the_handlers():
     outside = {m for m in MODULES if not _within(m, "bot.handlers")}
     importers = {m for m in outside if any(_within(n, "bot.handlers") for n in imports(m))}
     assert importers <= WIRING, importers - WIRING
+
+
+def test_the_readme_names_every_module_and_package():
+    readme = (BOT.parent / "README.md").read_text(encoding="utf-8")
+    listed = {line.split()[0] for line in readme.splitlines() if line.startswith("bot/")}
+    packages = {f"{init.parent.relative_to(BOT.parent)}/" for init in BOT.rglob("__init__.py")}
+    modules = {str(path.relative_to(BOT.parent)) for path in BOT.rglob("*.py") if path.name != "__init__.py"}
+    assert (packages | modules) - {"bot/"} <= listed

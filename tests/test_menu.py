@@ -1,23 +1,24 @@
 import pytest
+from journeys import label
 
 from bot.callbacks import pack
 
 
 async def test_start_greets_in_indonesian_with_the_main_menu(siti, content):
     await siti.send("/start")
-    assert siti.last_text.startswith("Halo, Siti!")
+    assert siti.last_text == label("user-welcome", name="Siti")
     assert content.sections["id"]["placement"].title in " ".join(siti.buttons)
 
 
 async def test_start_greets_in_english(john):
     await john.send("/start")
-    assert john.last_text.startswith("Hello, John!")
+    assert john.last_text == label("user-welcome", "en", name="John")
 
 
 async def test_other_telegram_languages_get_the_default(bot):
     user = bot.emulator.user(id=7, first_name="Ana", language_code="ms")
     await user.send("/start")
-    assert user.last_text.startswith("Halo")
+    assert user.last_text == label("user-welcome", name="Ana")
 
 
 async def test_menu_round_trip_edits_in_place(siti, content):
@@ -27,9 +28,9 @@ async def test_menu_round_trip_edits_in_place(siti, content):
     await siti.press(f"🧳 {section.title}")
     await siti.press(section.entries[0].title)
     assert section.entries[0].title in siti.last_text and "Sumber:" in siti.last_text
-    await siti.press("⬅️ Kembali")
+    await siti.press(label("user-button-back"))
     assert section.intro in siti.last_text
-    await siti.press("🏠 Menu")
+    await siti.press(label("user-button-menu"))
     assert siti.last.message_id == first and len(siti.messages) == 1
 
 
@@ -41,10 +42,10 @@ async def test_language_persists_across_a_rebuilt_application(settings, content)
     async with local_bot(settings, emulator=emulator, content=content):
         user = emulator.user(id=5, first_name="Dewi", language_code="id")
         await user.send("/language")
-        await user.press("🇬🇧 English")
+        await user.press(label("user-button-lang-en"))
     async with local_bot(settings, emulator=emulator, content=content):
         await user.send("/start")
-    assert user.last_text.startswith("Hello")
+    assert user.last_text == label("user-welcome", "en", name="Dewi")
 
 
 @pytest.mark.parametrize(
@@ -62,14 +63,19 @@ async def test_language_persists_across_a_rebuilt_application(settings, content)
 async def test_stale_or_forged_buttons_get_an_apology_and_the_menu(siti, data):
     await siti.send("/start")
     query = await siti.press_data(data, siti.last.message_id)
-    assert siti.answer(query)["text"].startswith("Maaf, tombol ini sudah tidak berlaku")
-    assert siti.last_text.startswith("Maaf, tombol ini") and siti.buttons
+    assert siti.answer(query)["text"].startswith(label("user-stale-button"))
+    assert siti.last_text.startswith(label("user-stale-button")) and siti.buttons
 
 
 async def test_every_callback_query_is_answered(siti, content):
     await siti.send("/start")
-    for label in ("☎️ Kontak penting", "🌏 Negara lain", "⬅️ Kembali", "🏠 Menu"):
-        query = await siti.press(label)
+    for key in (
+        "user-button-contacts",
+        "user-button-other-countries",
+        "user-button-back",
+        "user-button-menu",
+    ):
+        query = await siti.press(label(key))
         assert siti.answer(query) is not None
 
 

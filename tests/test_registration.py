@@ -2,17 +2,18 @@ import asyncio
 import sqlite3
 
 import pytest
-from journeys import fill_registration_until_phone, register, rows
+from journeys import fill_registration_until_phone, label, opening, register, rows
 
-BACK, CANCEL = "⬅️ Kembali", "✖️ Batal"
+BACK, CANCEL = label("user-button-back"), label("user-button-cancel")
+ASK_NAME = label("user-register-ask-name", answers={"relation": "child"})
 
 
 async def test_full_registration_is_stored(siti, settings):
     await fill_registration_until_phone(siti)
     await siti.send_contact("+6281234567890")
     assert "Kabupaten Malang" in siti.last_text and "Taiwan" in siti.last_text
-    await siti.press("✅ Benar, simpan")
-    assert siti.last_text.startswith("✅ Pendaftaran tersimpan")
+    await siti.press(label("user-button-confirm"))
+    assert siti.last_text == label("user-register-done", result=1)
     assert rows(settings, "SELECT phone, province, district, village FROM registrations") == [
         ("+6281234567890", "jawa-timur", "Kabupaten Malang", "Kromengan")
     ]
@@ -24,8 +25,8 @@ async def test_full_registration_is_stored(siti, settings):
 
 async def test_no_consent_stores_nothing(siti, settings):
     await siti.send("/register")
-    await siti.press("Tidak setuju")
-    assert siti.last_text.startswith("Baik, tidak ada data yang disimpan")
+    await siti.press(label("user-consent-no"))
+    assert siti.last_text.startswith(label("user-register-consent-no"))
     assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]
     assert rows(settings, "SELECT COUNT(*) FROM registrations") == [(0,)]
 
@@ -33,108 +34,110 @@ async def test_no_consent_stores_nothing(siti, settings):
 @pytest.mark.parametrize(
     ("step_input", "error"),
     [
-        ("12345", "Nama belum benar"),
-        ("x" * 101, "Jawaban terlalu panjang"),
-        ("<b>&", "Nama belum benar"),
+        ("12345", label("user-invalid-name")),
+        ("x" * 101, label("user-wizard-too-long", limit=100)),
+        ("<b>&", label("user-invalid-name")),
     ],
 )
 async def test_bad_name_is_refused_and_asked_again(siti, step_input, error):
     await siti.send("/register")
-    await siti.press("✅ Saya setuju")
-    await siti.press("Anak")
+    await siti.press(label("user-consent-yes"))
+    await siti.press(label("user-relation-child"))
     await siti.send(step_input)
-    assert siti.last_text.startswith(error) and "nama lengkap PMI" in siti.last_text
+    assert siti.last_text == f"{error}\n\n{ASK_NAME}"
 
 
 async def test_bad_place_phone_and_media_are_refused(siti):
     await siti.send("/register")
-    for label in ("✅ Saya setuju", "Anak"):
-        await siti.press(label)
+    for key in ("user-consent-yes", "user-relation-child"):
+        await siti.press(label(key))
     await siti.send("Siti")
     await siti.press("🇭🇰 Hong Kong")
-    await siti.press("Persiapan berangkat")
+    await siti.press(label("user-stage-preparing"))
     await siti.press("Jawa Barat")
     await siti.send_sticker()
-    assert siti.last_text.startswith("Maaf, di langkah ini saya perlu jawaban berupa teks")
+    assert siti.last_text.startswith(label("user-wizard-expect-text"))
     await siti.send("!!")
-    assert siti.last_text.startswith("Nama tempat belum benar")
+    assert siti.last_text.startswith(label("user-invalid-place"))
     await siti.send("Indramayu")
     await siti.send("Kenanga")
     await siti.send("12")
-    assert siti.last_text.startswith("Nomor HP belum benar")
+    assert siti.last_text.startswith(label("user-invalid-phone"))
 
 
 async def test_typing_on_a_button_step_points_to_the_buttons(siti):
     await siti.send("/register")
     await siti.send("ya")
-    assert siti.last_text.startswith("Silakan pilih dengan menekan salah satu tombol")
+    assert siti.last_text.startswith(label("user-wizard-use-buttons"))
 
 
 async def test_back_returns_to_the_previous_step_and_keeps_answers(siti):
     await siti.send("/register")
-    await siti.press("✅ Saya setuju")
-    await siti.press("Anak")
+    await siti.press(label("user-consent-yes"))
+    await siti.press(label("user-relation-child"))
     await siti.press(BACK)
-    assert siti.last_text.startswith("Anda siapanya PMI")
-    await siti.press("Orang tua")
+    assert siti.last_text.startswith(label("user-register-ask-relation"))
+    await siti.press(label("user-relation-parent"))
     await siti.send("Budi")
-    await siti.press("➕ Lainnya")
+    await siti.press(label("user-button-more"))
     await siti.press(BACK)
-    assert "nama lengkap PMI" in siti.last_text
+    assert siti.last_text == ASK_NAME
 
 
 async def test_cancel_at_a_step_drops_the_draft(siti, settings):
     await siti.send("/register")
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     await siti.press(CANCEL)
-    assert siti.last_text.startswith("Dibatalkan")
+    assert siti.last_text.startswith(label("user-wizard-cancelled"))
     await siti.send("/register")
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     await siti.send("/cancel")
-    assert siti.last_text.startswith("Dibatalkan")
+    assert siti.last_text.startswith(label("user-wizard-cancelled"))
     assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]
 
 
 async def test_other_commands_keep_the_draft_and_say_how_to_continue(siti):
     await siti.send("/register")
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     await siti.send("/help")
-    assert siti.last_text.startswith("Anda belum selesai mengisi pendaftaran")
-    await siti.press("▶️ Lanjutkan")
-    assert siti.last_text.startswith("Anda siapanya PMI")
+    assert siti.last_text == label("user-wizard-paused", flow=label("user-flow-register"))
+    await siti.press(label("user-button-continue"))
+    assert siti.last_text.startswith(label("user-register-ask-relation"))
 
 
 async def test_buttons_of_an_old_step_or_old_draft_are_refused(siti):
     await siti.send("/register")
     consent = siti.last
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     old_step = siti.last
-    await siti.press("Anak")
+    await siti.press(label("user-relation-child"))
     query = await siti.press_data(old_step.buttons[0][0].data, old_step.message_id)
-    assert siti.answer(query)["text"].startswith("Maaf, tombol ini sudah tidak berlaku")
+    assert siti.answer(query)["text"].startswith(label("user-stale-button"))
     await siti.send("/cancel")
     query = await siti.press_data(consent.buttons[0][0].data, consent.message_id)
-    assert siti.answer(query)["text"].startswith("Maaf, tombol ini sudah tidak berlaku")
+    assert siti.answer(query)["text"].startswith(label("user-stale-button"))
 
 
 async def test_double_tapped_confirm_stores_once(siti, settings):
     await fill_registration_until_phone(siti)
     await siti.send("081234567890")
     confirm = siti.last
-    await siti.press("✅ Benar, simpan")
+    await siti.press(label("user-button-confirm"))
     await siti.press_data(confirm.buttons[0][0].data, confirm.message_id)
     assert rows(settings, "SELECT COUNT(*) FROM workers") == [(1,)]
-    assert sum(m.text.startswith("✅ Pendaftaran tersimpan") for m in siti.messages) == 1
+    assert sum(m.text == label("user-register-done", result=1) for m in siti.messages) == 1
 
 
 async def test_edit_from_the_summary(siti, settings):
     await fill_registration_until_phone(siti)
     await siti.send("081234567890")
-    await siti.press("✏️ Ubah")
-    await siti.press("Desa/kelurahan")
+    await siti.press(label("user-button-edit"))
+    await siti.press(label("user-register-label-village"))
     await siti.send("Sukorejo")
-    assert "Sukorejo" in siti.last_text and "Periksa lagi" in siti.last_text
-    await siti.press("✅ Benar, simpan")
+    assert "Sukorejo" in siti.last_text and siti.last_text.startswith(
+        opening("user-register-summary", summary=[])
+    )
+    await siti.press(label("user-button-confirm"))
     assert rows(settings, "SELECT village FROM registrations") == [("Sukorejo",)]
 
 
@@ -143,24 +146,27 @@ async def test_a_second_worker_and_registering_again_updates(siti, settings):
     await register(siti, "Budi Santoso")
     await register(siti, "siti  aminah")
     assert rows(settings, "SELECT name FROM workers ORDER BY id") == [("siti aminah",), ("Budi Santoso",)]
-    assert "Jumlah PMI yang Anda daftarkan: 2" in siti.last_text
+    assert siti.last_text == label("user-register-done", result=2)
 
 
 async def test_mydata_shows_what_is_stored(siti):
     await register(siti)
     await siti.send("/mydata")
-    assert "+6281234567890" in siti.last_text and "Siti Aminah (Anak)" in siti.last_text
+    assert (
+        "+6281234567890" in siti.last_text
+        and f"Siti Aminah ({label('user-relation-child')})" in siti.last_text
+    )
 
 
 async def test_deletedata_leaves_no_personal_field(siti, settings):
     await register(siti)
     await siti.send("/register")
     await siti.send("/deletedata")
-    assert siti.last_text.startswith("Anda belum selesai")
+    assert siti.last_text == label("user-wizard-paused", flow=label("user-flow-register"))
     await siti.send("/cancel")
     await siti.send("/deletedata")
-    await siti.press("🗑️ Ya, hapus data saya")
-    assert siti.last_text.startswith("✅ Data pribadi Anda sudah dihapus")
+    await siti.press(label("user-deletedata-yes"))
+    assert siti.last_text.startswith(label("user-deletedata-done"))
     dump = "\n".join(sqlite3.connect(settings.database_path).iterdump())
     for personal in ("Siti Aminah", "6281234567890", "Kromengan", "Malang"):
         assert personal not in dump
@@ -169,24 +175,24 @@ async def test_deletedata_leaves_no_personal_field(siti, settings):
 
 async def test_expired_drafts_are_refused_and_purged(bot, siti, settings):
     await siti.send("/register")
-    await siti.press("✅ Saya setuju")
+    await siti.press(label("user-consent-yes"))
     store = bot.services.store
     draft = await store.get_draft(siti.id)
     assert await store.purge_drafts(older_than=draft.updated_at + 1) == 1
-    query = await siti.press("Anak")
-    assert siti.answer(query)["text"].startswith("Maaf, tombol ini sudah tidak berlaku")
+    query = await siti.press(label("user-relation-child"))
+    assert siti.answer(query)["text"].startswith(label("user-stale-button"))
 
 
 async def test_register_in_a_group_points_to_a_private_chat(bot, siti):
     group = bot.emulator.group(id=-100777, title="Desa", members=[siti])
     await siti.send_in(group, "/register")
-    assert group.last_text.startswith("Untuk bertanya, silakan kirim pesan pribadi")
+    assert group.last_text.startswith(label("user-group-private"))
 
 
 async def test_the_menu_offers_registration(siti):
     await siti.send("/start")
-    await siti.press("📝 Daftar sebagai keluarga PMI")
-    assert siti.last_text.startswith("Pendaftaran keluarga PMI")
+    await siti.press(label("user-button-register"))
+    assert siti.last_text.startswith(opening("user-register-consent"))
 
 
 async def test_the_lifecycle_purges_expired_drafts_and_old_registrations(settings, content):
@@ -223,16 +229,16 @@ def test_flow_diagrams_are_generated_from_the_steps():
 
 # (action that reaches the step, the step's question) for every step of /register
 STEPS = [
-    (lambda u: u.send("/register"), "Pendaftaran keluarga PMI"),
-    (lambda u: u.press("✅ Saya setuju"), "Anda siapanya PMI"),
-    (lambda u: u.press("Anak"), "Tulis nama lengkap PMI"),
-    (lambda u: u.send("Siti Aminah"), "Di negara mana PMI bekerja"),
-    (lambda u: u.press("🇹🇼 Taiwan"), "Sekarang PMI sedang di tahap mana"),
-    (lambda u: u.press("Sedang bekerja di luar negeri"), "Di provinsi mana"),
-    (lambda u: u.press("Jawa Timur"), "Tulis nama kabupaten"),
-    (lambda u: u.send("Malang"), "Tulis nama desa"),
-    (lambda u: u.send("Kromengan"), "Kirim nomor HP Anda"),
-    (lambda u: u.send("081234567890"), "Periksa lagi data Anda"),
+    (lambda u: u.send("/register"), opening("user-register-consent")),
+    (lambda u: u.press(label("user-consent-yes")), label("user-register-ask-relation")),
+    (lambda u: u.press(label("user-relation-child")), ASK_NAME),
+    (lambda u: u.send("Siti Aminah"), label("user-register-ask-country")),
+    (lambda u: u.press("🇹🇼 Taiwan"), label("user-register-ask-stage")),
+    (lambda u: u.press(label("user-stage-abroad")), label("user-register-ask-province")),
+    (lambda u: u.press("Jawa Timur"), label("user-register-ask-district")),
+    (lambda u: u.send("Malang"), label("user-register-ask-village")),
+    (lambda u: u.send("Kromengan"), label("user-register-ask-phone")),
+    (lambda u: u.send("081234567890"), opening("user-register-summary", summary=[])),
 ]
 
 
@@ -245,5 +251,5 @@ async def test_back_and_cancel_at_every_step(siti, settings, step):
     assert STEPS[step - 1][1] in siti.last_text
     await STEPS[step][0](siti)
     await siti.send("/cancel")
-    assert siti.last_text.startswith("Dibatalkan")
+    assert siti.last_text.startswith(label("user-wizard-cancelled"))
     assert rows(settings, "SELECT COUNT(*) FROM drafts") == [(0,)]

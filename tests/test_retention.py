@@ -1,13 +1,14 @@
 """Retention: what the hourly purge removes once its time has come, and what it keeps for statistics."""
 
-import asyncio
 import re
 
-from journeys import full_report, rows
+from journeys import full_report, label, rows
 
 from bot.config import load_settings
 from bot.emulator import Emulator
+from bot.lifecycle import open_services
 from bot.local import local_bot
+from bot.retention import purge_once
 from bot.store import Store
 
 STAFF_CHAT = -100999
@@ -39,19 +40,20 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
         await full_report(tono)
         resolved_ref = REFERENCE.search(tono.last_text).group()
         await running.services.outbox.drain(5)
-        await ani.press("✅ Selesai", group)  # the newest card: Tono's
+        await ani.press(label("staff-button-res"), group)  # the newest card: Tono's
         await running.services.outbox.drain(5)
     now[0] += 729 * DAY  # not yet: DATA_RETENTION_DAYS is 730
-    async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]):
-        await asyncio.sleep(0.05)
+    async with open_services(settings, clock=lambda: now[0], content=content) as services:
+        assert (await purge_once(services))["case cards"] == 0
     case = (
         "SELECT description IS NULL, contact_method, user_id IS NULL, status FROM cases WHERE reference = ?"
     )
     assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(0, "telegram", 0, "resolved")]
     now[0] += 2 * DAY
+    async with open_services(settings, clock=lambda: now[0], content=content) as services:
+        assert (await purge_once(services))["case cards"] == 1  # Tono's card in the staff group
     async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]) as running:
-        await asyncio.sleep(0.05)
-        await running.services.outbox.drain(5)
+        await running.services.outbox.drain(5)  # the card's edit was queued by the purge
     assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(1, "none", 1, "resolved")]
     assert rows(settings, case.replace("?", f"'{open_ref}'")) == [(0, "telegram", 0, "new")]
     resolved_id = f"(SELECT id FROM cases WHERE reference = '{resolved_ref}')"
@@ -61,7 +63,7 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
     ) == [(0,)]
     assert rows(settings, "SELECT COUNT(*) FROM audit") == [(0,)]  # the resolve action, 731 days ago
     texts = [m.text for m in group.messages if m.edited or m.buttons]
-    assert "[data pribadi dihapus: masa simpan sudah habis]" in texts
+    assert label("staff-data-expired") in texts
     assert any(open_ref in text for text in texts) and not any(resolved_ref in text for text in texts)
     edits = "SELECT DISTINCT priority FROM outbox WHERE method = 'editMessageText'"
     assert rows(settings, edits) == [(2,)]  # after new cards and notices, however many there are
@@ -115,7 +117,7 @@ async def test_the_outbox_purge_reads_an_index_not_the_whole_outbox(store):
 async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
     """A crash between committing a case and queueing its card: the next start posts the card, but
     only for recent cases (older ones have had their sent cards' outbox rows purged)."""
-    from bot.store.cases import insert_case
+    from bot.store.cases import NewCase, insert_case
 
     settings = staff_settings(tmp_path)
     now = 1_000_000_000
@@ -124,8 +126,8 @@ async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
     try:
         await store.touch_user(1001, "Siti", "id")
         async with store.db.transaction() as db:
-            old = await insert_case(db, 1001, {**fields, "description": "lama"}, now - 40 * DAY)
-            new = await insert_case(db, 1001, {**fields, "description": "baru"}, now - 3600)
+            old = await insert_case(db, 1001, NewCase(**fields, description="lama"), now - 40 * DAY)
+            new = await insert_case(db, 1001, NewCase(**fields, description="baru"), now - 3600)
     finally:
         await store.close()
     emulator = Emulator()

@@ -275,20 +275,30 @@ def test_the_guides_example_question(real):
     assert real.search("gmn cara daftar kerja ke taiwan", "id").id == "placement.requirements"
 
 
-# -- accuracy floors on the dev set (tests/eval/faq-dev.tsv, real content)
+# -- accuracy floors (real content): on the dev set the thresholds were tuned on, and on the held-out
+# set written before reading the content or the search code and never used for tuning (measured on
+# held-out when this floor was set: top-1 0.947, top-3 0.992, out of scope 14/14, small talk 14/14).
+
+HELDOUT = ROOT / "tests" / "eval" / "faq-heldout.tsv"
+FLOORS = {  # file: (top-1, top-3, out of scope rejected, small talk recognised)
+    DEV: (0.96, 0.98, 0.90, 1.0),
+    HELDOUT: (0.93, 0.98, 0.90, 0.90),
+}
 
 
-def _dev_rows():
-    lines = DEV.read_text(encoding="utf-8").splitlines()[1:]
-    return [line.split("\t", 2) for line in lines if line.strip()]
+def _rows(path):
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return [line.split("\t", 2) for line in lines[1:] if line.strip()]
 
 
-def test_dev_floors(real):
-    rows = _dev_rows()
-    results = [(expected, real.search(q, lang)) for lang, expected, q in rows]
-    topics = [(e, r) for e, r in results if e != "none"]
+@pytest.mark.parametrize("path", FLOORS, ids=lambda path: path.stem)
+def test_accuracy_floors(real, path):
+    top1_floor, top3_floor, none_floor, talk_floor = FLOORS[path]
+    results = [(expected, real.search(q, lang)) for lang, expected, q in _rows(path)]
+    topics = [(e, r) for e, r in results if e not in ("none", "smalltalk")]
     top1 = sum(r.id == e for e, r in topics) / len(topics)
     top3 = sum(e in [c.id for c in r.candidates] and r.kind != "none" for e, r in topics)
     rejected = [r.id is None for e, r in results if e == "none"]
-    assert top1 >= 0.96 and top3 / len(topics) >= 0.98
-    assert sum(rejected) / len(rejected) >= 0.90
+    talk = [r.kind == "smalltalk" for e, r in results if e == "smalltalk"] or [True]
+    assert top1 >= top1_floor and top3 / len(topics) >= top3_floor
+    assert sum(rejected) / len(rejected) >= none_floor and sum(talk) / len(talk) >= talk_floor

@@ -1,9 +1,10 @@
 import csv
 import io
 import re
+from types import SimpleNamespace
 
 import pytest
-from journeys import full_report, rows
+from journeys import full_report, label, rows
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -47,41 +48,39 @@ async def test_a_new_case_posts_a_card_with_buttons_and_its_files(desk):
     reference = await reported(desk)
     _, _, group, _ = desk
     card = next(m for m in group.messages if reference in m.text and m.buttons)
-    assert "Gaji tidak dibayar" in card.text and "Siti" in card.text and "<b>&" in card.text
-    assert {"🙋 Ambil (saya)", "✅ Selesai", "📞 Kontak pelapor"} <= set(card.labels)
+    assert label("user-category-unpaid_wages") in card.text and "Siti" in card.text and "<b>&" in card.text
+    assert {label(f"staff-button-{action}") for action in ("take", "res", "contact")} <= set(card.labels)
     assert sum(m.kind == "photo" for m in group.messages) == 2
 
 
 @pytest.mark.parametrize(
-    ("labels", "status", "notice"),
+    ("actions", "status"),
     [
-        (["🙋 Ambil (saya)"], "in_progress", "Sedang ditangani"),
-        (["🔧 Sedang ditangani"], "in_progress", "Sedang ditangani"),
-        (["↗️ Diteruskan…", "KBRI/KJRI"], "referred", "Diteruskan"),
-        (["✅ Selesai"], "resolved", "Selesai"),
+        (["take"], "in_progress"),
+        (["prog"], "in_progress"),
+        (["ref", "refe"], "referred"),
+        (["res"], "resolved"),
     ],
 )
-async def test_status_buttons_edit_the_card_and_notify_the_reporter(desk, labels, status, notice):
+async def test_status_buttons_edit_the_card_and_notify_the_reporter(desk, actions, status):
     reference = await reported(desk)
     running, users, group, settings = desk
-    for label in labels:
-        await users["Ani"].press(label, group)
+    for action in actions:
+        await users["Ani"].press(label(f"staff-button-{action}"), group)
     await running.services.outbox.drain(5)
     card = next(m for m in group.messages if reference in m.text and m.buttons)
-    assert card.edited and notice in card.text
+    assert card.edited and label(f"user-status-{status}") in card.text
     assert rows(settings, "SELECT status FROM cases") == [(status,)]
-    assert (
-        users["Siti"].last_text.startswith(f"📋 Kabar laporan {reference}")
-        and notice in users["Siti"].last_text
-    )
+    case = SimpleNamespace(reference=reference, status=status)
+    assert users["Siti"].last_text == label("user-status-changed", case=case)
 
 
 async def test_a_non_staff_group_member_changes_nothing(desk):
     await reported(desk)
     running, users, group, settings = desk
-    for label in ("🙋 Ambil (saya)", "✅ Selesai", "📞 Kontak pelapor", "📝 Catatan"):
-        query = await users["Tono"].press(label, group)
-        assert users["Tono"].answer(query)["text"] == "Maaf, tombol ini hanya untuk petugas."
+    for action in ("take", "res", "contact", "note"):
+        query = await users["Tono"].press(label(f"staff-button-{action}"), group)
+        assert users["Tono"].answer(query)["text"] == label("staff-not-allowed")
     assert rows(settings, "SELECT status, assignee FROM cases") == [("new", None)]
     assert not [m for m in group.messages if m.edited]
 
@@ -91,7 +90,7 @@ async def test_a_staff_action_the_card_never_offered_is_a_stale_button(desk):
     running, users, group, settings = desk
     case_id = rows(settings, "SELECT id FROM cases")[0][0]
     query = await users["Ani"].press_data(f"st:1:{case_id}:frob")
-    assert users["Ani"].answer(query)["text"].startswith("Maaf")
+    assert users["Ani"].answer(query)["text"] == label("user-stale-button")
     assert rows(settings, "SELECT status, assignee FROM cases") == [("new", None)]
 
 
@@ -99,11 +98,14 @@ async def test_show_contact_is_an_alert_to_the_presser_and_is_audited(desk):
     await reported(desk)
     running, users, group, settings = desk
     before = len(group.messages)
-    query = await users["Budi"].press("📞 Kontak pelapor", group)
+    query = await users["Budi"].press(label("staff-button-contact"), group)
     answer = users["Budi"].answer(query)
     assert answer["show_alert"] and "Siti" in answer["text"]
     assert len(group.messages) == before
     assert rows(settings, "SELECT actor, action FROM audit") == [(9002, "show_contact")]
+
+
+REPLY = "Kami sudah menghubungi <KBRI>"
 
 
 @pytest.mark.parametrize("kind", ["text", "photo"])
@@ -112,13 +114,13 @@ async def test_staff_reply_reaches_the_reporter_without_staff_identity(desk, kin
     running, users, group, settings = desk
     card = next(m for m in group.messages if reference in m.text and m.buttons)
     reply = users["Ani"].reply_in if kind == "text" else users["Ani"].reply_photo_in
-    await reply(group, card.message_id, "Kami sudah menghubungi <KBRI>")
+    await reply(group, card.message_id, REPLY)
     await running.services.outbox.drain(5)
     shown = users["Siti"].messages[-1]  # .text is the caption of a photo
-    assert shown.kind == kind and shown.text.startswith("💬 Petugas")
-    assert "Kami sudah menghubungi <KBRI>" in shown.text
+    case = SimpleNamespace(reference=reference)
+    assert shown.kind == kind and shown.text == label("user-staff-message", case=case, text=REPLY)
     assert "Ani" not in shown.text and "9001" not in shown.text
-    assert group.last_text.startswith("✅ Terkirim ke pelapor")
+    assert group.last_text == label("staff-relayed", case=case)
 
 
 async def test_reporter_reply_reaches_the_staff_thread(desk):
@@ -136,14 +138,17 @@ async def test_reporter_reply_reaches_the_staff_thread(desk):
     )
     await running.services.outbox.drain(5)
     relayed = group.messages[-1]
-    assert relayed.text.startswith(f"💬 Pesan pelapor · {reference}") and "Sejak Januari" in relayed.text
+    assert relayed.text.startswith(
+        label("staff-reporter-message_in", case=SimpleNamespace(reference=reference), text="")
+    )
+    assert "Sejak Januari" in relayed.text
     assert relayed.reply_to == card.message_id
 
 
 async def test_a_note_is_kept_for_staff_only(desk):
     reference = await reported(desk)
     running, users, group, settings = desk
-    await users["Ani"].press("📝 Catatan", group)
+    await users["Ani"].press(label("staff-button-note"), group)
     prompt = group.last
     await users["Ani"].reply_in(group, prompt.message_id, "Pelapor minta ditelepon sore")
     assert rows(settings, "SELECT body FROM case_events WHERE kind = 'note'") == [
@@ -176,7 +181,7 @@ async def test_export_arrives_privately_and_parses_as_csv(desk):
     running, users, group, settings = desk
     await users["Ani"].send("/start")
     await users["Ani"].send_in(group, "/export")
-    assert group.last_text.startswith("File ekspor sudah dikirim")
+    assert group.last_text.startswith(label("staff-export-sent"))
     files = [m for m in users["Ani"].messages if m.kind == "document"]
     assert [f.file_name for f in files] == ["reports.csv", "registrations.csv"]
     assert files[0].data.startswith("\ufeff".encode())
@@ -191,14 +196,14 @@ async def test_non_staff_probing_staff_commands_and_callbacks_sees_nothing(desk)
     probe = users["Tono"]
     for command in ("/cases", "/cases all", f"/case {reference}", "/stats", "/export", "/chatid"):
         await probe.send(command)
-        assert probe.last_text.startswith("Maaf, perintah itu tidak dikenal")
+        assert probe.last_text.startswith(label("user-unknown-command"))
         before = len(group.messages)
         await probe.send_in(group, command)
         assert len(group.messages) == before
     case_id = str(rows(settings, "SELECT id FROM cases")[0][0])
     for data in (f"st:1:{case_id}:contact", f"st:1:{case_id}:res", "cl:1:all:0", f"sc:1:{case_id}"):
         query = await probe.press_data(data)
-        assert probe.answer(query)["text"] == "Maaf, tombol ini hanya untuk petugas."
+        assert probe.answer(query)["text"] == label("staff-not-allowed")
     assert reference not in " ".join(m.text for m in probe.messages)
 
 
@@ -238,8 +243,8 @@ async def test_thirty_cases_in_a_minute_all_reach_the_group_without_a_429(tmp_pa
         for number in range(30):  # 30 people, one second apart
             user = emulator.user(id=2000 + number, first_name="U", language_code="id")
             await user.send(f"resep rendang nomor {number}")
-            await user.press("🙋 Tanya petugas")
-            await user.press("✅ Benar, simpan")
+            await user.press(label("user-button-ask-staff"))
+            await user.press(label("user-button-confirm"))
             emulator.advance(1.0)
         for _ in range(100):
             if sum("LP-" in m.text for m in group.messages) == 30:
@@ -287,10 +292,10 @@ async def test_deletedata_edits_the_staff_card_and_clears_the_outbox(desk):
     reference = await reported(desk)
     running, users, group, settings = desk
     await users["Siti"].send("/deletedata")
-    await users["Siti"].press("🗑️ Ya, hapus data saya")
+    await users["Siti"].press(label("user-deletedata-yes"))
     await running.services.outbox.drain(5)
     card = next(m for m in group.messages if m.buttons or m.edited)
-    assert card.text == "[data dihapus oleh pengguna]" and reference not in card.text
+    assert card.text == label("staff-data-deleted") and reference not in card.text
     dump = "\n".join(__import__("sqlite3").connect(settings.database_path).iterdump())
     assert "tidak dibayar 3 bulan" not in dump
 
@@ -307,7 +312,7 @@ async def test_erase_on_the_command_line_does_what_deletedata_does(desk, capsys)
     running.services.outbox.wake()  # the running bot looks at its queue every 30 s on its own
     await running.services.outbox.drain(5)
     card = next(m for m in group.messages if m.buttons or m.edited)
-    assert card.text == "[data dihapus oleh pengguna]" and reference not in card.text
+    assert card.text == label("staff-data-deleted") and reference not in card.text
     dump = "\n".join(__import__("sqlite3").connect(settings.database_path).iterdump())
     assert "tidak dibayar 3 bulan" not in dump
     assert rows(settings, "SELECT actor FROM audit WHERE action = 'erase_user'") == [(0,)]

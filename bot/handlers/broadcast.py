@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import Callback, pack
+from bot.content import LANGUAGES
 from bot.context import BotContext
 from bot.handlers import wizard
 from bot.handlers.common import answer_query, show
@@ -19,7 +21,8 @@ from bot.handlers.screens import Screen
 from bot.outbox.broadcaster import progress_markup, recipient_payload
 from bot.outbox.notices import JAKARTA, when
 from bot.store import Broadcast
-from bot.store.broadcasts import AUDIENCE_KEYS, write_broadcast
+from bot.store.broadcasts import AUDIENCE_KEYS, NewBroadcast, write_broadcast
+from bot.store.drafts import Draft
 from bot.wizard import Choice, Confirm, Flow, Invalid, Post, Text, options, validate
 
 
@@ -83,6 +86,18 @@ def _draft_broadcast(draft) -> Broadcast:
     )
 
 
+async def _save_broadcast(db: aiosqlite.Connection, draft: Draft) -> int:
+    """A scheduled broadcast (due at once when sent now); returns its number."""
+    answers = draft.answers
+    new = NewBroadcast(
+        html=answers["post"]["html"],
+        photo=answers["post"].get("photo"),
+        audience=audience_of(answers),
+        scheduled_at=answers.get("at") or draft.updated_at,
+    )
+    return await write_broadcast(db, draft.user_id, new, draft.updated_at)
+
+
 def _registered(answers) -> bool:
     return answers.get("registered") == "yes"
 
@@ -99,7 +114,7 @@ BROADCAST = Flow(
             "lang",
             "staff-broadcast-ask-lang",
             label="staff-broadcast-label-lang",
-            options=options.with_all(options.labelled("staff-broadcast-lang", ("id", "en"))),
+            options=options.with_all(options.labelled("staff-broadcast-lang", LANGUAGES)),
         ),
         Choice(
             "registered",
@@ -163,7 +178,7 @@ BROADCAST = Flow(
         ),
         Confirm("confirm", "", summary="staff-broadcast-summary", preview=_preview),
     ),
-    finish=write_broadcast,
+    finish=_save_broadcast,
     done="staff-broadcast-done",
     after=_wake_broadcaster,
     prompt_context=_live_count,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
-from bot.callbacks import Callback, pack
+from bot.callbacks import Callback
 from bot.context import BotContext
 from bot.handlers import screens
 from bot.handlers.common import answer_query
@@ -12,10 +12,6 @@ from bot.search import SearchResult
 from bot.search.redact import redact
 
 MAX_QUESTION = 1000  # characters searched; longer messages are cut (search time grows with length)
-
-
-def _button(label: str, kind: str, *args: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=pack(kind, *args))
 
 
 async def answer_question(update: Update, context: BotContext) -> None:
@@ -38,8 +34,10 @@ async def answer_question(update: Update, context: BotContext) -> None:
 
 async def _urgent(update: Update, context: BotContext) -> None:
     flows = context.application.bot_data.get("flows", {})
-    rows = [[_button(context.text("user-button-report"), "flow", "report")]] if "report" in flows else []
-    rows.append([_button(context.text("user-button-contacts"), "ctc")])
+    rows = (
+        [[screens.button(context.text("user-button-report"), "flow", "report")]] if "report" in flows else []
+    )
+    rows.append([screens.button(context.text("user-button-contacts"), "ctc")])
     await update.effective_message.reply_text(
         context.text("user-urgent"), reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -49,8 +47,8 @@ async def _answer(update: Update, context: BotContext, entry_id: str) -> None:
     actions = frozenset(context.application.bot_data.get("flows", ())) | {"contacts"}
     screen = screens.entry(context.content, context.lang, entry_id, actions)
     feedback = [
-        _button(context.text("user-feedback-yes"), "fb", entry_id, "y"),
-        _button(context.text("user-feedback-no"), "fb", entry_id, "n"),
+        screens.button(context.text("user-feedback-yes"), "fb", entry_id, "y"),
+        screens.button(context.text("user-feedback-no"), "fb", entry_id, "n"),
     ]
     markup = InlineKeyboardMarkup([feedback, *screen.markup.inline_keyboard])
     await update.effective_message.reply_text(screen.text, reply_markup=markup)
@@ -58,12 +56,12 @@ async def _answer(update: Update, context: BotContext, entry_id: str) -> None:
 
 async def _suggest(update: Update, context: BotContext, result: SearchResult) -> None:
     rows = [
-        [_button(entry.title, "faq", entry.id)]
+        [screens.button(entry.title, "faq", entry.id)]
         for entry in (context.content.entry(context.lang, c.id) for c in result.candidates)
         if entry is not None
     ]
-    rows.append([_button(context.text("user-button-ask-staff"), "ask")])
-    rows.append([_button(context.text("user-button-menu"), "menu")])
+    rows.append([screens.button(context.text("user-button-ask-staff"), "ask")])
+    rows.append([screens.button(context.text("user-button-menu"), "menu")])
     # Quoting the question lets "ask staff" find it again without storing it first.
     await update.effective_message.reply_text(
         context.text("user-search-suggest"), reply_markup=InlineKeyboardMarkup(rows), do_quote=True
@@ -72,10 +70,10 @@ async def _suggest(update: Update, context: BotContext, result: SearchResult) ->
 
 async def _dont_know(update: Update, context: BotContext, result: SearchResult) -> None:
     rows = [
-        [_button(context.text("user-button-ask-staff"), "ask")],
+        [screens.button(context.text("user-button-ask-staff"), "ask")],
         [
-            _button(context.text("user-button-contacts"), "ctc"),
-            _button(context.text("user-button-menu"), "menu"),
+            screens.button(context.text("user-button-contacts"), "ctc"),
+            screens.button(context.text("user-button-menu"), "menu"),
         ],
     ]
     await update.effective_message.reply_text(

@@ -3,17 +3,32 @@
 
 from __future__ import annotations
 
+import aiosqlite
 from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers import wizard
 from bot.outbox import notices
-from bot.store.privacy import erase_draft_owner
-from bot.store.registrations import write_registration
+from bot.store.drafts import Draft
+from bot.store.privacy import erase_user
+from bot.store.registrations import NewRegistration, write_registration
 from bot.wizard import Choice, Confirm, Flow, Phone, Text, options, validate
 
 RELATIONS = ("self", "spouse", "parent", "child", "sibling", "other")
 STAGES = ("preparing", "abroad", "returned")
+
+
+async def _save_registration(db: aiosqlite.Connection, draft: Draft) -> int:
+    """The family and the named worker; returns how many workers the family has registered."""
+    answers = draft.answers
+    fields = ("phone", "province", "district", "village", "relation", "name", "country", "stage")
+    new = NewRegistration(**{field: answers[field] for field in fields})
+    return await write_registration(db, draft.user_id, new, draft.updated_at)
+
+
+async def _erase(db: aiosqlite.Connection, draft: Draft) -> list[tuple[int, int]]:
+    """/deletedata confirmed: every personal field of the user; returns the staff cards to edit."""
+    return await erase_user(db, draft.user_id)
 
 
 REGISTER = Flow(
@@ -72,7 +87,7 @@ REGISTER = Flow(
         Phone("phone", "user-register-ask-phone", label="user-register-label-phone", parse=validate.phone),
         Confirm("confirm", "", summary="user-register-summary"),
     ),
-    finish=write_registration,
+    finish=_save_registration,
     done="user-register-done",
 )
 
@@ -86,7 +101,7 @@ DELETE = Flow(
             stop=frozenset({"no"}),
         ),
     ),
-    finish=erase_draft_owner,
+    finish=_erase,
     done="user-deletedata-done",
     after=lambda update, context, shown: notices.mark_erased(context.services, shown, "staff-data-deleted"),
 )

@@ -4,6 +4,7 @@ The steps below are the flows; the wizard engine runs them."""
 
 from __future__ import annotations
 
+import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import Callback, pack
@@ -12,7 +13,8 @@ from bot.context import BotContext
 from bot.handlers import screens, staff, wizard
 from bot.handlers.common import answer_query, show
 from bot.store import Store
-from bot.store.cases import URGENT_CATEGORIES, write_followup, write_question, write_report
+from bot.store.cases import URGENT_CATEGORIES, Case, Followup, NewCase, insert_case, write_followup
+from bot.store.drafts import Draft
 from bot.wizard import Choice, Confirm, Flow, Invalid, Media, Option, Phone, Text, options, validate
 
 CATEGORIES = (
@@ -52,6 +54,35 @@ async def _prepare_report(store: Store, user_id: int) -> dict:
     registration = await store.registration(user_id)
     workers = [[w.id, w.name, w.country] for w in registration.workers] if registration else []
     return {"_workers": workers}
+
+
+def _files(answers, *keys: str) -> tuple[tuple[str, str], ...]:
+    """The files kept with the answers to these steps, in order."""
+    kept = answers.get("_files", {})
+    return tuple((kind, file_id) for key in keys for kind, file_id in kept.get(key, []))
+
+
+def report_case(answers) -> NewCase:
+    """The report's answers as a case. A registered family member is chosen as "w<worker id>": the
+    case is then about "family", in that worker's country."""
+    subject = answers["subject"]
+    worker = int(subject[1:]) if subject.startswith("w") else None
+    workers = {w[0]: w[2] for w in answers.get("_workers", [])}
+    return NewCase(
+        category=answers["category"],
+        subject="family" if worker else subject,
+        worker_id=worker,
+        country=answers.get("country") or workers.get(worker),
+        description=answers.get("description"),
+        contact_method=answers["contact"],
+        contact_phone=answers.get("phone"),
+        lang=answers.get("_lang", "id"),
+        files=_files(answers, "description", "evidence"),
+    )
+
+
+async def _save_report(db: aiosqlite.Connection, draft: Draft) -> Case:
+    return await insert_case(db, draft.user_id, report_case(draft.answers), draft.updated_at)
 
 
 REPORT = Flow(
@@ -105,7 +136,7 @@ REPORT = Flow(
         ),
         Confirm("confirm", "", summary="user-report-summary"),
     ),
-    finish=write_report,
+    finish=_save_report,
     done="user-report-done",
     prepare=_prepare_report,
     after=staff.announce_case,
@@ -118,14 +149,40 @@ async def _prepare_question(store: Store, user_id: int) -> dict:
     return {}
 
 
+async def _save_question(db: aiosqlite.Connection, draft: Draft) -> Case:
+    """'Ask staff': a case of category 'question' about the asker, answered in this chat."""
+    answers = draft.answers
+    question = NewCase(
+        category="question",
+        subject="me",
+        description=answers["question"],
+        contact_method="telegram",
+        lang=answers.get("_lang", "id"),
+    )
+    return await insert_case(db, draft.user_id, question, draft.updated_at)
+
+
 QUESTION = Flow(
     name="question",
     steps=(Confirm("confirm", "", summary="user-question-summary"),),
-    finish=write_question,
+    finish=_save_question,
     done="user-question-done",
     prepare=_prepare_question,
     after=staff.announce_case,
 )
+
+
+async def _save_followup(db: aiosqlite.Connection, draft: Draft) -> Followup:
+    answers = draft.answers
+    followup = Followup(
+        case_id=answers["_case"],
+        reference=answers["_reference"],
+        kind=answers["_kind"],
+        text=answers["text"],
+        files=_files(answers, "text"),
+    )
+    return await write_followup(db, draft.user_id, followup, draft.updated_at)
+
 
 FOLLOWUP = Flow(
     name="followup",
@@ -137,7 +194,7 @@ FOLLOWUP = Flow(
             media=frozenset({"voice", "photo", "document"}),
         ),
     ),
-    finish=write_followup,
+    finish=_save_followup,
     done="user-followup-done",
     after=staff.announce_followup,
 )
@@ -167,7 +224,7 @@ async def status(update: Update, context: BotContext) -> None:
     cases = await context.store.cases_of(update.effective_user.id)
     rows = [[_case_button(context, c)] for c in cases]
     key = "user-status-list" if cases else "user-status-none"
-    markup = InlineKeyboardMarkup([*rows, [_button(context, "user-button-menu", "menu")]])
+    markup = InlineKeyboardMarkup([*rows, [screens.button(context.text("user-button-menu"), "menu")]])
     await update.effective_message.reply_text(context.text(key), reply_markup=markup)
 
 
@@ -175,10 +232,6 @@ def _case_button(context: BotContext, case) -> InlineKeyboardButton:
     category = context.text(f"user-category-{case.category}")
     label = f"{case.reference} · {category} · {context.text(f'user-status-{case.status}')}"
     return InlineKeyboardButton(label, callback_data=pack("case", case.reference))
-
-
-def _button(context: BotContext, key: str, kind: str, *args: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(context.text(key), callback_data=pack(kind, *args))
 
 
 async def on_case_button(update: Update, context: BotContext, data: Callback) -> None:
@@ -218,8 +271,8 @@ async def _show_case(update: Update, context: BotContext, reference: str, *, edi
     rows = []
     if case.is_open:
         rows = [
-            [_button(context, "user-button-add-info", "cfu", case.reference, "info")],
-            [_button(context, "user-button-message-staff", "cfu", case.reference, "msg")],
+            [screens.button(context.text("user-button-add-info"), "cfu", case.reference, "info")],
+            [screens.button(context.text("user-button-message-staff"), "cfu", case.reference, "msg")],
         ]
-    rows.append([_button(context, "user-button-menu", "menu")])
+    rows.append([screens.button(context.text("user-button-menu"), "menu")])
     await show(update, context, screens.Screen(text, InlineKeyboardMarkup(rows)), edit=edit)

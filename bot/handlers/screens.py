@@ -27,13 +27,14 @@ class Screen:
     markup: InlineKeyboardMarkup
 
 
-def _button(label: str, kind: str, *args: str) -> InlineKeyboardButton:
+def button(label: str, kind: str, *args: str) -> InlineKeyboardButton:
+    """An inline button whose callback data is packed (and checked) by bot/callbacks.py."""
     return InlineKeyboardButton(label, callback_data=pack(kind, *args))
 
 
 def _nav(content: Content, lang: str, back: tuple[str, ...] | None) -> list[InlineKeyboardButton]:
-    row = [_button(content.text(lang, "user-button-back"), *back)] if back else []
-    return [*row, _button(content.text(lang, "user-button-menu"), "menu")]
+    row = [button(content.text(lang, "user-button-back"), *back)] if back else []
+    return [*row, button(content.text(lang, "user-button-menu"), "menu")]
 
 
 def _menu_button(content: Content, lang: str, item: dict[str, Any]) -> InlineKeyboardButton | None:
@@ -42,10 +43,10 @@ def _menu_button(content: Content, lang: str, item: dict[str, Any]) -> InlineKey
         if section is None:
             return None
         label = f"{item.get('icon', '')} {section.title}".strip()
-        return _button(label, "sec", section.key)
+        return button(label, "sec", section.key)
     if item.get("screen") in SCREENS:
         key, data = SCREENS[item["screen"]]
-        return _button(content.text(lang, key), *data)
+        return button(content.text(lang, key), *data)
     return None
 
 
@@ -75,7 +76,7 @@ def section(content: Content, lang: str, key: str) -> Screen | None:
     found = content.sections[lang].get(key)
     if found is None:
         return None
-    rows = [[_button(entry.title, "faq", entry.id)] for entry in found.entries]
+    rows = [[button(entry.title, "faq", entry.id)] for entry in found.entries]
     title, intro = html.escape(found.title), html.escape(found.intro)
     text = f"<b>{title}</b>\n{intro}" if found.entries else content.text(lang, "user-section-empty")
     return Screen(text, InlineKeyboardMarkup([*rows, _nav(content, lang, None)]))
@@ -86,13 +87,13 @@ def entry(content: Content, lang: str, entry_id: str, actions: frozenset[str]) -
     if found is None:
         return None
     rows = [
-        [_button(related.title, "faq", related.id)]
+        [button(related.title, "faq", related.id)]
         for related in filter(None, (content.entry(lang, r) for r in found.related))
     ]
     for action in found.actions:
         if action in actions and action in SCREENS:
             key, data = SCREENS[action]
-            rows.append([_button(content.text(lang, key), *data)])
+            rows.append([button(content.text(lang, key), *data)])
     return Screen(
         content.answer(lang, entry_id),
         InlineKeyboardMarkup([*rows, _nav(content, lang, ("sec", found.section))]),
@@ -101,9 +102,9 @@ def entry(content: Content, lang: str, entry_id: str, actions: frozenset[str]) -
 
 def contacts(content: Content, lang: str) -> Screen:
     main = [c for c in content.countries.values() if c.main]
-    buttons = [_button(c.name(lang), "ctcc", c.code) for c in main]
+    buttons = [button(c.name(lang), "ctcc", c.code) for c in main]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([_button(content.text(lang, "user-button-other-countries"), "ctcc", "more")])
+    rows.append([button(content.text(lang, "user-button-other-countries"), "ctcc", "more")])
     return Screen(
         content.text(lang, "user-contacts-title"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)])
     )
@@ -111,7 +112,7 @@ def contacts(content: Content, lang: str) -> Screen:
 
 def more_countries(content: Content, lang: str) -> Screen:
     others = [c for c in content.countries.values() if not c.main and c.code != "ID"]
-    buttons = [_button(c.name(lang), "ctcc", c.code) for c in others]
+    buttons = [button(c.name(lang), "ctcc", c.code) for c in others]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     return Screen(
         content.text(lang, "user-contacts-title"),
@@ -133,7 +134,7 @@ def country_contacts(content: Content, lang: str, code: str) -> Screen | None:
 
 
 def languages(content: Content, lang: str) -> Screen:
-    rows = [[_button(content.text(lang, f"user-button-lang-{code}"), "lang", code) for code in LANGUAGES]]
+    rows = [[button(content.text(lang, f"user-button-lang-{code}"), "lang", code) for code in LANGUAGES]]
     return Screen(
         content.text(lang, "user-language-pick"), InlineKeyboardMarkup([*rows, _nav(content, lang, None)])
     )

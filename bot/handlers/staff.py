@@ -11,6 +11,7 @@ import logging
 import tempfile
 from typing import Any
 
+import aiosqlite
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -27,8 +28,9 @@ from bot.handlers import wizard
 from bot.handlers.common import answer_query, shows
 from bot.outbox import notices
 from bot.store import Case, Change, Outgoing
-from bot.store.cases import write_note
+from bot.store.cases import Followup, Note, write_note
 from bot.store.casework import CASE_FILTERS
+from bot.store.drafts import Draft
 from bot.wizard import Flow, Text
 
 log = logging.getLogger(__name__)
@@ -56,12 +58,11 @@ async def announce_case(update: Update, context: BotContext, case: Case) -> None
     context.services.wake_outbox()
 
 
-async def announce_followup(update: Update, context: BotContext, result: dict) -> None:
+async def announce_followup(update: Update, context: BotContext, followup: Followup) -> None:
     """After a reporter added information or a message: thread it under the case for staff."""
-    case = await context.store.case_by_id(result["case_id"])
-    kind = "info" if result["kind"] == "info" else "message_in"
+    case = await context.store.case_by_id(followup.case_id)
     await context.store.queue(
-        await notices.to_staff(context.services, case, result["text"], result["files"], kind)
+        await notices.to_staff(context.services, case, followup.text, followup.files, followup.kind)
     )
     context.services.wake_outbox()
 
@@ -166,10 +167,17 @@ async def _show_contact(update: Update, context: BotContext, case: Case) -> None
 
 # -- notes -------------------------------------------------------------------------------------
 
+
+async def _save_note(db: aiosqlite.Connection, draft: Draft) -> Note:
+    answers = draft.answers
+    note = Note(case_id=answers["_case"], reference=answers["_reference"], text=answers["text"])
+    return await write_note(db, draft.user_id, note, draft.updated_at)
+
+
 NOTE = Flow(
     name="note",
     steps=(Text("text", "staff-note-ask", max_length=3000),),
-    finish=write_note,
+    finish=_save_note,
     done="staff-note-done",
 )
 

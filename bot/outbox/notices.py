@@ -3,6 +3,7 @@ reporters, and messages relayed between staff and reporters (never showing who t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -159,7 +160,7 @@ def to_reporter(
 
 
 async def to_staff(
-    services: Services, case: Case, text: str | None, files: list[list[str]], kind: str
+    services: Services, case: Case, text: str | None, files: Sequence[Sequence[str]], kind: str
 ) -> list[Outgoing]:
     """A reporter's message or added information, threaded under the case's card in each staff chat."""
     lang = services.settings.default_language

@@ -63,4 +63,4 @@ def _joined(text: str, lang: str) -> str:
 
 def is_urgent(text: str) -> bool:
     """True when a message mentions danger, in either language (users mix them)."""
-    return any(_PATTERNS[lang].search(_joined(text, lang)) for lang in ("id", "en"))
+    return any(_PATTERNS[lang].search(_joined(text, lang)) for lang in _PATTERNS)

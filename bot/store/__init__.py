@@ -62,7 +62,3 @@ class Store(
 
     async def close(self) -> None:
         await self.db.close()
-
-    async def stats(self) -> dict[str, object]:
-        """Headline counts (also the CLI's health check: it fails when the database is unreadable)."""
-        return await self.stats_report()

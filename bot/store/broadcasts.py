@@ -9,8 +9,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.config import LANGUAGES
 from bot.store.db import Database
-from bot.store.drafts import Draft
 from bot.store.outbox import BROADCAST
 
 AUDIENCE_KEYS = ("lang", "registered", "country", "stage", "province", "district", "village")
@@ -72,28 +72,34 @@ def audience_sql(audience: dict[str, Any], default_language: str) -> tuple[str, 
     plus = "+" if filters else ""
     where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"]
     chosen = audience.get("lang")
-    if chosen in ("id", "en"):
+    if chosen in LANGUAGES:
         alone = f"{_KNOWN_LANGUAGE} = ?"
         where.append(f"({alone} OR {_KNOWN_LANGUAGE} IS NULL)" if chosen == default else alone)
         params.append(chosen)
     return lang, " AND ".join(where), params
 
 
-async def write_broadcast(db: aiosqlite.Connection, draft: Draft) -> int:
-    """The broadcast wizard's result: a 'scheduled' row (due now when sent at once)."""
-    a = draft.answers
-    audience = {key: a.get(key) for key in AUDIENCE_KEYS if a.get(key) not in (None, "", "all")}
+@dataclass(frozen=True)
+class NewBroadcast:
+    html: str  # checked Telegram HTML
+    photo: str | None  # file_id; the html is then its caption
+    audience: dict[str, Any]  # AUDIENCE_KEYS that narrow it down
+    scheduled_at: int
+
+
+async def write_broadcast(db: aiosqlite.Connection, created_by: int, new: NewBroadcast, now: int) -> int:
+    """A 'scheduled' broadcast (due at once when scheduled_at is now), inside the caller's transaction."""
     cursor = await db.execute(
         "INSERT INTO broadcasts (created_by, html, photo, audience, status, scheduled_at, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, 'scheduled', ?, ?, ?)",
         (
-            draft.user_id,
-            a["post"]["html"],
-            a["post"].get("photo"),
-            json.dumps(audience),
-            a.get("at") or draft.updated_at,
-            draft.updated_at,
-            draft.updated_at,
+            created_by,
+            new.html,
+            new.photo,
+            json.dumps(new.audience),
+            new.scheduled_at,
+            now,
+            now,
         ),
     )
     return cursor.lastrowid

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 import aiosqlite
 
 from bot.store.db import Database
-from bot.store.drafts import Draft
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 URGENT_CATEGORIES = frozenset({"abuse", "trafficking"})
@@ -66,40 +64,79 @@ class Attachment:
     file_id: str
 
 
+Files = tuple[tuple[str, str], ...]  # (kind, Telegram file_id) of each attached file
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A report or a question as it is written; the reference, status and urgency come from the store."""
+
+    category: str
+    subject: str  # "me", "family" (then worker_id) or "other"
+    contact_method: str
+    lang: str
+    description: str | None = None
+    worker_id: int | None = None
+    country: str | None = None
+    contact_phone: str | None = None
+    files: Files = ()
+
+
+@dataclass(frozen=True)
+class Followup:
+    """More information ("info") or a message ("message_in") from the reporter on an open case."""
+
+    case_id: int
+    reference: str
+    kind: str
+    text: str
+    files: Files = ()
+
+
+@dataclass(frozen=True)
+class Note:
+    """A staff member's note on a case."""
+
+    case_id: int
+    reference: str
+    text: str
+
+
 def _case(row: aiosqlite.Row) -> Case:
     return Case(**{**dict(row), "urgent": bool(row["urgent"])})
 
 
-async def _attach(db: aiosqlite.Connection, case_id: int, event_id: int, files: list, now: int) -> None:
+async def _attach(db: aiosqlite.Connection, case_id: int, event_id: int, files: Files, now: int) -> None:
     await db.executemany(
         "INSERT INTO attachments (case_id, event_id, kind, file_id, created_at) VALUES (?, ?, ?, ?, ?)",
         [(case_id, event_id, kind, file_id, now) for kind, file_id in files],
     )
 
 
-async def insert_case(db: aiosqlite.Connection, user_id: int, fields: dict[str, Any], now: int) -> Case:
+_COLUMNS = (
+    "category",
+    "subject",
+    "worker_id",
+    "country",
+    "description",
+    "contact_method",
+    "contact_phone",
+    "lang",
+)
+
+
+async def insert_case(db: aiosqlite.Connection, user_id: int, new: NewCase, now: int) -> Case:
     """One case with its 'created' event and attachments, inside the caller's transaction."""
-    files = fields.pop("files", [])
-    columns = (
-        "category",
-        "subject",
-        "worker_id",
-        "country",
-        "description",
-        "contact_method",
-        "contact_phone",
-        "lang",
-    )
-    values = [fields.get(column) for column in columns]
-    urgent = int(fields["category"] in URGENT_CATEGORIES)
+    values = [getattr(new, column) for column in _COLUMNS]
+    urgent = int(new.category in URGENT_CATEGORIES)
     for _ in range(10):
         reference = new_reference()
         async with db.execute("SELECT 1 FROM cases WHERE reference = ?", (reference,)) as cursor:
             if await cursor.fetchone() is None:
                 break
     cursor = await db.execute(
-        f"INSERT INTO cases (reference, user_id, urgent, {', '.join(columns)}, created_at, updated_at)"
-        f" VALUES (?, ?, ?, {', '.join('?' * len(columns))}, ?, ?)",
+        f"INSERT INTO cases (reference, user_id, urgent, {', '.join(_COLUMNS)}, created_at, updated_at)"
+        f" VALUES (?, ?, ?, {', '.join('?' * len(_COLUMNS))}, ?, ?)",
         (reference, user_id, urgent, *values, now, now),
     )
     case_id = cursor.lastrowid
@@ -108,60 +145,20 @@ async def insert_case(db: aiosqlite.Connection, user_id: int, fields: dict[str, 
         " VALUES (?, 'created', ?, 'new', ?)",
         (case_id, user_id, now),
     )
-    await _attach(db, case_id, event.lastrowid, files, now)
+    await _attach(db, case_id, event.lastrowid, new.files, now)
     async with db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)) as cursor:
         return _case(await cursor.fetchone())
 
 
-async def write_report(db: aiosqlite.Connection, draft: Draft) -> Case:
-    """The report wizard's result (runs inside the transaction that deletes the draft)."""
-    a = draft.answers
-    worker = a["subject"][1:] if a["subject"].startswith("w") else None
-    subject = "family" if worker else a["subject"]
-    country = a.get("country") or next((w[2] for w in a.get("_workers", []) if str(w[0]) == worker), None)
-    fields = {
-        "category": a["category"],
-        "subject": subject,
-        "worker_id": int(worker) if worker else None,
-        "country": country,
-        "description": a.get("description"),
-        "contact_method": a["contact"],
-        "contact_phone": a.get("phone"),
-        "lang": a.get("_lang", "id"),
-        "files": [*a.get("_files", {}).get("description", []), *a.get("_files", {}).get("evidence", [])],
-    }
-    return await insert_case(db, draft.user_id, fields, draft.updated_at)
-
-
-async def write_question(db: aiosqlite.Connection, draft: Draft) -> Case:
-    """'Ask staff': a case of category 'question'."""
-    fields = {
-        "category": "question",
-        "subject": "me",
-        "description": draft.answers["question"],
-        "contact_method": "telegram",
-        "lang": draft.answers.get("_lang", "id"),
-    }
-    return await insert_case(db, draft.user_id, fields, draft.updated_at)
-
-
-async def write_followup(db: aiosqlite.Connection, draft: Draft) -> dict[str, Any]:
-    """More information or a message for staff on an open case: one case event."""
-    a = draft.answers
-    files = a.get("_files", {}).get("text", [])
+async def write_followup(db: aiosqlite.Connection, user_id: int, followup: Followup, now: int) -> Followup:
+    """The reporter's information or message as one case event (inside the caller's transaction)."""
     event = await db.execute(
         "INSERT INTO case_events (case_id, kind, actor, body, created_at) VALUES (?, ?, ?, ?, ?)",
-        (a["_case"], a["_kind"], draft.user_id, a["text"], draft.updated_at),
+        (followup.case_id, followup.kind, user_id, followup.text, now),
     )
-    await _attach(db, a["_case"], event.lastrowid, files, draft.updated_at)
-    await db.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (draft.updated_at, a["_case"]))
-    return {
-        "reference": a["_reference"],
-        "case_id": a["_case"],
-        "kind": a["_kind"],
-        "text": a["text"],
-        "files": files,
-    }
+    await _attach(db, followup.case_id, event.lastrowid, followup.files, now)
+    await db.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (now, followup.case_id))
+    return followup
 
 
 class CaseStore:
@@ -203,20 +200,15 @@ class CaseStore:
             "SELECT COUNT(*) FROM cases WHERE user_id = ? AND created_at >= ?", (user_id, since)
         )
 
-    async def count_cases(self) -> dict[str, int]:
-        rows = await self.db.fetch_all("SELECT status, COUNT(*) FROM cases GROUP BY status")
-        return {row[0]: row[1] for row in rows}
 
-
-async def write_note(db: aiosqlite.Connection, draft: Draft) -> dict[str, Any]:
-    """A staff note on a case (the note wizard's result): an event and an audit line."""
-    a = draft.answers
+async def write_note(db: aiosqlite.Connection, actor: int, note: Note, now: int) -> Note:
+    """A staff note on a case: an event and an audit line (inside the caller's transaction)."""
     await db.execute(
         "INSERT INTO case_events (case_id, kind, actor, body, created_at) VALUES (?, 'note', ?, ?, ?)",
-        (a["_case"], draft.user_id, a["text"], draft.updated_at),
+        (note.case_id, actor, note.text, now),
     )
     await db.execute(
         "INSERT INTO audit (actor, action, case_id, created_at) VALUES (?, 'note', ?, ?)",
-        (draft.user_id, a["_case"], draft.updated_at),
+        (actor, note.case_id, now),
     )
-    return {"reference": a["_reference"]}
+    return note

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.store.cases import OPEN_STATUSES, Case, _case
+from bot.store.cases import Case, _case
 from bot.store.db import Database
 from bot.store.outbox import Outgoing, enqueue_all
 
-STATUSES = (*OPEN_STATUSES, "resolved")
 CASE_FILTERS = ("open", "mine", "urgent", "all")
 
 

@@ -7,7 +7,6 @@ import json
 import aiosqlite
 
 from bot.store.db import Database
-from bot.store.drafts import Draft
 
 _CASES_OF_USER = "SELECT id FROM cases WHERE user_id = ?"
 _CASES_LISTED = "SELECT value FROM json_each(?)"
@@ -55,11 +54,6 @@ async def erase_user(db: aiosqlite.Connection, user_id: int) -> list[tuple[int, 
     for statement in PERSONAL_DATA:
         await db.execute(statement, (user_id,))
     return shown
-
-
-async def erase_draft_owner(db: aiosqlite.Connection, draft: Draft) -> list[tuple[int, int]]:
-    """The /deletedata wizard's result."""
-    return await erase_user(db, draft.user_id)
 
 
 class PrivacyStore:

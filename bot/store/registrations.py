@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.store.db import Database
-from bot.store.drafts import Draft
 
 
 @dataclass(frozen=True)
@@ -32,31 +31,42 @@ class Registration:
     workers: tuple[Worker, ...]
 
 
+@dataclass(frozen=True)
+class NewRegistration:
+    """A family's registration and one worker abroad (added, or updated when the name is known)."""
+
+    phone: str
+    province: str
+    district: str
+    village: str
+    relation: str
+    name: str
+    country: str
+    stage: str
+
+
 def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-async def write_registration(db: aiosqlite.Connection, draft: Draft) -> int:
-    """The registration wizard's result: upsert the family, add or update the named worker.
-
-    Runs inside the transaction that deletes the draft. Returns how many workers are registered.
-    """
-    a, now = draft.answers, draft.updated_at
+async def write_registration(db: aiosqlite.Connection, user_id: int, new: NewRegistration, now: int) -> int:
+    """Upsert the family, add or update the named worker, inside the caller's transaction.
+    Returns how many workers are registered."""
     await db.execute(
         "INSERT INTO registrations (user_id, phone, province, district, village, consent_at, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
         " phone = excluded.phone, province = excluded.province, district = excluded.district,"
         " village = excluded.village, consent_at = excluded.consent_at, updated_at = excluded.updated_at",
-        (draft.user_id, a["phone"], a["province"], a["district"], a["village"], now, now, now),
+        (user_id, new.phone, new.province, new.district, new.village, now, now, now),
     )
     await db.execute(
         "INSERT INTO workers (user_id, relation, name, name_key, country, stage, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name_key) DO UPDATE SET"
         " relation = excluded.relation, name = excluded.name, country = excluded.country,"
         " stage = excluded.stage, updated_at = excluded.updated_at",
-        (draft.user_id, a["relation"], a["name"], name_key(a["name"]), a["country"], a["stage"], now, now),
+        (user_id, new.relation, new.name, name_key(new.name), new.country, new.stage, now, now),
     )
-    async with db.execute("SELECT COUNT(*) FROM workers WHERE user_id = ?", (draft.user_id,)) as cursor:
+    async with db.execute("SELECT COUNT(*) FROM workers WHERE user_id = ?", (user_id,)) as cursor:
         return (await cursor.fetchone())[0]
 
 
@@ -82,9 +92,6 @@ class RegistrationStore:
             updated_at=row["updated_at"],
             workers=tuple(Worker(**dict(w)) for w in workers),
         )
-
-    async def count_registrations(self) -> int:
-        return await self.db.fetch_value("SELECT COUNT(*) FROM registrations")
 
     async def purge_registrations(self, inactive_since: int) -> int:
         """Retention: delete the registrations (and names) of users not seen since `inactive_since`."""

@@ -61,6 +61,3 @@ class UserStore:
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
         await self.db.write("UPDATE users SET blocked = ? WHERE id = ?", (int(blocked), user_id))
         self._touched.pop(user_id, None)
-
-    async def count_users(self) -> int:
-        return await self.db.fetch_value("SELECT COUNT(*) FROM users")

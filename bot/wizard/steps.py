@@ -7,13 +7,53 @@ apply to the answers so far.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import aiosqlite
 
 from bot.content import Content
+from bot.store import Store
+from bot.store.drafts import Draft
 
 Answers = Mapping[str, Any]
+# What the engine (bot/handlers/wizard.py) passes to the hooks: a telegram.Update and the handlers'
+# BotContext. Named here only, since this package never imports telegram.
+Update = Any
+BotContext = Any
+
+
+class Finish(Protocol):
+    """Writes the flow's result from its answers, inside the transaction that deletes the draft (so a
+    double tap acts once); the flow module maps the answers to the store's typed fields."""
+
+    async def __call__(self, db: aiosqlite.Connection, draft: Draft) -> Any: ...
+
+
+class Prepare(Protocol):
+    """Before a new draft starts: the first hidden answers (e.g. the user's registered workers), or
+    raises Invalid(content key) to refuse (e.g. a daily limit reached)."""
+
+    async def __call__(self, store: Store, user_id: int) -> dict[str, Any]: ...
+
+
+class After(Protocol):
+    """After the result is committed, before the user is told (e.g. a new case's card for staff)."""
+
+    async def __call__(self, update: Update, context: BotContext, result: Any) -> None: ...
+
+
+class PromptContext(Protocol):
+    """Extra variables for every prompt, from the answers so far (e.g. a live recipient count)."""
+
+    async def __call__(self, context: BotContext, answers: Answers) -> dict[str, Any]: ...
+
+
+class Preview(Protocol):
+    """Sends something before a summary, e.g. a broadcast exactly as recipients will see it."""
+
+    async def __call__(self, update: Update, context: BotContext, draft: Draft) -> None: ...
 
 
 class Invalid(ValueError):
@@ -90,26 +130,19 @@ class Confirm(Step):
     """The summary: confirm, edit one answer, or cancel."""
 
     summary: str = ""  # content key of the summary template (receives `answers`)
-    # Sends something before the summary, e.g. a preview exactly as recipients will see it.
-    preview: Callable[..., Awaitable[None]] | None = None
+    preview: Preview | None = None
 
 
 @dataclass(frozen=True)
 class Flow:
     name: str
     steps: tuple[Step, ...]
-    # Called inside the transaction that deletes the draft, so a double tap acts once.
-    finish: Callable[..., Awaitable[Any]]
+    finish: Finish
     done: str = ""  # content key shown after finishing (receives `result`)
     cancelled: str = "user-wizard-cancelled"
-    # Called before a new draft starts: returns the first hidden answers (e.g. the user's registered
-    # workers), or raises Invalid(content key) to refuse (e.g. a daily limit reached).
-    prepare: Callable[..., Awaitable[dict[str, Any]]] | None = None
-    # Called with (update, context, result) after the result is committed, before the user is told:
-    # e.g. a new case's card for staff.
-    after: Callable[..., Awaitable[None]] | None = None
-    # Extra variables for every prompt, from the answers so far (e.g. a live recipient count).
-    prompt_context: Callable[..., Awaitable[dict[str, Any]]] | None = None
+    prepare: Prepare | None = None
+    after: After | None = None
+    prompt_context: PromptContext | None = None
 
     def step(self, key: str) -> Step:
         return next(step for step in self.steps if step.key == key)
