@@ -44,8 +44,7 @@ async def local_bot(
     `virtual_pacing`, everything runs on the emulator's clock instead of real time: the outbox's
     pacing and waits, the send path's waits for Telegram's limits, and the store's timestamps (a
     flood wait's retry time, a schedule), so flood-limit tests and benchmarks take no real time
-    waiting. `clock` sets the store's clock
-    alone (real time by default)."""
+    waiting. `clock` sets the store's clock alone (real time by default)."""
     emulator = emulator or Emulator()
     clock = clock or (emulator.unix_time if virtual_pacing else time.time)
     settings = settings.with_changes(bot_token=emulator.token)
