@@ -131,7 +131,10 @@ async def throughput(server_url: str | None, processes: int, users: int, starts:
                 phase = await load.phase("/start", pid, [load.starts(u, starts) for u in load.users(users)])
             finally:
                 for bot in bots:
-                    await bot.end()
+                    if bot.process.returncode is None:
+                        await bot.end()
+                    else:
+                        print(f"a bot process had exited ({bot.process.returncode}): {bot.log[-500:]}")
     name = f"{processes} process{'es' * (processes > 1)}, {'PostgreSQL' if server_url else 'SQLite'}"
     rate = phase.updates / phase.seconds
     return name, rate, percentile(phase.all, 50), percentile(phase.all, 95), phase.lost
