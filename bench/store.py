@@ -446,8 +446,35 @@ async def purge_later(database: Path, filled: Filled) -> str:
     )
 
 
+async def acknowledged_commits(folder: Path, count: int = 300) -> str:
+    """Issue 20: what synchronous=FULL (the commit is on disk before the user is told) costs against
+    NORMAL (the last commits can roll back on a power cut), side by side on the same disk: the time of
+    the transaction that turns a question draft into a case, the write a user is told is saved."""
+    from bot.store.cases import write_question
+    from bot.store.db import SqliteDatabase
+
+    figures = []
+    for mode in ("NORMAL", "FULL"):
+        store = Store(await SqliteDatabase.connect(folder / f"durable-{mode}.sqlite3", synchronous=mode))
+        times = []
+        try:
+            await store.touch_user(1, "U", "id")
+            for _ in range(count):
+                draft = await store.start_draft(1, 1, "ask", "question", {"question": "Gaji belum dibayar"})
+                started = time.perf_counter()
+                await store.complete_draft(draft, write_question)
+                times.append((time.perf_counter() - started) * 1000)
+        finally:
+            await store.close()
+        times.sort()
+        p95 = times[int(0.95 * count)]
+        figures.append(f"{mode} median {statistics.median(times):.2f} ms, p95 {p95:.2f} ms")
+    return f"acknowledged commit ({count} cases): " + "; ".join(figures)
+
+
 async def main(users: int, registrations: int, cases: int, repeat: int, seed: int) -> int:
     with tempfile.TemporaryDirectory() as folder:
+        print(await acknowledged_commits(Path(folder)))
         database = Path(folder) / "store.sqlite3"
         store = await Store.open(database)
         try:
@@ -478,5 +505,10 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--durability", action="store_true", help="only the commit cost of synchronous=FULL")
     args = parser.parse_args()
+    if args.durability:
+        with tempfile.TemporaryDirectory() as folder:
+            print(asyncio.run(acknowledged_commits(Path(folder))))
+        sys.exit(0)
     sys.exit(asyncio.run(main(args.users, args.registrations, args.cases, args.repeat, args.seed)))

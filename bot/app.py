@@ -10,7 +10,7 @@ from telegram.request import BaseRequest
 from bot import handlers
 from bot.context import BotContext, Services
 from bot.outbox.limiter import NO_LIMITS, Limits, SendPath
-from bot.processor import OrderedUpdateProcessor
+from bot.processor import OrderedUpdateProcessor, UpdateTurn
 from bot.request import AiohttpRequest
 
 # Updates handled at once, and HTTP connections for their replies and the outbox's sends. A request
@@ -18,6 +18,11 @@ from bot.request import AiohttpRequest
 MAX_WORKING = 16
 CONNECTIONS = 32
 POOL_TIMEOUT = 10.0
+
+
+def _turn(services: Services) -> UpdateTurn | None:
+    """Webhook mode: Telegram may deliver an update again (another process may get it): record IDs."""
+    return services.store.db.update_turn if services.settings.webhook_mode else None
 
 
 def build_application(
@@ -39,7 +44,7 @@ def build_application(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING, clock=send_path.clock))
+        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING, clock=send_path.clock, turn=_turn(services)))
         .rate_limiter(send_path)
     )
     if request is None:  # Telegram, or the emulator's HTTP front

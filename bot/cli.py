@@ -119,7 +119,11 @@ async def stats(settings: Settings, args: argparse.Namespace) -> None:
     """Counts for a health check: exits non-zero when the database cannot be read."""
     import json
 
-    if str(settings.database_path) != ":memory:" and not settings.database_path.is_file():
+    if (
+        not settings.database_url
+        and str(settings.database_path) != ":memory:"
+        and not settings.database_path.is_file()
+    ):
         raise Exit(1, f"database not found: {settings.database_path}")
     async with open_services(settings) as services:
         figures = await services.store.stats_report()
@@ -156,7 +160,7 @@ async def erase(settings: Settings, args: argparse.Namespace) -> None:
 
     async with open_services(settings) as services:
         if await services.store.get_user(args.user_id) is None:
-            raise Exit(1, f"no user {args.user_id} in {settings.database_path}")
+            raise Exit(1, f"no user {args.user_id} in {settings.database_name}")
         shown = await services.store.erase_user(args.user_id)
         await notices.mark_erased(services, shown, "staff-data-deleted")
         await services.store.audit(CLI_ACTOR, "erase_user")
@@ -169,6 +173,30 @@ async def backup(settings: Settings, args: argparse.Namespace) -> None:
     async with open_services(settings) as services:
         await services.store.db.backup_to(target)
     print(f"backup written to {target}")
+
+
+async def copy_db(settings: Settings, args: argparse.Namespace) -> None:
+    """Move the SQLite database at DATABASE_PATH to an empty PostgreSQL database, in one transaction."""
+    from bot.store.copy import CopyError, copy_database
+    from bot.store.db import Database, SqliteDatabase, is_postgres_url
+
+    if not is_postgres_url(args.to):
+        raise Exit(2, "copy-db: --to must be a postgresql:// URL")
+    if not settings.database_path.is_file():
+        raise Exit(1, f"database not found: {settings.database_path}")
+    source = await SqliteDatabase.connect(settings.database_path)
+    try:
+        target = await Database.connect(args.to)
+        try:
+            copied = await copy_database(source, target)
+        finally:
+            await target.close()
+    except CopyError as error:
+        raise Exit(1, f"copy-db: {error}") from None
+    finally:
+        await source.close()
+    print(f"copied {sum(copied.values())} rows in {len(copied)} tables from {settings.database_path}")
+    print("now set DATABASE_URL to that URL and start the bot")
 
 
 async def ask(settings: Settings, args: argparse.Namespace) -> None:
@@ -276,6 +304,8 @@ def _parser() -> argparse.ArgumentParser:
     erase_cmd.add_argument("user_id", type=int, metavar="USER_ID", help="the user's Telegram ID")
     backup_cmd = sub.add_parser("backup", help="online copy of the database")
     backup_cmd.add_argument("file")
+    copy_cmd = sub.add_parser("copy-db", help="move the SQLite database to an empty PostgreSQL database")
+    copy_cmd.add_argument("--to", required=True, metavar="URL", help="postgresql://user:password@host/db")
     ask_cmd = sub.add_parser("ask", help="answer questions with the bot's search (stdin: one per line)")
     ask_cmd.add_argument("--lang", choices=LANGUAGES)
     ask_cmd.add_argument("--json", action="store_true")
@@ -298,6 +328,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], Coroutine[Any, Any,
     "run": lambda settings, args: run_bot(settings, webhook=args.webhook),
     "stats": stats,
     "backup": backup,
+    "copy-db": copy_db,
     "erase": erase,
     "export": export_command,
     "check-content": check_content_command,
@@ -320,7 +351,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     # `chat` never uses the production database by accident: only DATABASE_PATH set in the
     # environment for this command counts, not the one in .env.
     if args.command == "chat" and "DATABASE_PATH" not in env:
-        settings = settings.with_changes(database_path=Path("data/chat.sqlite3"))
+        settings = settings.with_changes(database_path=Path("data/chat.sqlite3"), database_url="")
     # Everything written to stderr from here on goes through redact(): error messages can carry a
     # request URL, and every Bot API URL holds the token.
     redact_stderr()
@@ -338,8 +369,12 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         _fail(1, f"database error ({settings.database_path}): {error}")
     except KeyboardInterrupt:
         pass
-    except Exception:  # a bug: the traceback helps, the token in it must not be shown
-        _fail(1, traceback.format_exc().rstrip())
+    except Exception as error:
+        if type(error).__module__.startswith(("psycopg", "psycopg_pool")):  # PostgreSQL (DATABASE_URL)
+            _fail(1, f"database error ({settings.database_name}): {error}")
+        _fail(
+            1, traceback.format_exc().rstrip()
+        )  # a bug: the traceback helps, the token in it must not be shown
 
 
 def _fail(code: int, message: str) -> None:

@@ -39,6 +39,7 @@ class Settings:
     bot_token: str = field(default="", repr=False)
     telegram_api_url: str = "https://api.telegram.org/bot"
     database_path: Path = Path("data/bot.sqlite3")
+    database_url: str = field(default="", repr=False)  # may carry a password
     staff_ids: frozenset[int] = frozenset()
     staff_chat_id: int | None = None
     default_language: str = "id"
@@ -56,6 +57,16 @@ class Settings:
     faq_only: bool = False  # FAQ_ONLY=1: no staff; reports and questions to staff are switched off
     conversation_hours: int = 72
     urgent_escalate_minutes: int = 10  # staff alerted again; every staff member mentioned at 3 times it
+
+    @property
+    def database(self) -> Path | str:
+        """What the store opens: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.database_url or self.database_path
+
+    @property
+    def database_name(self) -> str:
+        """The database for messages: the SQLite path, or the PostgreSQL URL without its password."""
+        return _without_password(self.database_url) if self.database_url else str(self.database_path)
 
     @property
     def webhook_mode(self) -> bool:
@@ -101,6 +112,7 @@ def load_settings(environ: Mapping[str, str], dotenv: Path | None = None) -> Set
         if get("TELEGRAM_API_URL")
         else Settings.telegram_api_url,
         database_path=Path(get("DATABASE_PATH") or Settings.database_path),
+        database_url=_database_url(get("DATABASE_URL")),
         staff_ids=frozenset(_ids("STAFF_IDS", get("STAFF_IDS"))),
         staff_chat_id=_int("STAFF_CHAT_ID", get("STAFF_CHAT_ID")) if get("STAFF_CHAT_ID") else None,
         default_language=_choice("DEFAULT_LANGUAGE", get("DEFAULT_LANGUAGE") or "id", LANGUAGES),
@@ -199,6 +211,23 @@ def _url(name: str, value: str, *, https: bool = False) -> str:
     if https and parts.scheme != "https" and parts.hostname not in _LOOPBACK:
         raise ConfigError(name, "Telegram only posts to https:// URLs")
     return value
+
+
+def _database_url(value: str) -> str:
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError("DATABASE_URL", "expected postgresql://user:password@host:port/database")
+    return value
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _listen(value: str) -> tuple[str, int]:

@@ -32,6 +32,9 @@ from bot.store import Clock, Store
 
 log = logging.getLogger(__name__)
 
+SHARED_IDLE_POLL = 1.0  # seconds between looks at an idle outbox when other processes may queue rows
+LEAD_CHECK = 1.0  # seconds between checks that this process still leads
+
 
 @contextlib.asynccontextmanager
 async def open_services(
@@ -41,7 +44,7 @@ async def open_services(
     content = content or load_content()
     content.env.globals["data_retention_days"] = settings.data_retention_days
     content.set_operator(settings.operator_name, settings.operator_contact)
-    store = await Store.open(settings.database_path, clock)
+    store = await Store.open(settings.database, clock)
     try:
         override = await store.get_kv("staff_chat_id")
         yield Services(
@@ -77,32 +80,62 @@ async def running_app(
     async with app:
         await set_commands(app)
         clock, sleep = pacing_time or (time.monotonic, asyncio.sleep)
+        database = services.store.db
+        # Processes sharing a database: rows queued by another process are noticed within a second.
+        idle_poll = {"idle_poll": SHARED_IDLE_POLL} if database.shared else {}
         services.outbox = outbox = Outbox(
             app.bot,
             services.store,
-            pacing=Pacing(overall_per_second=services.settings.broadcast_rate),
+            pacing=Pacing(overall_per_second=services.settings.broadcast_rate, **idle_poll),
             clock=clock,
             sleep=sleep,
         )
         hooks.connect_outbox(services, outbox)
         await hooks.queue_missing_cards(services)
         services.broadcaster = broadcaster = Broadcaster(services, app.bot, clock=clock)
-        tasks = [
-            asyncio.create_task(broadcaster.run(), name="broadcaster"),
-            asyncio.create_task(purge_forever(services), name="purge"),
-            asyncio.create_task(outbox.run(), name="outbox"),
-            asyncio.create_task(hooks.release_held_forever(services), name="held"),
-            asyncio.create_task(escalate_forever(services), name="escalation"),
-        ]
+        # One process at a time sends the outbox (so all together keep Telegram's limits), starts
+        # broadcasts, escalates and purges: the leader. On SQLite that is always this process.
+        background = {
+            "broadcaster": broadcaster.run,
+            "purge": lambda: purge_forever(services),
+            "outbox": outbox.run,
+            "held": lambda: hooks.release_held_forever(services),
+            "escalation": lambda: escalate_forever(services),
+        }
+        async with database.leadership("background") as leading:
+            tasks = [
+                asyncio.create_task(while_leading(leading, work), name=name)
+                for name, work in background.items()
+            ]
+            try:
+                yield app
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                services.outbox = services.broadcaster = None
+
+
+async def while_leading(leading: asyncio.Event, work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` while `leading` is set; cancel it when the lead is lost, start it again when regained."""
+    while True:
+        await leading.wait()
+        task = asyncio.ensure_future(work())
         try:
-            yield app
+            while leading.is_set() and not task.done():
+                await asyncio.wait({task}, timeout=LEAD_CHECK)
         finally:
-            for task in tasks:
+            # Cancel until it ends: Python 3.11's asyncio.wait_for can swallow one cancellation.
+            while not task.done():
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            services.outbox = services.broadcaster = None
+                await asyncio.wait({task}, timeout=LEAD_CHECK / 10)
+            (outcome,) = await asyncio.gather(task, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            log.error("background work failed", exc_info=outcome)
+        if leading.is_set():  # the work ended on its own (it should not): do not spin
+            await asyncio.sleep(LEAD_CHECK)
 
 
 def require_operator(content: Content) -> None:

@@ -7,6 +7,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from typing import Any
 
@@ -14,6 +15,9 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 log = logging.getLogger("bot.updates")
+
+# Around one update (webhook mode): yields False for an update already handled. Store.db.update_turn.
+UpdateTurn = Callable[[int | None, int], AbstractAsyncContextManager[bool]]
 
 # PTB's own semaphore only bounds how many updates may wait here (memory); real work is bounded below.
 MAX_WAITING = 10_000
@@ -62,13 +66,24 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
     An update first waits for the previous update of its chat (without holding a work slot), then
     takes one of `max_working` slots. So one flooding chat holds at most one slot at a time and can
     never fill the bound that protects everybody else.
+
+    With `turn` (webhook mode, bot/store/db.py `update_turn`), an update ID is handled once even when
+    Telegram delivers it again, and on PostgreSQL one chat's updates also run one at a time across
+    processes.
     """
 
-    def __init__(self, max_working: int = 64, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_working: int = 64,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        turn: UpdateTurn | None = None,
+    ) -> None:
         super().__init__(MAX_WAITING)
         self._clock = clock
         self._working = asyncio.Semaphore(max_working)
         self._tails: dict[int, asyncio.Future[None]] = {}
+        self._turn = turn
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key, reset = update_key(update), _ARRIVED.set(self._clock())
@@ -80,7 +95,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
     async def _in_order(self, key: int | None, update: object, coroutine: Awaitable[Any]) -> None:
         if key is None:
             async with self._working:
-                await self._timed(update, coroutine)
+                await self._in_turn(None, update, coroutine)
             return
         previous = self._tails.get(key)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -89,11 +104,27 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
             if previous is not None:
                 await asyncio.shield(previous)
             async with self._working:
-                await self._timed(update, coroutine)
+                await self._in_turn(key, update, coroutine)
         finally:
             done.set_result(None)
             if self._tails.get(key) is done:
                 del self._tails[key]
+
+    async def _in_turn(self, key: int | None, update: object, coroutine: Awaitable[Any]) -> None:
+        if self._turn is None or not isinstance(update, Update):
+            await self._timed(update, coroutine)
+            return
+        started = False
+        try:
+            async with self._turn(key, update.update_id) as fresh:
+                if fresh:
+                    started = True
+                    await self._timed(update, coroutine)
+                else:
+                    log.info("update %s was delivered again: handled already", update.update_id)
+        finally:
+            if not started:
+                coroutine.close()  # type: ignore[attr-defined]
 
     @staticmethod
     async def _timed(update: object, coroutine: Awaitable[Any]) -> None:

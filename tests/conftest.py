@@ -1,6 +1,15 @@
-"""Shared fixtures: settings on a temporary database, the real bot on the in-process emulator."""
+"""Shared fixtures: settings on a temporary database, the real bot on the in-process emulator.
+
+A module marked `pytest.mark.both_backends` runs each of its tests twice: on SQLite and on
+PostgreSQL. The PostgreSQL runs need a server: TEST_DATABASE_URL (`.ci/run` starts a throw-away one
+with `.ci/postgres.sh`); without it they skip. Each test gets a schema of its own, dropped after it.
+"""
 
 from __future__ import annotations
+
+import os
+import secrets
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 
@@ -16,9 +25,66 @@ def content():
     return load_content()
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path):
-    return load_settings({"DATABASE_PATH": str(tmp_path / "bot.sqlite3")})
+def backend(request):
+    """The database engine this test runs on: SQLite unless its module runs on both, or unless
+    TEST_BACKEND=postgresql (every test on the `settings` and `store` fixtures on PostgreSQL)."""
+    return getattr(request, "param", os.environ.get("TEST_BACKEND", "sqlite"))
+
+
+def with_schema(url: str, schema: str) -> str:
+    """`url` with every connection's search_path set to `schema`."""
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query), ("options", f"-c search_path={schema}")]
+    return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
+
+
+@pytest.fixture
+def new_database(backend, request):
+    """A factory of empty databases: None for SQLite (the caller picks a path or ":memory:"), else a
+    PostgreSQL URL on a fresh schema."""
+    if backend == "sqlite":
+        yield lambda: None
+        return
+    server = os.environ.get("TEST_DATABASE_URL", "")
+    if not server and os.environ.get("CI") == "true":
+        pytest.fail("CI must run the PostgreSQL tests: .ci/run sets TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("no PostgreSQL server: set TEST_DATABASE_URL (.ci/postgres.sh starts one)")
+    import psycopg
+
+    schemas = []
+
+    def create() -> str:
+        schemas.append(f"test_{secrets.token_hex(6)}")
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"CREATE SCHEMA {schemas[-1]}")
+        return with_schema(server, schemas[-1])
+
+    yield create
+    with psycopg.connect(server, autocommit=True) as admin:
+        for schema in schemas:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def database_url(new_database):
+    """An empty string on SQLite, else the URL of a fresh PostgreSQL schema."""
+    return new_database() or ""
+
+
+@pytest.fixture
+def settings(tmp_path, database_url):
+    env = {"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    return load_settings({**env, "DATABASE_URL": database_url} if database_url else env)
 
 
 @pytest.fixture
@@ -46,11 +112,12 @@ def john(bot):
 
 
 @pytest.fixture
-async def store():
-    opened = await Store.open(":memory:")
+async def store(database_url):
+    opened = await Store.open(database_url or ":memory:")
     yield opened
     await opened.close()
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "allow_api_errors: the test provokes API errors on purpose")
+    config.addinivalue_line("markers", "both_backends: run each test on SQLite and on PostgreSQL")

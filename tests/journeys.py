@@ -34,6 +34,12 @@ def danger_reply(lang="id", country=""):
 
 
 def rows(settings, sql):
+    """The rows of `sql` (no parameters), read directly from the bot's database, SQLite or PostgreSQL."""
+    if getattr(settings, "database_url", ""):
+        import psycopg
+
+        with psycopg.connect(settings.database_url) as db:
+            return [tuple(row) for row in db.execute(sql).fetchall()]
     with sqlite3.connect(settings.database_path) as db:
         return db.execute(sql).fetchall()
 

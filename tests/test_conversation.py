@@ -6,7 +6,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from journeys import full_report, label, opening, register, rows, start_report
+from journeys import danger_reply, full_report, label, opening, register, rows, start_report
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -114,7 +114,7 @@ async def test_danger_is_answered_first_then_the_message_reaches_staff(desk):
     reference, _ = await report_and_staff_reply(desk)
     await users["Siti"].send("tolong majikan memukul saya, saya dikurung")
     urgent, sent = users["Siti"].messages[-2:]
-    assert urgent.html == content.text("id", "user-urgent")
+    assert urgent.text == danger_reply(country="HK")  # the emergency reply first, for where she is
     assert sent.text == sent_line(reference)
 
 

@@ -239,8 +239,8 @@ async def test_a_story_that_reads_as_danger_makes_the_report_urgent(tmp_path, co
         await start_report(siti, "Ingin pulang")
         await siti.press("✅ Saya setuju")
         await siti.press("🇭🇰 Hong Kong")
-        await siti.send("sy dikurung majikan, pengen bunuh diri aja")
-        await siti.press(label("user-button-use-as-answer"))
+        await siti.send("sy dikurung majikan, pengen bunuh diri aja")  # the story itself: taken as told
+        await siti.press(label("user-button-done"))
         await siti.press("⏭️ Lewati")
         await siti.press("Lewat chat ini")
         await siti.press("✅ Benar, simpan")

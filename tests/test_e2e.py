@@ -14,6 +14,8 @@ from bot.local import BotProcess
 STARTED: list[BotProcess] = []
 STAFF = 9001
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture(autouse=True)
 async def _no_orphans():
@@ -41,8 +43,15 @@ async def served(request):
 
 
 @pytest.fixture
-def env(tmp_path):
-    return {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "LOG_LEVEL": "INFO", "STAFF_IDS": str(STAFF)}
+def env(tmp_path, database_url):
+    """The bot's environment: SQLite in tmp_path, or a fresh PostgreSQL schema."""
+    env = {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "LOG_LEVEL": "INFO", "STAFF_IDS": str(STAFF)}
+    return {**env, "DATABASE_URL": database_url} if database_url else env
+
+
+def database_of(env):
+    """What `rows` reads: the bot's database as its environment names it."""
+    return type("S", (), {"database_path": env["DATABASE_PATH"], "database_url": env.get("DATABASE_URL", "")})
 
 
 async def start_bot(server, env, emulator):
@@ -92,7 +101,7 @@ async def test_kill_9_mid_registration_then_finish(served, env):
     await user.press(label("user-button-save"))
     assert user.last_text == label("user-register-done", result=1)
     await bot.stop()
-    settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
+    settings = database_of(env)
     assert rows(settings, "SELECT village FROM registrations") == [("Kromengan",)]
 
 
@@ -115,7 +124,7 @@ async def test_kill_9_mid_report_then_finish_makes_one_case(served, env):
         opening("user-report-done", result=SimpleNamespace(reference=reference, urgent=False))
     )
     await bot.stop()
-    settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
+    settings = database_of(env)
     assert rows(settings, "SELECT COUNT(*) FROM cases") == [(1,)]
 
 
@@ -179,7 +188,7 @@ async def test_kill_9_mid_broadcast_then_restart_no_duplicates_and_unknown_repor
         flood=FloodLimits(private_per_second=None, group_per_minute=None, overall_per_second=None)
     )
     users = [emulator.user(id=40_000 + n, first_name="U", language_code="id") for n in range(300)]
-    store = await Store.open(env["DATABASE_PATH"])
+    store = await Store.open(env.get("DATABASE_URL") or env["DATABASE_PATH"])
     for user in users:
         await store.touch_user(user.id, "U", "id")
     async with store.db.transaction() as db:
@@ -198,7 +207,7 @@ async def test_kill_9_mid_broadcast_then_restart_no_duplicates_and_unknown_repor
         before = sum(bool(u.messages) for u in users)
         bot = await start_bot(server, env, emulator)
         for _ in range(400):
-            settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
+            settings = database_of(env)
             if rows(settings, "SELECT status FROM broadcasts") == [("done",)]:
                 break
             await asyncio.sleep(0.05)

@@ -49,7 +49,7 @@ def restore_logging():
 
 def test_debug_is_for_the_bot_only(restore_logging):
     setup_logging("DEBUG")
-    assert logging.getLogger("bot.wizard.engine").isEnabledFor(logging.DEBUG)
+    assert logging.getLogger("bot.handlers.wizard").isEnabledFor(logging.DEBUG)
     assert not any(
         logging.getLogger(name).isEnabledFor(logging.DEBUG) for name in ("telegram.ext", "aiosqlite")
     )

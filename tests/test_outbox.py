@@ -76,7 +76,9 @@ class World:
                     await asyncio.sleep(0.001)
                     await self.outbox.drain(timeout)
         finally:
-            task.cancel()
+            while not task.done():  # Python 3.11's wait_for (in psycopg_pool) can swallow a cancel
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.1)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -90,15 +92,18 @@ class World:
         return [call for call in self.emulator.calls("sendMessage") if call.ok]
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture
-async def world_for():
+async def world_for(new_database):
     """world_for(flood=..., pacing=..., failures=[...]): a store, a bot and an outbox on one
     virtual clock that only moves when the outbox sleeps."""
     opened = []
 
     async def make(flood=FloodLimits(), pacing=Pacing(), failures=()):  # noqa: B008
         emulator = Emulator(clock=lambda: 1000.0, flood=flood)
-        store = await Store.open(":memory:", clock=emulator.unix_time)
+        store = await Store.open(new_database() or ":memory:", clock=emulator.unix_time)
         defaults = Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         )
@@ -134,7 +139,8 @@ async def test_a_notice_goes_before_every_broadcast(world):
         await world.queue(chat, "news", priority=BROADCAST)
     await world.queue(6, "your case", priority=NOTICE)
     await world.send_all()
-    assert [call.params["chat_id"] for call in world.sends()] == [6, 1, 2, 3, 4, 5]
+    order = [call.params["chat_id"] for call in world.sends()]
+    assert order[0] == 6 and sorted(order) == [1, 2, 3, 4, 5, 6]  # rows in flight at once may swap
 
 
 async def test_a_new_notice_overtakes_a_running_broadcast(world):

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from journeys import full_report, label, rows
 
 from bot.config import load_settings
@@ -16,12 +17,23 @@ DAY = 86400
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
 
 
+pytestmark = pytest.mark.both_backends
+NEW_DATABASE = [lambda: None]
+
+
+@pytest.fixture(autouse=True)
+def _backend(new_database):
+    NEW_DATABASE[0] = new_database
+
+
 def staff_settings(tmp_path):
+    url = NEW_DATABASE[0]()
     return load_settings(
         {
             "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
             "STAFF_IDS": "9001",
             "STAFF_CHAT_ID": str(STAFF_CHAT),
+            **({"DATABASE_URL": url} if url else {}),
         }
     )
 
@@ -72,7 +84,7 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
 
 async def test_old_outbox_rows_go_and_finished_broadcasts_keep_their_outcome():
     now = [1_000_000_000]
-    store = await Store.open(":memory:", clock=lambda: now[0])
+    store = await Store.open(NEW_DATABASE[0]() or ":memory:", clock=lambda: now[0])
     try:
         db = store.db
         for broadcast_id, status in ((1, "done"), (2, "sending")):
@@ -106,7 +118,9 @@ async def test_old_outbox_rows_go_and_finished_broadcasts_keep_their_outcome():
         await store.close()
 
 
-async def test_the_outbox_purge_reads_an_index_not_the_whole_outbox(store):
+async def test_the_outbox_purge_reads_an_index_not_the_whole_outbox(store, backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite's query plan")
     plan = await store.db.fetch_all(
         "EXPLAIN QUERY PLAN SELECT id FROM outbox"
         " WHERE status NOT IN ('pending', 'sending') AND updated_at < 5"
@@ -121,7 +135,7 @@ async def test_start_up_queues_only_recent_missing_cards(tmp_path, content):
 
     settings = staff_settings(tmp_path)
     now = 1_000_000_000
-    store = await Store.open(settings.database_path, clock=lambda: now)
+    store = await Store.open(settings.database, clock=lambda: now)
     fields = {"category": "unpaid_wages", "subject": "me", "contact_method": "telegram", "lang": "id"}
     try:
         await store.touch_user(1001, "Siti", "id")

@@ -522,8 +522,9 @@ def _typed_option(context: BotContext, step: Choice, answers: dict, text: str | 
 
 async def hold(update: Update, context: BotContext) -> bool:
     """An urgent message while a form is open, after the emergency reply: it is not taken as the answer.
-    At a text step it is kept aside and the user is asked whether it was the answer; at any other step
-    the question is asked again. The form stays as it was. False when no form is open in this chat."""
+    At a story step it is the story itself and is taken as told; at a text step it is kept aside and the
+    user is asked whether it was the answer; at any other step the question is asked again. The form
+    stays as it was. False when no form is open in this chat."""
     message = update.effective_message
     draft = await _live_draft(context, update.effective_user.id)
     flow = flows(context).get(draft.flow) if draft else None
@@ -532,6 +533,8 @@ async def hold(update: Update, context: BotContext) -> bool:
     if message.message_id <= draft.last_message_id:
         return True  # a redelivered update we already answered
     step, text = flow.step(draft.step), (message.text or "").strip()
+    if isinstance(step, Story):
+        return await on_message(update, context)
     answers = {k: v for k, v in draft.answers.items() if k != HELD}
     if isinstance(step, Text) and text and len(text) <= step.max_length:
         answers[HELD] = text

@@ -143,8 +143,9 @@ class CaseworkStore:
     async def record_case_message(self, chat_id: int, message_id: int, case_id: int, kind: str) -> None:
         """Remember which case a message in a chat belongs to (forward headers cannot be relied on)."""
         await self.db.write(
-            "INSERT OR REPLACE INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
+            " case_id = excluded.case_id, kind = excluded.kind, created_at = excluded.created_at",
             (chat_id, message_id, case_id, kind, self.db.now()),
         )
 

@@ -1,6 +1,12 @@
-"""Schema changes, in order. Never edit an applied migration: add a new one."""
+"""Schema changes, in order. Never edit an applied migration: add a new one.
 
-MIGRATIONS: list[tuple[str, str]] = [
+Each migration is a name and its statements in SQLite's SQL, which bot/store/dialect.py rewrites for
+PostgreSQL (INTEGER as BIGINT, generated ids, NOCASE as lower()). Where no rewrite can express a
+change, give both texts: `("0042_name", {"sqlite": "...", "postgresql": "..."})`. Both engines record
+applied migrations by name in the same `schema_migrations` table.
+"""
+
+MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
     (
         "0001_users",
         """
@@ -276,6 +282,18 @@ MIGRATIONS: list[tuple[str, str]] = [
             case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
             chosen_at INTEGER NOT NULL
         )
+        """,
+    ),
+    (
+        # Webhook mode: Telegram may deliver an update again (to another process); its ID is
+        # recorded so it is handled once. Rows older than a day are purged (Telegram keeps 24 h).
+        "0012_processed_updates",
+        """
+        CREATE TABLE processed_updates (
+            update_id INTEGER PRIMARY KEY,
+            processed_at INTEGER NOT NULL
+        );
+        CREATE INDEX processed_updates_at ON processed_updates (processed_at)
         """,
     ),
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.db import Database
+from bot.store.dialect import SKIP_LOCKED
 
 # Lower sends first, in the outbox's queue and at the send path's gate (bot/outbox/limiter.py).
 # Rows already stored keep their meaning: the values 0, 1 and 2 are unchanged.
@@ -227,8 +228,14 @@ class OutboxStore:
         return None if row is None else _row(row)
 
     async def mark_sending(self, row: OutboxRow) -> bool:
-        """Claim a pending row just before its request; False if it is no longer pending."""
-        return await self._set(row, "sending", only_if="pending") == 1
+        """Claim a pending row just before its request; False if it is no longer pending, or if another
+        process is claiming it this very moment (PostgreSQL: SKIP LOCKED, so nobody waits for it)."""
+        claimed = await self.db.write(
+            "UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = (SELECT id FROM outbox"
+            f" WHERE id = ? AND {_PENDING} {SKIP_LOCKED})",
+            (self.db.now(), row.id),
+        )
+        return claimed == 1
 
     async def claim_outbox(self, row: OutboxRow) -> OutboxRow | None:
         """Claim a pending row just before its request: the row as it is now (a merged message may
@@ -314,7 +321,8 @@ class OutboxStore:
         A finished broadcast first keeps its outcome (counts by status) in its own row."""
         await self.db.write(
             "UPDATE broadcasts SET outcome = (SELECT json_group_object(status, n) FROM (SELECT status,"
-            " COUNT(*) AS n FROM outbox WHERE kind = 'broadcast' AND ref = broadcasts.id GROUP BY status))"
+            " COUNT(*) AS n FROM outbox WHERE kind = 'broadcast' AND ref = broadcasts.id GROUP BY status)"
+            " AS counts)"
             " WHERE outcome IS NULL AND status IN ('done', 'cancelled') AND finished_at < ?",
             (older_than,),
         )

@@ -38,7 +38,8 @@ class QuestionStore:
         now = self.db.now()
         await self.db.write(
             "INSERT INTO unanswered (question, lang, count, first_at, last_at) VALUES (?, ?, 1, ?, ?)"
-            " ON CONFLICT (question, lang) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+            " ON CONFLICT (question, lang) DO UPDATE SET count = unanswered.count + 1,"
+            " last_at = excluded.last_at",
             (question[:500], lang, now, now),
         )
 
