@@ -72,7 +72,7 @@ def audience_sql(
         filters.append(f"u.id IN (SELECT user_id FROM workers WHERE {condition})")
         params += [value for _, value in worker]
     plus = "+" if filters else ""
-    where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"] if reachable else [*filters, "1"]
+    where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"] if reachable else [*filters, "1 = 1"]
     chosen = audience.get("lang")
     if chosen in LANGUAGES:
         alone = f"{_KNOWN_LANGUAGE} = ?"
