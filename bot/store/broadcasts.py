@@ -79,7 +79,7 @@ def audience_sql(
         )
         params += [now, now, f"+{int(audience['contract_days'])} days"]
     plus = "+" if filters else ""
-    where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"] if reachable else [*filters, "1"]
+    where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"] if reachable else [*filters, "1 = 1"]
     chosen = audience.get("lang")
     if chosen in LANGUAGES:
         alone = f"{_KNOWN_LANGUAGE} = ?"
