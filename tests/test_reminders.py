@@ -8,6 +8,7 @@ import pytest
 from journeys import label, opening, register, rows
 
 from bot import reminders
+from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.lifecycle import open_services
 from bot.local import local_bot
@@ -236,3 +237,18 @@ async def test_retention_removes_the_dates_with_the_registration(store):
     await dated_workers(store, [("Malang", "2027-01-20")])
     assert await store.purge_registrations(inactive_since=1) == 1
     assert await store.db.fetch_value("SELECT COUNT(*) FROM worker_dates") == 0
+
+
+async def test_staff_target_a_broadcast_at_contracts_ending_soon(tmp_path, content, clock):
+    settings = load_settings({"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "STAFF_IDS": "9001"})
+    async with local_bot(settings, emulator=Emulator(), clock=clock, content=content) as bot:
+        staff = bot.emulator.user(id=9001, first_name="Ani", language_code="id")
+        await staff.send("/broadcast")
+        await staff.send("Info kontrak")
+        for key in ("staff-broadcast-all", "staff-broadcast-registered-yes", "staff-broadcast-all"):
+            await staff.press(label(key))
+        await staff.press(label("staff-broadcast-all"))
+        await staff.send("30")
+        assert "Provinsi" in staff.last_text  # the next question
+    [(step, answers)] = rows(settings, "SELECT step, answers FROM drafts")
+    assert step == "province" and '"contract_days": "30"' in answers
