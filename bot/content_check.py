@@ -170,6 +170,7 @@ def _sample_context() -> dict[str, Any]:
 
 # Messages whose variables differ in shape from the common sample above.
 _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "staff-topic-name": {"category": "Kekerasan atau pelecehan", "status": "Baru"},
     "user-register-done": {"result": 2},
     "user-followup-done": {"result": {"reference": "LP-ABC234"}},
     "staff-broadcast-done": {"result": 7},

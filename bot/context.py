@@ -32,6 +32,7 @@ class Services:
     content: Content
     search: SearchEngine
     staff_chat_override: int | None = None  # the staff group's new ID after it became a supergroup
+    staff_forum: bool | None = None  # the staff chat is a forum (topics per case); None: not yet known
     outbox: Outbox | None = None  # the running workers (bot/outbox/), while the application runs
     broadcaster: Worker | None = None
 

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
 from bot.context import Services
+from bot.outbox import topics
 from bot.store import Case, Worker
 from bot.store.outbox import NOTICE, Outgoing
 from bot.telegram_html import utf16_len
@@ -106,7 +107,19 @@ async def _referred_to(services: Services, case: Case) -> str | None:
 
 
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
-    """The card (and the case's files after it) for every staff target."""
+    """The card (and the case's files after it) for every staff target; in a staff forum, first the
+    case's topic (its card follows into it: bot/outbox/hooks.py)."""
+    forum = topics.forum_chat(services)
+    if forum is not None:
+        return [topics.create(services, case, forum)]
+    return await case_cards(services, case)
+
+
+async def case_cards(
+    services: Services, case: Case, only: int | None = None, extra: dict | None = None
+) -> list[Outgoing]:
+    """The card, story and files of a case for every staff target (or `only` that chat), each
+    with `extra` payload (e.g. the topic's message_thread_id)."""
     if not staff_targets(services):
         return []
     text = await card_text(services, case)
@@ -114,21 +127,23 @@ async def new_case(services: Services, case: Case) -> list[Outgoing]:
     files = await services.store.case_attachments(case.id)
     story = story_parts(services, case)
     items = []
-    for chat_id in staff_targets(services):
+    for chat_id in staff_targets(services) if only is None else [only]:
         items.append(
             Outgoing(
                 chat_id,
                 "sendMessage",
-                {"text": text, "parse_mode": "HTML", "reply_markup": markup},
+                {"text": text, "parse_mode": "HTML", "reply_markup": markup, **(extra or {})},
                 kind="case_card",
                 ref=case.id,
             )
         )
         items += [
-            Outgoing(chat_id, "sendMessage", {"text": part}, kind="case_file", ref=case.id) for part in story
+            Outgoing(chat_id, "sendMessage", {"text": part, **(extra or {})}, kind="case_file", ref=case.id)
+            for part in story
         ]
         items += [
-            file_message(chat_id, case, (f.kind, f.file_id, f.caption or ""), "case_file") for f in files
+            file_message(chat_id, case, (f.kind, f.file_id, f.caption or ""), "case_file", extra)
+            for f in files
         ]
     return items
 
@@ -252,7 +267,7 @@ async def to_staff(
     items = []
     for chat_id in staff_targets(services):
         cards = [m for c, m in await services.store.case_messages(case.id, "card") if c == chat_id]
-        reply = (
+        reply = await topics.placement(services, case, chat_id) or (
             {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
             if cards
             else {}

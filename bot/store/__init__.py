@@ -17,6 +17,7 @@ from bot.store.privacy import PrivacyStore
 from bot.store.questions import QuestionStore, Unanswered
 from bot.store.registrations import Registration, RegistrationStore, Worker
 from bot.store.stats import ReportingStore
+from bot.store.topics import Topic, TopicStore
 from bot.store.users import User, UserStore
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Registration",
     "ReporterMessage",
     "Store",
+    "Topic",
     "Unanswered",
     "User",
     "Worker",
@@ -48,6 +50,7 @@ class Store(
     CaseStore,
     CaseworkStore,
     ConversationStore,
+    TopicStore,
     ReportingStore,
     OutboxStore,
     BroadcastStore,

@@ -28,6 +28,7 @@ PERSONAL_DATA = (
 CASE_DATA = (
     "DELETE FROM outbox WHERE kind IN " + _CASE_KINDS + " AND ref IN ({cases})",
     "DELETE FROM attachments WHERE case_id IN ({cases})",
+    "DELETE FROM case_topics WHERE case_id IN ({cases})",
     "UPDATE case_events SET body = NULL, actor = NULL WHERE case_id IN ({cases})",
     "UPDATE cases SET description = NULL, contact_phone = NULL, contact_method = 'none', worker_id = NULL,"
     " user_id = NULL WHERE id IN ({cases})",

@@ -1,0 +1,112 @@
+"""Issue 18 scope 4: a forum staff chat holds one topic per case (bot/handlers/forum.py,
+bot/outbox/topics.py). Staff type in the topic, the reporter answers in their chat."""
+
+import re
+import time
+
+import pytest
+from journeys import full_report, label, rows
+
+from bot.config import load_settings
+from bot.emulator import Emulator
+from bot.local import local_bot
+from bot.outbox.topics import RENAME_DELAY
+
+FORUM = -100777
+REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
+
+
+@pytest.fixture
+async def forum(tmp_path, content):
+    """The bot with a staff forum it manages topics in, staff member Ani, reporter Siti."""
+    settings = load_settings(
+        {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "STAFF_IDS": "9001", "STAFF_CHAT_ID": str(FORUM)}
+    )
+    emulator = Emulator()
+    async with local_bot(settings, emulator=emulator, content=content) as running:
+        ani = emulator.user(id=9001, first_name="Ani", language_code="id")
+        siti = emulator.user(id=1001, first_name="Siti", language_code="id")
+        group = emulator.group(
+            id=FORUM, title="Petugas", members=[ani], forum=True, bot_rights=("can_manage_topics",)
+        )
+        yield running, ani, siti, group, settings
+        assert emulator.errors == [], f"the bot caused API errors: {emulator.errors}"
+
+
+async def reported(running, siti):
+    await full_report(siti)
+    await running.services.outbox.drain(5)
+    return await running.services.store.case_by_reference(REFERENCE.search(siti.last_text).group())
+
+
+async def settled(running):
+    await running.services.outbox.drain(5)
+
+
+async def test_a_new_case_gets_its_own_topic_holding_the_card_and_files(forum):
+    running, ani, siti, group, settings = forum
+    case = await reported(running, siti)
+    (topic,) = group.topics
+    shown = group.in_topic(topic.thread_id)
+    assert topic.name == f"{case.reference} · {label('user-category-unpaid_wages')} · {label('user-status-new')}"
+    assert any(case.reference in m.text and m.buttons for m in shown)
+    assert sum(m.kind == "photo" for m in shown) == 2
+    assert rows(settings, "SELECT case_id, thread_id FROM case_topics") == [(case.id, topic.thread_id)]
+
+
+async def test_forum_mode_end_to_end(forum):
+    """Topic created; staff type (no reply) → reporter, unsigned; reporter answers → topic; resolve →
+    topic closed; the reporter writes again → topic and case reopened."""
+    running, ani, siti, group, settings = forum
+    case = await reported(running, siti)
+    thread = group.topics[0].thread_id
+    await ani.send_in_topic(group, thread, "Boleh tahu nama lengkap anak Ibu?")
+    await settled(running)
+    assert siti.last_text == label("user-staff-message", case=case, text="Boleh tahu nama lengkap anak Ibu?")
+    assert "Ani" not in siti.last_text
+    await siti.send("nama nya Siti Aminah")
+    await settled(running)
+    assert "nama nya Siti Aminah" in group.in_topic(thread)[-1].text
+    await ani.press(label("staff-button-res"), group)
+    await settled(running)
+    assert group.topics[0].closed
+    await siti.send("gaji masih belum dibayar")
+    await settled(running)
+    assert not group.topics[0].closed
+    assert "gaji masih belum dibayar" in group.in_topic(thread)[-1].text
+    assert (await running.services.store.case_by_id(case.id)).status != "resolved"
+
+
+async def test_a_note_in_the_topic_stays_in_the_group(forum):
+    running, ani, siti, group, settings = forum
+    case = await reported(running, siti)
+    before = len(siti.messages)
+    await ani.send_in_topic(group, group.topics[0].thread_id, "// majikan sudah dihubungi")
+    await settled(running)
+    assert len(siti.messages) == before
+    assert rows(settings, "SELECT body FROM case_events WHERE kind = 'note'") == [("majikan sudah dihubungi",)]
+    assert group.last_text == label("staff-note-done", result=case)
+
+
+async def test_renames_wait_and_a_burst_of_changes_is_one_rename(forum):
+    running, ani, siti, group, settings = forum
+    case = await reported(running, siti)
+    await ani.press(label("staff-button-take"), group)
+    await ani.press(label("staff-button-res"), group)
+    await ani.press(label("staff-button-undo"), group)
+    await settled(running)
+    assert running.emulator.calls("editForumTopic") == []
+    running.services.store.db.clock = lambda: time.time() + RENAME_DELAY
+    await running.services.store.release_held()
+    await settled(running)
+    assert [c.params["name"] for c in running.emulator.calls("editForumTopic")] == [
+        f"{case.reference} · {label('user-category-unpaid_wages')} · {label('user-status-in_progress')}"
+    ]
+    assert group.topics[0].name.endswith(label("user-status-in_progress"))
+
+
+async def test_erasing_the_reporter_removes_the_topic_mapping(forum):
+    running, ani, siti, group, settings = forum
+    await reported(running, siti)
+    await running.services.store.erase_user(siti.id)
+    assert rows(settings, "SELECT * FROM case_topics") == []
