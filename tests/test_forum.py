@@ -97,7 +97,8 @@ async def test_renames_wait_and_a_burst_of_changes_is_one_rename(forum):
     await settled(running)
     assert running.emulator.calls("editForumTopic") == []
     running.services.store.db.clock = lambda: time.time() + RENAME_DELAY
-    await running.services.store.release_held()
+    await running.services.store.release_held()  # as bot/outbox/hooks.py's loop does, every few seconds
+    running.services.wake_outbox()
     await settled(running)
     assert [c.params["name"] for c in running.emulator.calls("editForumTopic")] == [
         f"{case.reference} · {label('user-category-unpaid_wages')} · {label('user-status-in_progress')}"
