@@ -48,7 +48,8 @@ async def test_a_new_case_gets_its_own_topic_holding_the_card_and_files(forum):
     case = await reported(running, siti)
     (topic,) = group.topics
     shown = group.in_topic(topic.thread_id)
-    assert topic.name == f"{case.reference} · {label('user-category-unpaid_wages')} · {label('user-status-new')}"
+    category, status = label("user-category-unpaid_wages"), label("user-status-new")
+    assert topic.name == f"{case.reference} · {category} · {status}"
     assert any(case.reference in m.text and m.buttons for m in shown)
     assert sum(m.kind == "photo" for m in shown) == 2
     assert rows(settings, "SELECT case_id, thread_id FROM case_topics") == [(case.id, topic.thread_id)]
@@ -84,7 +85,8 @@ async def test_a_note_in_the_topic_stays_in_the_group(forum):
     await ani.send_in_topic(group, group.topics[0].thread_id, "// majikan sudah dihubungi")
     await settled(running)
     assert len(siti.messages) == before
-    assert rows(settings, "SELECT body FROM case_events WHERE kind = 'note'") == [("majikan sudah dihubungi",)]
+    notes = rows(settings, "SELECT body FROM case_events WHERE kind = 'note'")
+    assert notes == [("majikan sudah dihubungi",)]
     assert group.last_text == label("staff-note-done", result=case)
 
 
