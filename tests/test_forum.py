@@ -3,6 +3,7 @@ bot/outbox/topics.py). Staff type in the topic, the reporter answers in their ch
 
 import re
 import time
+from dataclasses import replace
 
 import pytest
 from journeys import full_report, label, rows
@@ -10,7 +11,7 @@ from journeys import full_report, label, rows
 from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.local import local_bot
-from bot.outbox.topics import RENAME_DELAY
+from bot.outbox.topics import RENAME_DELAY, URGENT_COLOR, create, topic_name
 
 FORUM = -100777
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
@@ -113,3 +114,25 @@ async def test_erasing_the_reporter_removes_the_topic_mapping(forum):
     await reported(running, siti)
     await running.services.store.erase_user(siti.id)
     assert rows(settings, "SELECT * FROM case_topics") == []
+
+
+async def test_an_urgent_case_is_marked_in_its_topic_name(forum):
+    running, ani, siti, group, settings = forum
+    case = await reported(running, siti)
+    urgent = replace(case, urgent=True)
+    assert topic_name(running.services, urgent) == "🚨 " + topic_name(running.services, case)
+    assert create(running.services, urgent, FORUM).payload["icon_color"] == URGENT_COLOR
+
+
+@pytest.mark.parametrize("forum_chat", [True, False])
+async def test_without_the_right_to_manage_topics_the_card_goes_to_the_group(tmp_path, content, forum_chat):
+    settings = load_settings(
+        {"DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "STAFF_IDS": "9001", "STAFF_CHAT_ID": str(FORUM)}
+    )
+    emulator = Emulator()
+    async with local_bot(settings, emulator=emulator, content=content) as running:
+        siti = emulator.user(id=1001, first_name="Siti", language_code="id")
+        group = emulator.group(id=FORUM, title="Petugas", forum=forum_chat, bot_rights=())
+        case = await reported(running, siti)
+    assert group.topics == [] and any(case.reference in m.text and m.buttons for m in group.messages)
+    assert [c.method for c in emulator.errors] == (["createForumTopic"] if forum_chat else [])
