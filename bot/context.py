@@ -60,6 +60,7 @@ class Services:
             return
         await self.store.set_kv("staff_chat_id", str(new_id))
         self.staff_chat_override = new_id
+        self.staff_forum = None  # asked again: turning Topics on is one way a group becomes a supergroup
         log.warning(
             "staff chat %s became supergroup %s: now using the new ID (set STAFF_CHAT_ID=%s)",
             old,

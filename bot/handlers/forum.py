@@ -24,9 +24,11 @@ async def topic_message(update: Update, context: BotContext, to_reporter: ToRepo
     False when the message is in no case's topic, or answers the sender's open note on this case."""
     message = update.effective_message
     chat = update.effective_chat
-    if chat.id != context.services.staff_chat_id or not message.is_topic_message:
+    if chat.id != context.services.staff_chat_id:
         return False
-    context.services.staff_forum = bool(chat.is_forum)
+    context.services.staff_forum = bool(chat.is_forum)  # Topics can be turned on or off any time
+    if not message.is_topic_message:
+        return False
     case = await context.store.case_for_topic(chat.id, message.message_thread_id)
     if case is None or not context.is_staff(update.effective_user.id):
         return False
