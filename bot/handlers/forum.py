@@ -44,12 +44,14 @@ async def topic_message(update: Update, context: BotContext, to_reporter: ToRepo
 
 
 async def _save_note(update: Update, context: BotContext, case: Case, text: str) -> None:
-    """The note on the case; the staff member is told in the topic (the bot cannot post in a closed
-    one, where only admins can write)."""
+    """The note on the case; the staff member is told in the topic, unless it is closed (the bot
+    cannot post there; only admins can write in it)."""
     topic = await context.store.topic_of(case.id)
+    note = Note(case_id=case.id, reference=case.reference, text=text[:3000])
     if text:
-        note = Note(case_id=case.id, reference=case.reference, text=text[:3000])
         await context.store.add_note(update.effective_user.id, note)
     if topic is not None and not topic.closed:
         key = "staff-note-done" if text else "staff-note-ask"
-        await update.effective_message.reply_text(staff._text(context, key, result=note if text else None))
+        await update.effective_message.reply_text(
+            context.content.text(context.settings.default_language, key, result=note)
+        )
