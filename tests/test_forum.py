@@ -12,6 +12,8 @@ from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.local import local_bot
 from bot.outbox.topics import RENAME_DELAY, URGENT_COLOR, create, topic_name
+from bot.store import Outgoing
+from bot.store.topics import RENAME
 
 FORUM = -100777
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
@@ -136,3 +138,29 @@ async def test_without_the_right_to_manage_topics_the_card_goes_to_the_group(tmp
         case = await reported(running, siti)
     assert group.topics == [] and any(case.reference in m.text and m.buttons for m in group.messages)
     assert [c.method for c in emulator.errors] == (["createForumTopic"] if forum_chat else [])
+
+
+async def _store_with_a_topic(store):
+    async with store.db.transaction() as db:
+        await db.execute(
+            "INSERT INTO cases (id, reference, category, subject, contact_method, lang, created_at,"
+            " updated_at) VALUES (1, 'LP-ABC234', 'abuse', 'me', 'telegram', 'id', 0, 0)"
+        )
+    await store.save_topic(1, FORUM, 7, "LP-ABC234 · Kekerasan · Baru")
+    return store
+
+
+async def test_closing_a_closed_topic_queues_nothing(store):
+    await _store_with_a_topic(store)
+    close = Outgoing(FORUM, "closeForumTopic", {"message_thread_id": 7}, kind="topic_state", ref=1)
+    assert [await store.set_topic_closed(1, True, close) for _ in range(2)] == [True, False]
+    assert len(await store.due_outbox()) == 1 and (await store.topic_of(1)).closed
+
+
+async def test_a_waiting_rename_is_replaced_and_the_current_name_is_not_queued(store):
+    await _store_with_a_topic(store)
+    for name in ("LP-ABC234 · Kekerasan · Selesai", "LP-ABC234 · Kekerasan · Baru"):
+        rename = Outgoing(FORUM, "editForumTopic", {"message_thread_id": 7, "name": name}, kind=RENAME, ref=1)
+        await store.queue_topic_rename(1, name, rename)
+    assert await store.due_outbox() == []
+    assert (await store.case_for_topic(FORUM, 7)).reference == "LP-ABC234"
