@@ -183,6 +183,7 @@ _OFFICER = StaffMember(1, "officer", (("Lombok Timur", "Sakra"), ("Lombok Tengah
 
 # Messages whose variables differ in shape from the common sample above.
 _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "staff-topic-name": {"category": "Kekerasan atau pelecehan", "status": "Baru"},
     "user-register-done": {"result": 2},
     "user-help": {"commands": [("start", "Mulai"), ("status", "Lihat status laporan saya")]},
     "user-followup-done": {"result": {"reference": "LP-ABC234"}},

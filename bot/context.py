@@ -32,6 +32,7 @@ class Services:
     content: Content
     search: SearchEngine
     staff_chat_override: int | None = None  # the staff group's new ID after it became a supergroup
+    staff_forum: bool | None = None  # the staff chat is a forum (topics per case); None: not yet known
     outbox: Outbox | None = None  # the running workers (bot/outbox/), while the application runs
     broadcaster: Worker | None = None
     reminders: Worker | None = None
@@ -74,6 +75,7 @@ class Services:
             return
         await self.store.set_kv("staff_chat_id", str(new_id))
         self.staff_chat_override = new_id
+        self.staff_forum = None  # asked again: turning Topics on is one way a group becomes a supergroup
         log.warning(
             "staff chat %s became supergroup %s: now using the new ID (set STAFF_CHAT_ID=%s)",
             old,

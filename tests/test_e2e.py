@@ -270,3 +270,33 @@ async def test_reporter_and_staff_talk_as_in_a_chat(served, env):
     assert sorted(rows(settings, notes)) == sorted(
         zip(references, ["catatan satu", "catatan dua"], strict=True)
     )
+
+
+async def test_a_forum_staff_group_works_a_case_in_its_topic(served, env):
+    """Issue 18 scope 4, over HTTP: new case → topic; staff type in it (no reply) → the reporter,
+    unsigned; the reporter's answer → the topic; resolve → closed; the reporter again → reopened."""
+    emulator, server = served
+    env = {**env, "STAFF_IDS": "9001", "STAFF_CHAT_ID": "-100998"}
+    ani = emulator.user(id=9001, first_name="Ani", language_code="id")
+    group = emulator.group(
+        id=-100998, title="Petugas", members=[ani], forum=True, bot_rights=("can_manage_topics",)
+    )
+    bot = await start_bot(server, env, emulator)
+    siti = emulator.user(id=507, first_name="Siti", language_code="id")
+    await full_report(siti)
+    await emulator.wait_idle(10, 0.5)
+    (topic,) = group.topics
+    await ani.send_in_topic(group, topic.thread_id, "Boleh tahu nama lengkap anak Ibu?")
+    await emulator.wait_idle(10, 0.5)
+    assert "Boleh tahu nama lengkap anak Ibu?" in siti.last_text and "Ani" not in siti.last_text
+    await siti.send("nama nya Siti Aminah")
+    await emulator.wait_idle(10, 0.5)
+    assert "nama nya Siti Aminah" in group.in_topic(topic.thread_id)[-1].text
+    await ani.press(label("staff-button-res"), group)
+    await emulator.wait_idle(10, 0.5)
+    assert topic.closed
+    await siti.send("gaji masih belum dibayar")
+    await emulator.wait_idle(10, 0.5)
+    await bot.stop()
+    assert not topic.closed and "gaji masih belum dibayar" in group.in_topic(topic.thread_id)[-1].text
+    assert emulator.errors == []

@@ -21,9 +21,15 @@ from .errors import (
     EDIT_NOT_FOUND,
     KICKED,
     MIGRATED,
+    NO_TOPIC_EDIT_RIGHTS,
+    NO_TOPIC_RIGHTS,
+    NOT_A_FORUM,
     NOT_MODIFIED,
     QUERY_TOO_OLD,
     REPLY_NOT_FOUND,
+    THREAD_NOT_FOUND,
+    TOPIC_CLOSED,
+    TOPIC_NOT_MODIFIED,
     ApiError,
     bad_request,
 )
@@ -39,7 +45,7 @@ from .params import (
     scope_key,
 )
 from .updates import UpdateFeed
-from .world import Call, Chat, Message, Query, StoredFile, Upload, User, Webhook, media_object
+from .world import Call, Chat, Message, Query, StoredFile, Topic, Upload, User, Webhook, media_object
 
 DEFAULT_TOKEN = "7000000001:AAEmulatorTokenForTestsOnly_1234567"
 DELETE_WINDOW = 48 * 3600  # a message older than this cannot be deleted
@@ -57,6 +63,8 @@ _CHAT_ACTIONS = {
     "upload_video_note",
 }
 _METHODS: dict[str, Callable[..., Any]] = {}
+# The colours Telegram allows for a topic icon (createForumTopic icon_color).
+TOPIC_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
 
 
 def api_method(name: str) -> Callable:
@@ -277,13 +285,28 @@ class Emulator:
         *,
         admins: Iterable[SimUser | int] = (),
         type: str = "supergroup",
+        forum: bool = False,
+        bot_rights: Iterable[str] | None = None,
     ) -> SimGroup:
-        """A group the bot is in; ids are negative (-100... for supergroups)."""
+        """A group the bot is in; ids are negative (-100... for supergroups). A `forum` must be a
+        supergroup; with `bot_rights` (e.g. ("can_manage_topics",)) the bot is an administrator."""
         if id is None:
             id = -1001000000000 - len(self.chats)
+        if forum and type != "supergroup":
+            raise ValueError("only a supergroup can be a forum")
         ids = {getattr(m, "id", m) for m in members}
         admin_ids = {getattr(m, "id", m) for m in admins}
-        self.chats[id] = Chat(id, type, title, members=ids | admin_ids, admins=admin_ids)
+        if bot_rights is not None:
+            admin_ids.add(self.bot.id)
+        self.chats[id] = Chat(
+            id,
+            type,
+            title,
+            members=ids | admin_ids,
+            admins=admin_ids,
+            is_forum=forum,
+            bot_rights=frozenset(bot_rights or ()),
+        )
         return SimGroup(self, self.chats[id])
 
     async def migrate(self, group: SimGroup | int, new_id: int | None = None) -> SimGroup:
@@ -322,11 +345,21 @@ class Emulator:
         reply_to: Message | None = None,
         file: StoredFile | None = None,
         service: bool = False,
+        thread: int | None = None,
     ) -> Message:
-        """A user's message in a chat; the bot gets it unless group privacy mode hides it."""
+        """A user's message in a chat; the bot gets it unless group privacy mode hides it. In a
+        forum topic (`thread`), a message that replies to nothing replies to the topic's first
+        message, as Telegram shows it; only administrators may write in a closed topic."""
         self.advance(0 if service else self.think_time)
         if chat.user is not None:
             chat.user.started = True
+        if thread is None and reply_to is not None and reply_to.in_topic:
+            thread = reply_to.thread_id
+        if thread is not None:
+            topic = self._topic(chat, thread)
+            if topic.closed and sender.id not in chat.admins:
+                raise PermissionError(f"topic {thread} is closed: only administrators may write")
+            reply_to = reply_to or self.find_message(chat, thread)
         message = self._store(
             chat,
             sender,
@@ -336,6 +369,7 @@ class Emulator:
             content=content or {},
             reply_to=reply_to,
             file=file,
+            thread_id=thread,
         )
         if self._bot_sees(message, service):
             await self.emit("message", message.api())
@@ -345,6 +379,8 @@ class Emulator:
         chat = message.chat
         if not chat.is_group or not self.privacy_mode or service or not chat.bot_member:
             return chat.bot_member or not chat.is_group
+        if self.bot.id in chat.admins:  # privacy mode does not apply to an administrator bot
+            return True
         text = message.text or message.caption or ""
         mention = f"@{self.bot.username}".lower()
         command = text.startswith("/") and (
@@ -439,9 +475,33 @@ class Emulator:
             raise bad_request("message can't be edited")
         return message
 
-    def _send(self, chat: Chat, **fields: Any) -> dict[str, Any]:
+    def _send(self, chat: Chat, p: Params | None = None, **fields: Any) -> dict[str, Any]:
+        """Store a bot message (in the topic `message_thread_id` names, or the replied message's)."""
+        thread = self._send_thread(chat, p, fields.get("reply_to")) if p is not None else None
         self.flood.check(chat.id, chat.is_group)
-        return self._store(chat, self.bot, **fields).api()
+        return self._store(chat, self.bot, thread_id=thread, **fields).api()
+
+    def _topic(self, chat: Chat, thread: int) -> Topic:
+        topic = chat.topics.get(thread)
+        if topic is None:
+            raise ApiError(400, THREAD_NOT_FOUND)
+        return topic
+
+    def _send_thread(self, chat: Chat, p: Params, reply_to: Message | None) -> int | None:
+        """The forum topic a bot message goes to; a closed topic takes none (strict: Telegram lets
+        topic managers post there, the emulator does not, so the bot must reopen a topic first)."""
+        thread = p.integer("message_thread_id", None)
+        if thread is None and reply_to is not None and reply_to.in_topic:
+            thread = reply_to.thread_id
+        if thread is None:
+            return None
+        if not chat.is_forum:
+            if chat.is_group and thread and self.find_message(chat, thread) is not None:
+                return None  # a reply thread in a plain supergroup: no topic
+            raise ApiError(400, THREAD_NOT_FOUND)
+        if self._topic(chat, thread).closed:
+            raise ApiError(400, TOPIC_CLOSED)
+        return thread
 
     # ---- Bot API methods --------------------------------------------------------------
 
@@ -516,6 +576,7 @@ class Emulator:
         reply_to = self._reply_target(p, chat)
         return self._send(
             chat,
+            p,
             text=parsed.text,
             entities=parsed.entities,
             reply_markup=markup,
@@ -544,6 +605,7 @@ class Emulator:
         stored = self._resolve_file(p, kind)
         return self._send(
             chat,
+            p,
             caption=caption.text if caption else None,
             caption_entities=caption.entities if caption else [],
             content={kind: media_object(stored, kind)},
@@ -684,7 +746,7 @@ class Emulator:
         if caption is not None and source.text is None:
             fields.update(caption=caption.text, caption_entities=caption.entities)
         markup = check_markup(p.json("reply_markup"))
-        sent = self._send(chat, reply_markup=markup, reply_to=self._reply_target(p, chat), **fields)
+        sent = self._send(chat, p, reply_markup=markup, reply_to=self._reply_target(p, chat), **fields)
         return {"message_id": sent["message_id"]}
 
     @api_method("forwardMessage")
@@ -694,7 +756,7 @@ class Emulator:
         fields = _copied_fields(source)
         origin = {"type": "user", "sender_user": source.sender.api(), "date": source.date}
         fields["content"] = {**fields["content"], "forward_origin": origin}
-        return self._send(chat, **fields)
+        return self._send(chat, p, **fields)
 
     def _source_message(self, p: Params, verb: str) -> Message:
         source_chat = self._chat(p.chat_ref("from_chat_id"), sending=False)
@@ -774,9 +836,76 @@ class Emulator:
     def _accept(self, p: Params) -> bool:
         return True
 
+    # ---- forum topics -------------------------------------------------------------------
+
+    def _forum(self, p: Params, missing_rights: str) -> Chat:
+        """The forum a topic method names; the bot must manage its topics."""
+        chat = self._chat(p.chat_ref())
+        if not chat.is_forum:
+            raise ApiError(400, NOT_A_FORUM)
+        if self.bot.id not in chat.admins or "can_manage_topics" not in chat.bot_rights:
+            raise ApiError(400, missing_rights)
+        return chat
+
+    def _topic_service(self, chat: Chat, thread: int, content: dict[str, Any]) -> Message:
+        self.flood.check(chat.id, chat.is_group)
+        return self._store(chat, self.bot, content=content, thread_id=thread)
+
+    @api_method("createForumTopic")
+    def _create_forum_topic(self, p: Params) -> dict:
+        chat = self._forum(p, NO_TOPIC_RIGHTS)
+        name = _topic_name(p.string("name"))
+        color = p.integer("icon_color", TOPIC_COLORS[0])
+        if color not in TOPIC_COLORS:
+            raise bad_request("TOPIC_COLOR_INVALID")
+        history = self._messages.get(chat.id, [])
+        thread = history[-1].message_id + 1 if history else 1
+        chat.topics[thread] = Topic(thread, name, color)
+        created = {"forum_topic_created": {"name": name, "icon_color": color}}
+        self._topic_service(chat, thread, created)
+        return {"message_thread_id": thread, "name": name, "icon_color": color}
+
+    @api_method("editForumTopic")
+    def _edit_forum_topic(self, p: Params) -> bool:
+        chat = self._forum(p, NO_TOPIC_EDIT_RIGHTS)
+        topic = self._topic(chat, p.integer("message_thread_id"))
+        name = _topic_name(p.string("name")) if p.has("name") else topic.name
+        if name == topic.name:
+            raise ApiError(400, TOPIC_NOT_MODIFIED)
+        topic.name = name
+        self._topic_service(chat, topic.thread_id, {"forum_topic_edited": {"name": name}})
+        return True
+
+    @api_method("closeForumTopic")
+    def _close_forum_topic(self, p: Params) -> bool:
+        return self._set_topic_closed(p, True)
+
+    @api_method("reopenForumTopic")
+    def _reopen_forum_topic(self, p: Params) -> bool:
+        return self._set_topic_closed(p, False)
+
+    def _set_topic_closed(self, p: Params, closed: bool) -> bool:
+        chat = self._forum(p, NO_TOPIC_EDIT_RIGHTS)
+        topic = self._topic(chat, p.integer("message_thread_id"))
+        if topic.closed == closed:
+            raise ApiError(400, TOPIC_NOT_MODIFIED)
+        topic.closed = closed
+        event = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self._topic_service(chat, topic.thread_id, {event: {}})
+        return True
+
     @api_method("getChatMenuButton")
     def _get_chat_menu_button(self, p: Params) -> dict:
         return {"type": "commands"}
+
+
+def _topic_name(name: str | None) -> str:
+    """A topic name as Telegram takes it: 1-128 characters."""
+    if not name or not name.strip():
+        raise bad_request("TOPIC_TITLE_EMPTY")
+    if len(name) > 128:
+        raise bad_request("TOPIC_TITLE_INVALID")
+    return name
 
 
 def _copied_fields(source: Message) -> dict[str, Any]:
@@ -799,6 +928,7 @@ def _member(chat: Chat, user: User) -> dict:
     if chat.user is not None:
         return {"status": "member", "user": user.api()}
     if user.id in chat.admins:
+        topics = {"can_manage_topics": user.is_bot and "can_manage_topics" in chat.bot_rights}
         rights = dict.fromkeys(
             (
                 "can_be_edited",
@@ -816,7 +946,7 @@ def _member(chat: Chat, user: User) -> dict:
             ),
             False,
         )
-        return {"status": "administrator", "user": user.api(), **rights}
+        return {"status": "administrator", "user": user.api(), **rights, **topics}
     if user.id in chat.members or (user.is_bot and chat.bot_member):
         return {"status": "member", "user": user.api()}
     return {"status": "left", "user": user.api()}

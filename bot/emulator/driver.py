@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.telegram_html import utf16_len
 
-from .world import Chat, Message, Query, User, media_object
+from .world import Chat, Message, Query, Topic, User, media_object
 
 if TYPE_CHECKING:
     from .core import Emulator
@@ -45,6 +45,7 @@ class Shown:
     file_name: str | None = None
     data: bytes | None = None
     reply_to: int | None = None
+    thread: int | None = None  # the forum topic it is in
 
     @property
     def labels(self) -> list[str]:
@@ -71,6 +72,7 @@ def show(message: Message, bot: User) -> Shown:
         file_name=file.file_name if file else None,
         data=file.data if file else None,
         reply_to=message.reply_to.message_id if message.reply_to else None,
+        thread=message.thread_id if message.in_topic else None,
     )
 
 
@@ -84,6 +86,10 @@ _KINDS = (
     "new_chat_members",
     "migrate_to_chat_id",
     "migrate_from_chat_id",
+    "forum_topic_created",
+    "forum_topic_edited",
+    "forum_topic_closed",
+    "forum_topic_reopened",
 )
 
 
@@ -260,6 +266,13 @@ class SimUser(_Reader):
         """Send text in a group (the bot sees it only as privacy mode allows)."""
         return await self._say(self._member_of(group), text)
 
+    async def send_in_topic(self, group: SimGroup, thread: int, text: str) -> Message:
+        """Type in a forum topic, replying to nothing (the bot sees it if it is an administrator)."""
+        chat = self._member_of(group)
+        return await self.emulator.post(
+            self.user, chat, text=text, entities=_command_entities(text), thread=thread
+        )
+
     async def reply_in(self, group: SimGroup, to_message_id: int, text: str) -> Message:
         """Reply in a group to one of its messages."""
         chat = self._member_of(group)
@@ -336,6 +349,15 @@ class SimGroup(_Reader):
     @property
     def id(self) -> int:
         return self.chat.id
+
+    @property
+    def topics(self) -> list[Topic]:
+        """The forum's topics, oldest first."""
+        return list(self.chat.topics.values())
+
+    def in_topic(self, thread: int) -> list[Shown]:
+        """Every visible message of one topic (both sides), oldest first."""
+        return [m for m in self.history if m.thread == thread]
 
 
 def _command_entities(text: str) -> list[dict]:

@@ -40,6 +40,9 @@ class Chat:
     admins: set[int] = field(default_factory=set)
     bot_member: bool = True
     migrated_to: int | None = None
+    is_forum: bool = False  # a supergroup with topics
+    bot_rights: frozenset[str] = frozenset()  # the bot's admin rights, when it is in `admins`
+    topics: dict[int, Topic] = field(default_factory=dict)  # by message_thread_id
 
     @property
     def is_group(self) -> bool:
@@ -52,7 +55,20 @@ class Chat:
             if self.user.username:
                 data["username"] = self.user.username
             return data
-        return {"id": self.id, "type": self.type, "title": self.title}
+        data = {"id": self.id, "type": self.type, "title": self.title}
+        if self.is_forum:
+            data["is_forum"] = True
+        return data
+
+
+@dataclass
+class Topic:
+    """A forum topic: its thread id is the id of the service message that created it."""
+
+    thread_id: int
+    name: str
+    icon_color: int
+    closed: bool = False
 
 
 @dataclass
@@ -91,6 +107,11 @@ class Message:
     deleted: bool = False
     file: StoredFile | None = None
     protected: bool = False  # sent with protect_content: clients cannot forward or save it
+    thread_id: int | None = None  # the forum topic the message is in
+
+    @property
+    def in_topic(self) -> bool:
+        return self.thread_id is not None and self.chat.is_forum
 
     def api(self, nested: bool = True) -> dict[str, Any]:
         """The Bot API Message object."""
@@ -117,6 +138,9 @@ class Message:
             data["edit_date"] = self.edit_date
         if self.protected:
             data["has_protected_content"] = True
+        if self.in_topic:
+            data["message_thread_id"] = self.thread_id
+            data["is_topic_message"] = True
         return data
 
 

@@ -13,7 +13,7 @@ from bot.context import BotContext
 from bot.handlers import questions, screens
 from bot.handlers.common import answer_query
 from bot.handlers.wizard import MEDIA_ICONS, file_of
-from bot.outbox import notices
+from bot.outbox import notices, topics
 from bot.store import Case, ReporterMessage
 from bot.store.conversations import Conversation
 
@@ -106,7 +106,8 @@ async def deliver(context: BotContext, case: Case, message: Message) -> Case:
 
 
 async def _show_reopened(context: BotContext, case: Case) -> None:
-    """Every staff card of a reopened case shows its new status."""
+    """Every staff card of a reopened case shows its new status (and its topic, if any)."""
+    await topics.sync(context.services, case)
     cards = await context.store.case_messages(case.id, "card")
     text = await notices.card_text(context.services, case)
     await context.store.queue(notices.card_edits(context.services, case, cards, text))

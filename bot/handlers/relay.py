@@ -7,10 +7,10 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import BotContext
-from bot.handlers import conversation, staff, wizard
+from bot.handlers import conversation, forum, staff, wizard
 from bot.handlers.wizard import file_of
 from bot.outbox import notices
-from bot.store import Change
+from bot.store import Case, Change
 
 
 async def _case_replied_to(update: Update, context: BotContext, kinds: tuple[str, ...] = ("card", "relay")):
@@ -44,6 +44,13 @@ async def from_staff(update: Update, context: BotContext) -> bool:
     case = await _case_replied_to(update, context)
     if case is None:
         return False
+    await to_reporter(update, context, case)
+    return True
+
+
+async def to_reporter(update: Update, context: BotContext, case: Case) -> None:
+    """A staff member's message on a case (a reply on its card, or typed in its forum topic) to the
+    reporter, signed as staff; the staff member is told it went (unless the topic is closed)."""
     message = update.effective_message
     if not await context.services.may_act_on(update.effective_user.id, case.id):
         await message.reply_text(
@@ -58,8 +65,9 @@ async def from_staff(update: Update, context: BotContext) -> bool:
         return True  # a redelivered update: relayed already
     context.services.wake_outbox()
     key = "staff-relayed" if outgoing else "staff-relay-no-reporter"
-    await message.reply_text(context.content.text(context.settings.default_language, key, case=case))
-    return True
+    topic = await context.store.topic_of(case.id) if message.is_topic_message else None
+    if topic is None or not topic.closed:  # the bot cannot post in a closed topic
+        await message.reply_text(context.content.text(context.settings.default_language, key, case=case))
 
 
 async def from_reporter(update: Update, context: BotContext) -> bool:
@@ -74,6 +82,6 @@ async def from_reporter(update: Update, context: BotContext) -> bool:
 
 async def group_message(update: Update, context: BotContext) -> None:
     """A staff member's message in a group: a note, a reply to relay, or the answer to their open form."""
-    if await staff_reply(update, context):
+    if await staff_reply(update, context) or await forum.topic_message(update, context, to_reporter):
         return
     await wizard.on_message(update, context)

@@ -29,7 +29,7 @@ from bot.callbacks import Callback, pack
 from bot.context import BotContext
 from bot.handlers import closing, dates, wizard
 from bot.handlers.common import answer_query, shows
-from bot.outbox import notices
+from bot.outbox import notices, topics
 from bot.store import Case, Change, Outgoing
 from bot.store.cases import Followup, Note, write_note
 from bot.store.casework import CASE_FILTERS
@@ -59,7 +59,9 @@ def _text(context: BotContext, key: str, **kwargs: Any) -> str:
 
 
 async def announce_case(update: Update, context: BotContext, case: Case) -> None:
-    """After a report or question is committed: queue its card (and files) for staff."""
+    """After a report or question is committed: queue its card (and files) for staff (in a staff
+    forum: its topic first)."""
+    await topics.learn_forum(context.services, context.bot)
     await context.store.queue(await notices.new_case(context.services, case))
     context.services.wake_outbox()
 
@@ -170,7 +172,8 @@ async def _refresh_cards(
 ) -> None:
     """Edit the pressed card in place (with "undo" just after "resolved"); other copies (one per staff
     member) through the outbox. Nothing is edited when the card reads as it did (`before`), or when
-    the pressed message is a file."""
+    the pressed message is a file. In a staff forum the case's topic follows the status."""
+    await topics.sync(context.services, case)
     text = await notices.card_text(context.services, case)
     markup = notices.card_markup(context.services, case, undo=undo)
     pressed = update.callback_query.message

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from bot.context import Services
-from bot.outbox import notices
+from bot.outbox import notices, topics
 from bot.outbox.worker import Outbox
 from bot.store.outbox import OutboxRow
 from bot.store.privacy import ERASURE, Copy
@@ -51,9 +51,29 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
         if old == services.staff_chat_id:
             await services.remember_staff_chat(new)
 
+    async def topic_created(row: OutboxRow, result: dict) -> None:
+        await store.save_topic(row.ref, row.chat_id, result["message_thread_id"], result["name"])
+        case = await store.case_by_id(row.ref)
+        extra = {"message_thread_id": result["message_thread_id"]}
+        await store.queue(await notices.case_cards(services, case, row.chat_id, extra))
+        services.wake_outbox()
+
+    async def topic_not_created(row: OutboxRow, reason: str) -> None:
+        """No topic (the chat is no forum any more, or the bot lacks the right): a card as in a group."""
+        if "not a forum" in reason:
+            services.staff_forum = False
+        await store.queue(await notices.case_cards(services, await store.case_by_id(row.ref), row.chat_id))
+        services.wake_outbox()
+
+    async def topic_renamed(row: OutboxRow, result: object) -> None:
+        await store.set_topic_name(row.ref, row.payload["name"])
+
     for kind in _MAPPED:
         outbox.on_sent[kind] = remember
     outbox.on_failed[ERASURE] = erase_failed
+    outbox.on_sent[topics.CREATE] = topic_created
+    outbox.on_failed[topics.CREATE] = topic_not_created
+    outbox.on_sent[topics.RENAME] = topic_renamed
     outbox.on_blocked = blocked
     outbox.on_migrated = migrated
 

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
 from bot.context import Services
+from bot.outbox import topics
 from bot.store import Case, Worker
 from bot.store.outbox import CARD, HOUSEKEEPING, STAFF_REPLY, URGENT_CARD, OutboxRow, Outgoing
 from bot.store.privacy import ERASURE, Copy, Erasure
@@ -122,8 +123,29 @@ async def _referred_to(services: Services, case: Case) -> str | None:
 
 async def new_case(services: Services, case: Case) -> list[Outgoing]:
     """The card (and the case's files after it) for every staff target of the case (its district's
-    chat or topic when configured); an urgent case's go first."""
+    chat or topic when configured); in a staff forum, first the case's own topic (its card follows
+    into it: bot/outbox/hooks.py). An urgent case's go first."""
     targets = await staff_targets(services, case)
+    forum = topics.forum_chat(services)
+    if forum is not None and targets == [(forum, {})]:
+        return [topics.create(services, case, forum)]
+    return await case_cards(services, case, targets=targets)
+
+
+async def case_cards(
+    services: Services,
+    case: Case,
+    only: int | None = None,
+    extra: dict | None = None,
+    *,
+    targets: list[tuple[int, dict]] | None = None,
+) -> list[Outgoing]:
+    """The card, story and files of a case for every staff target (or `only` that chat), each
+    with `extra` payload (e.g. the topic's message_thread_id)."""
+    if only is not None:
+        targets = [(only, extra or {})]
+    elif targets is None:
+        targets = await staff_targets(services, case)
     if not targets:
         return []
     text = await card_text(services, case)
@@ -285,7 +307,7 @@ async def to_staff(
     items = []
     for chat_id, extra in await staff_targets(services, case):
         cards = [m for c, m in await services.store.case_messages(case.id, "card") if c == chat_id]
-        reply = (
+        reply = await topics.placement(services, case, chat_id) or (
             {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
             if cards
             else {}

@@ -22,6 +22,7 @@ from bot.store.reminders import ReminderStore
 from bot.store.roles import RoleStore, StaffMember
 from bot.store.stats import ReportingStore
 from bot.store.times import TimesStore
+from bot.store.topics import Topic, TopicStore
 from bot.store.users import User, UserStore
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "ReporterMessage",
     "StaffMember",
     "Store",
+    "Topic",
     "Unanswered",
     "User",
     "Worker",
@@ -54,6 +56,7 @@ class Store(
     CaseStore,
     CaseworkStore,
     ConversationStore,
+    TopicStore,
     ReportingStore,
     OutboxStore,
     BroadcastStore,

@@ -417,4 +417,20 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
         ) WITHOUT ROWID
         """,
     ),
+    (
+        # Issue 18: one forum topic per case when the staff chat is a forum (bot/store/topics.py);
+        # erasing a case removes its row (bot/store/privacy.py).
+        "0018_forum_topics",
+        """
+        CREATE TABLE case_topics (
+            case_id INTEGER PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+            chat_id INTEGER NOT NULL,
+            thread_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            closed INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            UNIQUE (chat_id, thread_id)
+        )
+        """,
+    ),
 ]

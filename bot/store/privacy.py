@@ -58,6 +58,7 @@ _CASE_DATA = (
     f"DELETE FROM outbox WHERE ref IN {{ids}} AND ref IS NOT NULL AND kind != 'broadcast'"
     f" AND kind != '{ERASURE}'",
     "DELETE FROM attachments WHERE case_id IN {ids}",
+    "DELETE FROM case_topics WHERE case_id IN {ids}",  # the case's forum topic (issue 18)
     "UPDATE case_events SET body = NULL, actor = NULL WHERE case_id IN {ids}",
 )
 
