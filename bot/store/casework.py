@@ -183,8 +183,8 @@ class CaseworkStore:
         queueing). Older cases are not looked at: their sent cards' outbox rows are purged."""
         rows = await self.db.fetch_all(
             "SELECT * FROM cases WHERE created_at >= ? AND NOT EXISTS (SELECT 1 FROM outbox"
-            " WHERE outbox.kind IN ('case_card', 'topic_create') AND outbox.ref = cases.id) AND erased_at IS NULL"
-            " ORDER BY created_at, id",
+            " WHERE outbox.kind IN ('case_card', 'topic_create') AND outbox.ref = cases.id)"
+            " AND erased_at IS NULL ORDER BY created_at, id",
             (since,),
         )
         return [_case(row) for row in rows]
