@@ -180,8 +180,9 @@ async def backup(settings: Settings, args: argparse.Namespace) -> None:
 
 async def copy_db(settings: Settings, args: argparse.Namespace) -> None:
     """Move the SQLite database at DATABASE_PATH to an empty PostgreSQL database, in one transaction."""
+    from bot.store import open_database
     from bot.store.copy import CopyError, copy_database
-    from bot.store.db import Database, SqliteDatabase, is_postgres_url
+    from bot.store.db import SqliteDatabase, is_postgres_url
 
     if not is_postgres_url(args.to):
         raise Exit(2, "copy-db: --to must be a postgresql:// URL")
@@ -189,7 +190,7 @@ async def copy_db(settings: Settings, args: argparse.Namespace) -> None:
         raise Exit(1, f"database not found: {settings.database_path}")
     source = await SqliteDatabase.connect(settings.database_path)
     try:
-        target = await Database.connect(args.to)
+        target = await open_database(args.to)
         try:
             copied = await copy_database(source, target)
         finally:

@@ -70,7 +70,7 @@ async def register_another(user, name="Budi Santoso"):
     await user.send(name)
     await user.press("🇹🇼 Taiwan")
     await user.press(label("user-stage-abroad"))
-    await user.press(label("user-button-confirm"))
+    await user.press(label("user-button-save"))
 
 
 async def start_report(user, category=None, subject=None):

@@ -335,6 +335,7 @@ async def test_a_photo_outside_any_case_is_offered_to_staff_as_a_question(desk):
     await siti.send_photo("ini kontrak sy, tolong dicek")
     assert siti.last_text == content.text("id", "user-media-offer")
     await siti.press(content.text("id", "user-button-send-to-staff"))
+    await siti.press(label("user-consent-yes"))
     await siti.press(label("user-button-confirm"))
     await running.services.outbox.drain(5)
     assert rows_of(desk, "SELECT category, description FROM cases") == [

@@ -31,7 +31,7 @@ def draft(settings):
 async def at_name_step(user):
     await user.send("/register")
     await user.press("✅ Saya setuju")
-    await user.press("Anak")
+    await user.press(label("user-relation-child"))
 
 
 # -- the replies -------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ async def test_danger_at_a_button_step_asks_the_step_again(siti, settings, conte
     assert siti.messages[-2].text == danger_reply()
     assert siti.last_text.startswith(label("user-wizard-asked-again"))
     assert draft(settings)[0][:2] == ("register", "relation")
-    await siti.press("Anak")
+    await siti.press(label("user-relation-child"))
     assert draft(settings)[0][:2] == ("register", "name")
 
 
@@ -243,7 +243,7 @@ async def test_a_story_that_reads_as_danger_makes_the_report_urgent(tmp_path, co
         await siti.press(label("user-button-done"))
         await siti.press("⏭️ Lewati")
         await siti.press("Lewat chat ini")
-        await siti.press("✅ Benar, simpan")
+        await siti.press(label("user-button-confirm"))
         assert rows(settings, "SELECT category, urgent FROM cases") == [("go_home", 1)]
         cards = "SELECT DISTINCT priority FROM outbox WHERE kind = 'case_card'"
         assert rows(settings, cards) == [(URGENT_CARD,)]

@@ -76,7 +76,8 @@ async def filed_and_talked(running, siti, ani, group) -> str:
     staff_message = running.emulator.find_message(siti.chat, siti.last.message_id)
     await running.emulator.post(siti.user, siti.chat, text="Sejak Januari", reply_to=staff_message)
     await running.services.outbox.drain(5)
-    await siti.send("paspor ditahan majikan")
+    await siti.send("paspor ditahan majikan")  # in conversation with staff: it goes to the case ...
+    await siti.press(label("user-button-ask-bot"))  # ... unless she asks the bot instead
     await siti.press(label("user-feedback-yes"))
     assert staff_chat_words(running.emulator) and leftovers(running.services.settings)
     return reference

@@ -20,7 +20,7 @@ async def test_mydata_changes_the_phone_through_the_wizard(siti, settings):
     await siti.send("/mydata")
     await siti.press(label("user-button-change-phone"))
     await siti.send_contact("+85261234567")
-    await siti.press(label("user-button-confirm"))
+    await siti.press(label("user-button-save"))
     assert siti.last_text.startswith(label("user-phone-done", result="+85261234567"))
     assert rows(settings, "SELECT phone FROM registrations") == [("+85261234567",)]
 
@@ -32,7 +32,7 @@ async def test_mydata_changes_a_workers_country_and_stage(siti, settings):
     await siti.press(label("user-button-change-worker", name="Budi Santoso"))
     await siti.press("🇭🇰 Hong Kong")
     await siti.press(label("user-stage-returned"))
-    await siti.press(label("user-button-confirm"))
+    await siti.press(label("user-button-save"))
     assert rows(settings, "SELECT name, country, stage FROM workers ORDER BY id") == [
         ("Siti Aminah", "TW", "abroad"),
         ("Budi Santoso", "HK", "returned"),

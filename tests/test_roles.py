@@ -69,7 +69,7 @@ async def register_in(user, district, village):
     await user.send(district)
     await user.send(village)
     await user.send("0812-3456-7890")
-    await user.press(label("user-button-confirm"))
+    await user.press(label("user-button-save"))
 
 
 async def report_from(desk, uid, district, village="Sakra"):

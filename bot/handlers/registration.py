@@ -170,7 +170,7 @@ CHANGE_PHONE = Flow(
     name="phone",
     steps=(
         Phone("phone", "user-register-ask-phone", label="user-register-label-phone", parse=validate.phone),
-        Confirm("confirm", "", summary="user-register-summary"),
+        Confirm("confirm", "", summary="user-register-summary", button="user-button-save"),
     ),
     finish=_save_phone,
     done="user-phone-done",
@@ -189,7 +189,7 @@ CHANGE_WORKER = Flow(
     steps=(
         REGISTER.step("country"),
         REGISTER.step("stage"),
-        Confirm("confirm", "", summary="user-register-summary"),
+        Confirm("confirm", "", summary="user-register-summary", button="user-button-save"),
     ),
     finish=_save_worker,
     done="user-worker-done",

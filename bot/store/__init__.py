@@ -11,7 +11,7 @@ from bot.store.cases import Attachment, Case, CaseEvent, CaseStore
 from bot.store.casework import CaseworkStore, Change
 from bot.store.closing import ClosingStore
 from bot.store.conversations import Conversation, ConversationStore, ReporterMessage
-from bot.store.db import Clock, Database
+from bot.store.db import Clock, Database, SqliteDatabase, is_postgres_url
 from bot.store.drafts import Draft, DraftGone, DraftStore
 from bot.store.kv import KvStore
 from bot.store.outbox import OutboxStore, Outgoing
@@ -45,6 +45,7 @@ __all__ = [
     "Unanswered",
     "User",
     "Worker",
+    "open_database",
 ]
 
 
@@ -76,7 +77,16 @@ class Store(
 
     @classmethod
     async def open(cls, path: Path | str, clock: Clock = time.time) -> Store:
-        return cls(await Database.connect(path, clock))
+        return cls(await open_database(path, clock))
 
     async def close(self) -> None:
         await self.db.close()
+
+
+async def open_database(target: Path | str, clock: Clock = time.time) -> Database:
+    """PostgreSQL for a postgresql:// URL, else SQLite at the path (":memory:" for a throw-away one)."""
+    if is_postgres_url(target):
+        from bot.store.postgres import PostgresDatabase  # psycopg is only needed for PostgreSQL
+
+        return await PostgresDatabase.connect(str(target), clock)
+    return await SqliteDatabase.connect(target, clock)

@@ -1,6 +1,6 @@
 """The database behind the store: SQLite (the default) or PostgreSQL, one API for both.
 
-`Database.connect(target)` opens SQLite at a path, or PostgreSQL for a `postgresql://` URL
+`bot.store.open_database(target)` opens SQLite at a path, or PostgreSQL for a `postgresql://` URL
 (bot/store/postgres.py). The store writes SQLite's SQL; bot/store/dialect.py rewrites it for
 PostgreSQL. Every write of a transaction goes through `transaction()`; a read outside a transaction
 only ever sees committed rows, and a read inside one sees that transaction's own writes.
@@ -53,15 +53,6 @@ class Database:
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-
-    @classmethod
-    async def connect(cls, target: Path | str, clock: Clock = time.time) -> Database:
-        """PostgreSQL for a postgresql:// URL, else SQLite at the path (":memory:" for a throw-away one)."""
-        if is_postgres_url(target):
-            from bot.store.postgres import PostgresDatabase  # psycopg is only needed for PostgreSQL
-
-            return await PostgresDatabase.connect(str(target), clock)
-        return await SqliteDatabase.connect(target, clock)
 
     def now(self) -> int:
         return int(self.clock())

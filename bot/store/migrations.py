@@ -252,6 +252,18 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
         """,
     ),
     (
+        # Webhook mode: Telegram may deliver an update again (to another process); its ID is
+        # recorded so it is handled once. Rows older than a day are purged (Telegram keeps 24 h).
+        "0012_processed_updates",
+        """
+        CREATE TABLE processed_updates (
+            update_id INTEGER PRIMARY KEY,
+            processed_at INTEGER NOT NULL
+        );
+        CREATE INDEX processed_updates_at ON processed_updates (processed_at)
+        """,
+    ),
+    (
         # Issue 17. A form set aside while a report or an urgent case goes first, resumed afterwards
         # (one per user and flow); and how far an urgent case nobody took has been escalated
         # (0 none, 1 staff alerted again, 2 every staff member mentioned): state in the store, so the
@@ -333,18 +345,6 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
         """,
     ),
     (
-        # Webhook mode: Telegram may deliver an update again (to another process); its ID is
-        # recorded so it is handled once. Rows older than a day are purged (Telegram keeps 24 h).
-        "0012_processed_updates",
-        """
-        CREATE TABLE processed_updates (
-            update_id INTEGER PRIMARY KEY,
-            processed_at INTEGER NOT NULL
-        );
-        CREATE INDEX processed_updates_at ON processed_updates (processed_at)
-        """,
-    ),
-    (
         # Issue 19: closing the loop. A reporter is asked once to rate the help (1-5) after a case is
         # resolved; an idle case closed on its own can be reopened by the reporter with one tap.
         "0015_roles_staff_loop",
@@ -360,26 +360,6 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
             closed_at INTEGER NOT NULL,
             undone_at INTEGER
         )
-        """,
-    ),
-    (
-        # Erasure (issue 20): a case whose personal data is gone keeps a shell (erased_at says when);
-        # /deletedata may keep an open case until it is closed (erase_on_close); retention warns staff
-        # about an open case idle past retention (idle_warned_at) before closing and purging it.
-        # case_messages.erase_pending marks copies in staff chats whose erasure is not queued yet.
-        # case_messages.kind 'file' marks copies that carry a file (edited by caption, not text).
-        # outbox_case_rows finds a case's rows without scanning broadcasts (one erasure with 300,000
-        # broadcast rows queued: 59 -> 33 ms; the rest is the scan by chat_id) and costs broadcasts
-        # nothing. An index on chat_id would take it to 3 ms but slow broadcast queueing by 5-20 %.
-        "0017_erasure",
-        """
-        ALTER TABLE cases ADD COLUMN erased_at INTEGER;
-        ALTER TABLE cases ADD COLUMN erase_on_close INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE cases ADD COLUMN idle_warned_at INTEGER;
-        CREATE INDEX cases_open_idle ON cases (updated_at) WHERE status IN ('new', 'in_progress', 'referred');
-        CREATE INDEX outbox_case_rows ON outbox (ref) WHERE ref IS NOT NULL AND kind != 'broadcast';
-        ALTER TABLE case_messages ADD COLUMN erase_pending INTEGER NOT NULL DEFAULT 0;
-        CREATE INDEX case_messages_erase ON case_messages (erase_pending) WHERE erase_pending = 1
         """,
     ),
     (
@@ -415,6 +395,26 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
             created_at INTEGER NOT NULL,
             PRIMARY KEY (worker_id, kind, day, days, round)
         ) WITHOUT ROWID
+        """,
+    ),
+    (
+        # Erasure (issue 20): a case whose personal data is gone keeps a shell (erased_at says when);
+        # /deletedata may keep an open case until it is closed (erase_on_close); retention warns staff
+        # about an open case idle past retention (idle_warned_at) before closing and purging it.
+        # case_messages.erase_pending marks copies in staff chats whose erasure is not queued yet.
+        # case_messages.kind 'file' marks copies that carry a file (edited by caption, not text).
+        # outbox_case_rows finds a case's rows without scanning broadcasts (one erasure with 300,000
+        # broadcast rows queued: 59 -> 33 ms; the rest is the scan by chat_id) and costs broadcasts
+        # nothing. An index on chat_id would take it to 3 ms but slow broadcast queueing by 5-20 %.
+        "0017_erasure",
+        """
+        ALTER TABLE cases ADD COLUMN erased_at INTEGER;
+        ALTER TABLE cases ADD COLUMN erase_on_close INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE cases ADD COLUMN idle_warned_at INTEGER;
+        CREATE INDEX cases_open_idle ON cases (updated_at) WHERE status IN ('new', 'in_progress', 'referred');
+        CREATE INDEX outbox_case_rows ON outbox (ref) WHERE ref IS NOT NULL AND kind != 'broadcast';
+        ALTER TABLE case_messages ADD COLUMN erase_pending INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX case_messages_erase ON case_messages (erase_pending) WHERE erase_pending = 1
         """,
     ),
     (
