@@ -324,7 +324,7 @@ async def test_the_card_says_who_is_affected_the_language_and_the_contact_in_wor
     await siti.press(label("user-button-confirm"))
     await running.services.outbox.drain(5)
     card = next(m for m in group.messages if m.buttons).text
-    assert "Yang mengalami: Budi Santoso (pelapor: anak)" in card
+    assert f"Yang mengalami: Budi Santoso (pelapor: {label('user-relation-child').lower()})" in card
     assert "Bahasa pelapor: Indonesia" in card
     assert content.text("id", "staff-contact-by-phone") in card
 

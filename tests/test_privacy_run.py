@@ -8,7 +8,7 @@ import sys
 import threading
 
 import pytest
-from journeys import fill_registration_until_phone, start_report
+from journeys import fill_registration_until_phone, label, start_report
 
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorServer
 from bot.local import RIG_OPERATOR
@@ -75,7 +75,7 @@ def env(tmp_path):
 
 async def test_debug_log_of_a_whole_journey_holds_no_personal_data_and_no_token(env):
     emulator = Emulator()
-    emulator.settle = (20.0, 0.3)
+    emulator.settle = (20.0, 1.1)  # the bot keeps ~1 message/s per private chat in real time
     emulator.user(id=STAFF, first_name="Staf")
     user = emulator.user(id=770011, first_name="Kinanti", language_code="id")
     async with EmulatorServer(emulator) as server:
@@ -88,6 +88,7 @@ async def test_debug_log_of_a_whole_journey_holds_no_personal_data_and_no_token(
         for press in ("✅ Saya setuju", "🇭🇰 Hong Kong"):
             await user.press(press)
         await user.send(STORY)
+        await user.press(label("user-button-done"))  # the story is told
         for press in ("⏭️ Lewati", "Lewat chat ini", "✅ Benar, kirim"):
             await user.press(press)
         await user.send(QUESTION)

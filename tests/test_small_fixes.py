@@ -73,6 +73,7 @@ async def test_thumbs_down_offers_to_ask_staff(siti):
     await siti.send("paspor ditahan majikan")
     await siti.press(label("user-feedback-no"))
     await siti.press(label("user-button-ask-staff"))
+    await siti.press(label("user-consent-yes"))  # a question to staff stores personal data: consent first
     assert "paspor ditahan majikan" in siti.last_text and label("user-button-confirm") in siti.buttons
 
 

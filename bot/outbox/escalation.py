@@ -61,8 +61,12 @@ async def _alerts(services: Services, case: Case, key: str, minutes: int) -> lis
     alerts = []
     for chat_id, extra in await notices.staff_targets(services, case):
         cards = [m for c, m in await store.case_messages(case.id, "card") if c == chat_id]
-        reply = {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
-        payload = {"text": text, "parse_mode": "HTML", **extra, **(reply if cards else {})}
+        reply = (
+            {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
+            if cards
+            else {}
+        )
+        payload = {"text": text, "parse_mode": "HTML", **extra, **reply}
         alerts.append(
             Outgoing(chat_id, "sendMessage", payload, kind="urgent_alert", ref=case.id, priority=URGENT_CARD)
         )
