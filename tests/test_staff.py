@@ -46,6 +46,7 @@ def later(running, seconds):
 async def released(running):
     """Held messages whose time has come are let go (every few real seconds in the running bot)."""
     await running.services.store.release_held()
+    running.services.wake_outbox()
     await running.services.outbox.drain(5)
 
 
