@@ -56,14 +56,14 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
         await running.services.outbox.drain(5)
     now[0] += 729 * DAY  # not yet: DATA_RETENTION_DAYS is 730
     async with open_services(settings, clock=lambda: now[0], content=content) as services:
-        assert (await purge_once(services))["case cards"] == 0
+        assert (await purge_once(services))["case copies"] == 0
     case = (
         "SELECT description IS NULL, contact_method, user_id IS NULL, status FROM cases WHERE reference = ?"
     )
     assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(0, "telegram", 0, "resolved")]
     now[0] += 2 * DAY
     async with open_services(settings, clock=lambda: now[0], content=content) as services:
-        assert (await purge_once(services))["case cards"] == 1  # Tono's card in the staff group
+        assert (await purge_once(services))["case copies"] == 3  # Tono's card and its two photos
     async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]) as running:
         await running.services.outbox.drain(5)  # the card's edit was queued by the purge
     assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(1, "none", 1, "resolved")]

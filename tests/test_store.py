@@ -124,7 +124,7 @@ async def test_questions_feedback_and_counts():
         await store.record_unanswered("gaji telat", "id")
     assert await store.feedback_counts() == {"placement.requirements": (1, 1)}
     assert [(u.question, u.count) for u in await store.top_unanswered()] == [("gaji telat", 2)]
-    assert (await store.stats())["users"] == 0
+    assert (await store.stats_report())["users"] == 0
 
 
 async def test_a_read_never_sees_a_transaction_still_being_written(tmp_path, database_url):

@@ -35,7 +35,7 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
         kind = _MAPPED[row.kind] if row.method == "sendMessage" else "file"
         case, now = await store.case_by_id(row.ref), store.db.now()
         if case is not None and case.erased_at is not None:  # erased while this was being sent
-            if row.chat_id in notices.staff_targets(services):
+            if row.chat_id in [chat for chat, _ in await notices.staff_targets(services, case)]:
                 await store.record_erased_copy(Copy(row.chat_id, message["message_id"], kind, case.id, now))
                 await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
             return

@@ -311,10 +311,10 @@ async def warn_idle(services: Services, case_ids: Sequence[int], closes: int) ->
     for case_id in case_ids:
         case = await services.store.case_by_id(case_id)
         text = services.content.text(lang, "staff-case-idle", case=case, closes=when(closes))
-        for chat_id in staff_targets(services):
+        for chat_id, extra in await staff_targets(services, case):
             cards = [m for c, m in await services.store.case_messages(case_id, "card") if c == chat_id]
             reply = {"reply_parameters": {"message_id": cards[-1], "allow_sending_without_reply": True}}
-            payload = {"text": text, "parse_mode": "HTML", **(reply if cards else {})}
+            payload = {"text": text, "parse_mode": "HTML", **(reply if cards else {}), **extra}
             items.append(Outgoing(chat_id, "sendMessage", payload, "idle_warning", case_id))
     await services.store.queue(items)
     services.wake_outbox()
