@@ -19,6 +19,10 @@ RETURNING = generated_id_tables(MIGRATIONS)
     [
         ("SELECT * FROM t WHERE a = ? AND b LIKE '5%?'", "SELECT * FROM t WHERE a = %s AND b LIKE '5%%?'"),
         ("SELECT 1 WHERE ? IS NULL OR s = ?", "SELECT 1 WHERE CAST(%s AS TEXT) IS NULL OR s = %s"),
+        (
+            "SELECT 1 WHERE n IS ? AND ? IS NULL",
+            "SELECT 1 WHERE n IS NOT DISTINCT FROM %s AND CAST(%s AS TEXT) IS NULL",
+        ),
         ("SELECT * FROM outbox INDEXED BY outbox_queue WHERE 1", "SELECT * FROM outbox WHERE 1"),
         ("SELECT 1 WHERE province = ? COLLATE NOCASE", "SELECT 1 WHERE lower(province) = lower(%s)"),
         (

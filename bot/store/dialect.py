@@ -8,6 +8,7 @@ once and caches the result, so the store modules need no second copy of their SQ
 |------------------------------------------|------------------------------------------------------|
 | `?`                                      | `%s` (psycopg), a literal `%` doubled                |
 | `? IS NULL` (optional filter)            | `CAST(%s AS TEXT) IS NULL` (a bare NULL has no type) |
+| `x IS ?` (equal, or both NULL)           | `x IS NOT DISTINCT FROM %s`                          |
 | `x = ? COLLATE NOCASE`, index `x COLLATE NOCASE` | `lower(x) = lower(%s)`, index `lower(x)`     |
 | `INDEXED BY name`                        | dropped (PostgreSQL's planner takes no hints)        |
 | `SELECT value FROM json_each(?)` (or `:name`) | `json_array_elements_text`, cast to BIGINT      |
@@ -48,6 +49,7 @@ _NOCASE_COMPARE = re.compile(r"([\w.]+) = \? COLLATE NOCASE")
 _NOCASE_COLUMN = re.compile(r"([\w.]+) COLLATE NOCASE")
 _INDEXED_BY = re.compile(r" INDEXED BY \w+")
 _OPTIONAL = re.compile(r"\? IS NULL")
+_NULL_SAFE = re.compile(r"([\w.]+) IS \?")
 _JSON_LIST = re.compile(r"SELECT value FROM json_each\((\?|:\w+)\)")
 _JSON_PAIRS = re.compile(
     r"SELECT json_extract\(value, '\$\[0\]'\), json_extract\(value, '\$\[1\]'\) FROM json_each\((\?|:\w+)\)"
@@ -110,6 +112,7 @@ def postgres_sql(sql: str, returning_tables: frozenset[str] = frozenset()) -> st
     sql = _INDEXED_BY.sub("", sql)
     sql = _NOCASE_COMPARE.sub(r"lower(\1) = lower(?)", sql)
     sql = _OPTIONAL.sub("CAST(? AS TEXT) IS NULL", sql)
+    sql = _NULL_SAFE.sub(r"\1 IS NOT DISTINCT FROM ?", sql)
     sql = _JSON_PAIRS.sub(
         r"SELECT CAST(value->>0 AS BIGINT), CAST(value->>1 AS BIGINT)"
         r" FROM json_array_elements(CAST(\1 AS JSON)) AS value",
