@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bot.store import Store
-from bot.store.cases import insert_case
+from bot.store.cases import NewCase, insert_case
 from bot.store.registrations import NewRegistration, write_registration
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -30,7 +30,7 @@ async def sqlite_with_data(path):
     await store.touch_user(1001, "Siti", "id")
     async with store.db.transaction() as db:
         await write_registration(db, 1001, NewRegistration(**ANSWERS), 1_000_000)
-        case = await insert_case(db, 1001, {**CASE, "description": "Gaji", "files": [("photo", "F1")]}, 5)
+        case = await insert_case(db, 1001, NewCase(**CASE, description="Gaji", files=[("photo", "F1")]), 5)
     await store.set_kv("staff_chat_id", "-100123")
     await store.close()
     return case
