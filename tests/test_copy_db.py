@@ -7,9 +7,8 @@ import sys
 import pytest
 
 from bot.store import Store
-from bot.store.cases import insert_case
-from bot.store.drafts import Draft
-from bot.store.registrations import write_registration
+from bot.store.cases import NewCase, insert_case
+from bot.store.registrations import NewRegistration, write_registration
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -29,10 +28,9 @@ CASE = {"category": "unpaid_wages", "subject": "me", "contact_method": "telegram
 async def sqlite_with_data(path):
     store = await Store.open(path, clock=lambda: 1_000_000)
     await store.touch_user(1001, "Siti", "id")
-    draft = Draft(1001, 1001, "register", "t", "confirm", ANSWERS, updated_at=1_000_000)
     async with store.db.transaction() as db:
-        await write_registration(db, draft)
-        case = await insert_case(db, 1001, {**CASE, "description": "Gaji", "files": [("photo", "F1")]}, 5)
+        await write_registration(db, 1001, NewRegistration(**ANSWERS), 1_000_000)
+        case = await insert_case(db, 1001, NewCase(**CASE, description="Gaji", files=[("photo", "F1")]), 5)
     await store.set_kv("staff_chat_id", "-100123")
     await store.close()
     return case

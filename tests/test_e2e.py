@@ -264,7 +264,7 @@ async def test_reporter_and_staff_talk_as_in_a_chat(served, env):
     await ani.reply_in(group, prompts[0].message_id, "catatan satu")
     await ani.reply_in(group, prompts[1].message_id, "catatan dua")
     await bot.stop()
-    settings = type("S", (), {"database_path": env["DATABASE_PATH"]})
+    settings = database_of(env)
     notes = "SELECT reference, body FROM case_events JOIN cases ON cases.id = case_id WHERE kind = 'note'"
     references = [m.text.split(" ")[0] for m in (first, second)]
     assert sorted(rows(settings, notes)) == sorted(

@@ -63,7 +63,7 @@ async def test_resolved_cases_lose_their_personal_data_once_retention_ends(tmp_p
     assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(0, "telegram", 0, "resolved")]
     now[0] += 2 * DAY
     async with open_services(settings, clock=lambda: now[0], content=content) as services:
-        assert (await purge_once(services))["case copies"] == 1  # Tono's card in the staff group
+        assert (await purge_once(services))["case copies"] == 3  # Tono's card and its two photos
     async with local_bot(settings, emulator=emulator, content=content, clock=lambda: now[0]) as running:
         await running.services.outbox.drain(5)  # the card's edit was queued by the purge
     assert rows(settings, case.replace("?", f"'{resolved_ref}'")) == [(1, "none", 1, "resolved")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -74,10 +75,10 @@ def audience_sql(
     if audience.get("contract_days"):  # issue 23: contract ends within N days (Jakarta dates from `now`)
         filters.append(
             "u.id IN (SELECT w.user_id FROM worker_dates d JOIN workers w ON w.id = d.worker_id"
-            " WHERE d.kind = 'contract' AND d.day >= date(?, 'unixepoch', '+7 hours')"
-            " AND d.day <= date(?, 'unixepoch', '+7 hours', ?))"
+            " WHERE d.kind = 'contract' AND d.day >= ? AND d.day <= ?)"
         )
-        params += [now, now, f"+{int(audience['contract_days'])} days"]
+        today = (datetime.fromtimestamp(now, UTC) + timedelta(hours=7)).date()  # Jakarta (UTC+7)
+        params += [today.isoformat(), (today + timedelta(days=int(audience["contract_days"]))).isoformat()]
     plus = "+" if filters else ""
     where = [*filters, f"{plus}u.blocked = 0", f"{plus}u.opted_out = 0"] if reachable else [*filters, "1 = 1"]
     chosen = audience.get("lang")

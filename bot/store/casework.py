@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -61,8 +60,8 @@ class CaseworkStore:
         async with self.db.transaction() as db:
             if change.source is not None:
                 cursor = await db.execute(
-                    "INSERT OR IGNORE INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
-                    " VALUES (?, ?, ?, 'incoming', ?)",
+                    "INSERT INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
+                    " VALUES (?, ?, ?, 'incoming', ?) ON CONFLICT DO NOTHING",
                     (*change.source, case_id, now),
                 )
                 if cursor.rowcount == 0:
@@ -167,8 +166,8 @@ class CaseworkStore:
         row = await self.db.fetch_one(
             "SELECT cases.* FROM case_messages JOIN cases ON cases.id = case_messages.case_id"
             " WHERE case_messages.chat_id = ? AND case_messages.message_id = ?"
-            " AND case_messages.kind IN (SELECT value FROM json_each(?))",
-            (chat_id, message_id, json.dumps(list(kinds))),
+            f" AND case_messages.kind IN ({', '.join('?' * len(kinds))})",
+            (chat_id, message_id, *kinds),
         )
         return None if row is None else _case(row)
 

@@ -13,7 +13,8 @@ class ClosingStore:
     async def ask_rating(self, case_id: int) -> bool:
         """Record that the reporter is asked to rate this case; False when they were asked before."""
         changed = await self.db.write(
-            "INSERT OR IGNORE INTO case_ratings (case_id, asked_at) VALUES (?, ?)", (case_id, self.db.now())
+            "INSERT INTO case_ratings (case_id, asked_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (case_id, self.db.now()),
         )
         return changed == 1
 

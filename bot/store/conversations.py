@@ -66,7 +66,8 @@ class ConversationStore:
 
     async def choose_case(self, user_id: int, case_id: int) -> None:
         await self.db.write(
-            "INSERT OR REPLACE INTO conversations (user_id, case_id, chosen_at) VALUES (?, ?, ?)",
+            "INSERT INTO conversations (user_id, case_id, chosen_at) VALUES (?, ?, ?) ON CONFLICT (user_id)"
+            " DO UPDATE SET case_id = excluded.case_id, chosen_at = excluded.chosen_at",
             (user_id, case_id, self.db.now()),
         )
 
@@ -84,8 +85,8 @@ class ConversationStore:
         async with self.db.transaction() as db:
             if source is not None:
                 cursor = await db.execute(
-                    "INSERT OR IGNORE INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
-                    " VALUES (?, ?, ?, 'incoming', ?)",
+                    "INSERT INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
+                    " VALUES (?, ?, ?, 'incoming', ?) ON CONFLICT DO NOTHING",
                     (*source, case.id, now),
                 )
                 if cursor.rowcount == 0:
@@ -109,7 +110,9 @@ class ConversationStore:
             await db.execute("UPDATE cases SET updated_at = ? WHERE id = ?", (now, case.id))
             await enqueue_all(db, outgoing, now)
             await db.execute(
-                "INSERT OR REPLACE INTO conversations (user_id, case_id, chosen_at) VALUES (?, ?, ?)",
+                "INSERT INTO conversations (user_id, case_id, chosen_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id)"
+                " DO UPDATE SET case_id = excluded.case_id, chosen_at = excluded.chosen_at",
                 (current.user_id, case.id, now),
             )
             async with db.execute("SELECT * FROM cases WHERE id = ?", (case.id,)) as cursor:

@@ -129,8 +129,11 @@ class DraftStore:
             if row is None:
                 return None
             await db.execute(
-                "INSERT OR REPLACE INTO paused_drafts (user_id, flow, draft, paused_at) VALUES (?, ?, ?, ?)",
-                (user_id, row["flow"], json.dumps(dict(row), ensure_ascii=False), self.db.now()),
+                "INSERT INTO paused_drafts (user_id, flow, draft, paused_at, seq) VALUES (?, ?, ?, ?,"
+                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM paused_drafts WHERE user_id = ?))"
+                " ON CONFLICT (user_id, flow)"
+                " DO UPDATE SET draft = excluded.draft, paused_at = excluded.paused_at, seq = excluded.seq",
+                (user_id, row["flow"], json.dumps(dict(row), ensure_ascii=False), self.db.now(), user_id),
             )
             await db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
         return _draft(row)
@@ -138,7 +141,7 @@ class DraftStore:
     async def paused_flow(self, user_id: int) -> str | None:
         """The flow of the user's most recently paused draft, if any."""
         return await self.db.fetch_value(
-            "SELECT flow FROM paused_drafts WHERE user_id = ? ORDER BY paused_at DESC, rowid DESC LIMIT 1",
+            "SELECT flow FROM paused_drafts WHERE user_id = ? ORDER BY paused_at DESC, seq DESC LIMIT 1",
             (user_id,),
         )
 

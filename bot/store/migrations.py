@@ -433,4 +433,14 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
         )
         """,
     ),
+    (
+        # The newest paused draft comes first even within one second: `seq` counts a user's pauses
+        # (SQLite's rowid did this, but PostgreSQL rows have none). Existing rows keep their order.
+        "0018_paused_drafts_order",
+        {
+            "sqlite": "ALTER TABLE paused_drafts ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+            " UPDATE paused_drafts SET seq = rowid",
+            "postgresql": "ALTER TABLE paused_drafts ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
+        },
+    ),
 ]

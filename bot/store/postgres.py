@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -88,6 +88,11 @@ async def _configure(connection: psycopg.AsyncConnection) -> None:
     await connection.execute("SET synchronous_commit = on")
 
 
+def _values(params: Sequence[Any] | Mapping[str, Any]) -> tuple[Any, ...] | Mapping[str, Any]:
+    """Parameters as psycopg takes them: a dict for named ones (`:user`), else a tuple."""
+    return params if isinstance(params, Mapping) else tuple(params)
+
+
 class _Cursor:
     """The rows of one statement, fetched at once, with rowcount and lastrowid like sqlite3's."""
 
@@ -133,7 +138,7 @@ class Connection:
 
     async def _execute(self, sql: str, params: Sequence[Any]) -> _Cursor:
         translated = postgres_sql(sql, _RETURNING)
-        cursor = await self.raw.execute(translated, tuple(params))
+        cursor = await self.raw.execute(translated, _values(params))
         rows = await cursor.fetchall() if cursor.description is not None else []
         lastrowid = None
         if translated.endswith(" RETURNING id") and rows:
@@ -224,7 +229,7 @@ class PostgresDatabase(Database):
             raw.transaction(),
             raw.cursor(name="stream") as cursor,
         ):
-            await cursor.execute(postgres_sql(sql), tuple(params))
+            await cursor.execute(postgres_sql(sql), _values(params))
             while rows := await cursor.fetchmany(batch):
                 yield rows
 

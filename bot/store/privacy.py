@@ -153,8 +153,10 @@ class PrivacyStore:
     async def record_erased_copy(self, copy: Copy) -> None:
         """A copy that reached a staff chat after its case was erased: to be erased too."""
         await self.db.write(
-            "INSERT OR REPLACE INTO case_messages (chat_id, message_id, case_id, kind, created_at,"
-            " erase_pending) VALUES (?, ?, ?, ?, ?, 1)",
+            "INSERT INTO case_messages (chat_id, message_id, case_id, kind, created_at, erase_pending)"
+            " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
+            " case_id = excluded.case_id, kind = excluded.kind, created_at = excluded.created_at,"
+            " erase_pending = 1",
             (copy.chat_id, copy.message_id, copy.case_id, copy.kind, copy.sent_at),
         )
 

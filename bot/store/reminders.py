@@ -6,6 +6,7 @@ one after a crash, finds the key and queues nothing."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -182,13 +183,15 @@ class ReminderStore:
     async def contracts_ending(self, today: str, windows: Sequence[int]) -> list[tuple[str, str, list[int]]]:
         """(province, district, [contracts ending within each window of days]) from `today`, busiest
         first; only districts with a contract ending within the longest window."""
-        sums = ", ".join(f"SUM(d.day <= date(?, '+{int(days)} days'))" for days in windows)
+        start = datetime.date.fromisoformat(today)
+        ends = [(start + datetime.timedelta(days=int(days))).isoformat() for days in windows]
+        sums = ", ".join("SUM(CASE WHEN d.day <= ? THEN 1 ELSE 0 END)" for _ in windows)
         rows = await self.db.fetch_all(
             f"SELECT r.province, r.district, {sums} FROM worker_dates d INDEXED BY worker_dates_day"
             " JOIN workers w ON w.id = d.worker_id JOIN registrations r ON r.user_id = w.user_id"
-            f" WHERE d.kind = 'contract' AND d.day >= ? AND d.day <= date(?, '+{int(max(windows))} days')"
+            " WHERE d.kind = 'contract' AND d.day >= ? AND d.day <= ?"
             " GROUP BY r.province, r.district ORDER BY 3 DESC, 4 DESC, r.province, r.district",
-            (*[today] * len(windows), today, today),
+            (*ends, today, max(ends)),
         )
         return [(row[0], row[1], list(row[2:])) for row in rows]
 
@@ -205,8 +208,8 @@ async def _claim(
     db: aiosqlite.Connection, date: DueDate, days: int, round: int, status: str, now: int
 ) -> bool:
     cursor = await db.execute(
-        "INSERT OR IGNORE INTO reminders_sent (worker_id, kind, day, days, round, status, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO reminders_sent (worker_id, kind, day, days, round, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (date.worker_id, date.kind, date.day, days, round, status, now),
     )
     return cursor.rowcount == 1
