@@ -59,6 +59,7 @@ _CASE_DATA = (
     f" AND kind != '{ERASURE}'",
     "DELETE FROM attachments WHERE case_id IN {ids}",
     "DELETE FROM case_topics WHERE case_id IN {ids}",  # the case's forum topic (issue 18)
+    "DELETE FROM case_places WHERE case_id IN {ids}",  # the reporter's district and village (issue 19)
     "UPDATE case_events SET body = NULL, actor = NULL WHERE case_id IN {ids}",
 )
 
