@@ -14,7 +14,7 @@ from bot.callbacks import pack
 from bot.context import Services
 from bot.outbox import topics
 from bot.store import Case, Worker
-from bot.store.outbox import CARD, HOUSEKEEPING, STAFF_REPLY, URGENT_CARD, OutboxRow, Outgoing
+from bot.store.outbox import CARD, HOUSEKEEPING, NOTICE, STAFF_REPLY, URGENT_CARD, OutboxRow, Outgoing
 from bot.store.privacy import ERASURE, Copy, Erasure
 from bot.telegram_html import utf16_len
 
@@ -297,13 +297,23 @@ async def to_staff(
     kind: str,
     *,
     reopened: bool = False,
+    danger: str | None = None,
 ) -> list[Outgoing]:
     """A reporter's message or added information, threaded under the case's card in each staff chat
-    (saying so when the message reopened a resolved case)."""
+    (saying so when the message reopened a resolved case). A message that reads as `danger`
+    ("danger" or "self_harm") is marked 🚨, says so when it makes the case urgent, and goes ahead of
+    everything else, on its own (not merged into a waiting message)."""
     lang = services.settings.default_language
     header = services.content.text(
-        lang, f"staff-reporter-{kind}", case=case, text=clip(text or "", TEXT_ROOM), reopened=reopened
+        lang,
+        f"staff-reporter-{kind}",
+        case=case,
+        text=clip(text or "", TEXT_ROOM),
+        reopened=reopened,
+        danger=danger,
+        now_urgent=bool(danger) and not case.urgent,
     )
+    priority = URGENT_CARD if danger else NOTICE
     items = []
     for chat_id, extra in await staff_targets(services, case):
         cards = [m for c, m in await services.store.case_messages(case.id, "card") if c == chat_id]
@@ -320,10 +330,13 @@ async def to_staff(
                 {"text": header, "parse_mode": "HTML", **reply, **PROTECTED},
                 kind="relay_in",
                 ref=case.id,
-                merge=True,
+                priority=priority,
+                merge=not danger,
             )
         )
-        items += [file_message(chat_id, case, file, "relay_in", reply) for file in files]
+        items += [
+            replace(file_message(chat_id, case, file, "relay_in", reply), priority=priority) for file in files
+        ]
     return items
 
 
