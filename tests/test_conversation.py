@@ -514,3 +514,63 @@ async def test_one_tap_under_the_reply_gives_the_case_it_went_to(desk):
     await reporter.press(label("user-button-urgent-send"))
     assert rows(running.services.settings, "SELECT COUNT(*) FROM cases") == [(1,)]
     assert reporter.last_text == label("user-urgent-sent", result=case)
+
+
+# -- requests to act before relaying (issue 21): "menu" is done, "menu makan di sini tidak ada" relayed
+
+
+def relayed_count(desk):
+    return rows_of(desk, "SELECT COUNT(*) FROM case_events WHERE kind = 'message_in'")[0][0]
+
+
+NO_DATA = {"user": None, "registration": None, "draft": None, "province": "", "countries": {}, "dates": {}}
+
+
+def first_line(key, lang, **context):
+    return label(key, lang, **context).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "shown"),
+    [
+        ("id", "menu", lambda ref: first_line("user-menu-title", "id")),
+        ("en", "main menu", lambda ref: first_line("user-menu-title", "en")),
+        ("id", "english please", lambda ref: first_line("user-language-set", "en")),
+        ("id", "bahasa inggris", lambda ref: first_line("user-language-set", "en")),
+        ("en", "bahasa indonesia", lambda ref: first_line("user-language-set", "id")),
+        ("id", "status laporan", lambda ref: first_line("user-status-list", "id", total=1, first=1, last=1)),
+        ("en", "report status", lambda ref: first_line("user-status-list", "en", total=1, first=1, last=1)),
+        ("id", "{ref}", lambda ref: ref),
+        ("en", "{ref}", lambda ref: ref),
+        ("id", "ganti nomor hp", lambda ref: first_line("user-mydata", "id", **NO_DATA)),
+        ("en", "change phone number", lambda ref: first_line("user-mydata", "en", **NO_DATA)),
+    ],
+)
+async def test_a_clear_request_to_act_is_done_not_relayed(desk, lang, typed, shown):
+    reporter, case, card = await in_conversation(desk, lang)
+    before = relayed_count(desk)
+    await reporter.send(typed.format(ref=case.reference))
+    assert relayed_count(desk) == before
+    assert not reporter.last_text.startswith(
+        first_line("user-conversation-sent", lang, case=case, reopened=False)
+    )
+    assert shown(case.reference) in reporter.messages[-1].text.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("id", "menu makan di sini tidak ada"),
+        ("en", "the menu here has no halal food for me"),
+        ("id", "{ref} majikan sudah bayar separuh gaji tapi sisanya belum, tolong ditanyakan lagi ya kak"),
+        ("en", "about {ref}: my employer paid half of the salary but the rest is still not paid to me"),
+        ("id", "admin"),  # asking for a person while talking with one: for them
+        ("en", "talk to a person"),
+    ],
+)
+async def test_a_message_that_merely_contains_such_words_reaches_staff(desk, lang, typed):
+    reporter, case, card = await in_conversation(desk, lang)
+    before = relayed_count(desk)
+    await reporter.send(typed.format(ref=case.reference))
+    assert relayed_count(desk) == before + 1
+    assert reporter.last_text == label("user-conversation-sent", lang, case=case, reopened=False)
