@@ -110,20 +110,25 @@ async def test_erase_on_the_command_line_and_old_copies_are_edited_not_deleted(d
     assert label("staff-data-deleted") in [m.text for m in group.messages]
 
 
-async def test_a_card_being_sent_while_its_case_is_erased_arrives_as_the_shell(desk):
-    running, siti, ani, group, settings, now = desk
+def erase_while_sending(running, kind):
+    """Siti's data is erased while an outbox row of `kind` is being sent."""
     outbox, store = running.services.outbox, running.services.store
     request = outbox._request
 
     async def erase_meanwhile(row):
-        if row.kind == "case_card":
+        if row.kind == kind:
             await store.erase_user(SITI)
         return await request(row)
 
     outbox._request = erase_meanwhile
+
+
+async def test_a_card_being_sent_while_its_case_is_erased_arrives_as_the_shell(desk):
+    running, siti, ani, group, settings, now = desk
+    erase_while_sending(running, "case_card")
     await full_report(siti)
-    await outbox.drain(5)
-    await outbox.drain(5)
+    await running.services.outbox.drain(5)
+    await running.services.outbox.drain(5)
     assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
     assert [m.text.startswith("LP-") for m in group.messages] == [True]
 
@@ -287,17 +292,9 @@ async def test_a_topic_the_bot_may_not_delete_is_closed_and_its_messages_erased(
 
 async def test_a_topic_made_while_its_case_is_erased_is_deleted(forum):
     running, siti, ani, group, settings, now = forum
-    outbox, store = running.services.outbox, running.services.store
-    request = outbox._request
-
-    async def erase_meanwhile(row):
-        if row.kind == "topic_create":
-            await store.erase_user(SITI)
-        return await request(row)
-
-    outbox._request = erase_meanwhile
+    erase_while_sending(running, "topic_create")
     await full_report(siti)
     for _ in range(2):
-        await outbox.drain(5)
+        await running.services.outbox.drain(5)
     assert group.topics == [] and rows(settings, "SELECT COUNT(*) FROM case_topics") == [(0,)]
     assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
