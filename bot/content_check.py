@@ -236,6 +236,7 @@ _SAMPLE_OVERRIDES: dict[str, dict[str, Any]] = {
     "user-danger": {"country": "HK", "country_name": "Hong Kong", "danger": True},
     "user-self-harm": {"country": "HK", "country_name": "Hong Kong", "danger": True},
     "staff-urgent-alert": {"minutes": 10, "mentions": []},
+    "staff-reporter-message_in": {"danger": "self_harm", "now_urgent": True},
     "staff-urgent-alert-all": {"minutes": 30, "mentions": [(9001, "Ani <&>"), (9002, "")]},
     "user-deletedata-ask-open": {"answers": {"_open": ["LP-ABC234", "LP-XYZ789"]}},
     "user-deletedata-done": {"result": Erasure(kept=("LP-ABC234",))},

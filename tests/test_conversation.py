@@ -11,8 +11,11 @@ from journeys import danger_reply, full_report, label, opening, register, rows, 
 from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.local import local_bot
+from bot.outbox.escalation import escalate_once
 from bot.store import Outgoing
+from bot.store.outbox import URGENT_CARD
 
+PLAIN = {"danger": None, "now_urgent": False}  # a message that reads as no danger
 STAFF_CHAT = -100999
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
 
@@ -172,7 +175,11 @@ async def test_with_two_cases_the_bot_asks_once_which_one(desk):
         if m.reply_to == first_card.message_id
         and m.text.startswith(
             opening(
-                "staff-reporter-message_in", case=SimpleNamespace(reference=first), text="", reopened=False
+                "staff-reporter-message_in",
+                case=SimpleNamespace(reference=first),
+                text="",
+                reopened=False,
+                **PLAIN,
             )
         )
     ]
@@ -204,7 +211,11 @@ async def test_a_message_on_a_resolved_case_reopens_it_and_staff_are_told(desk):
     assert rows_of(desk, "SELECT status FROM cases") == [("in_progress",)]
     assert users["Siti"].last_text == sent_line(reference, reopened=True)
     told = label(
-        "staff-reporter-message_in", case=SimpleNamespace(reference=reference), text="", reopened=True
+        "staff-reporter-message_in",
+        case=SimpleNamespace(reference=reference),
+        text="",
+        reopened=True,
+        **PLAIN,
     )
     assert any(m.text.startswith(told) for m in group.messages)
     await users["Ani"].send("/cases")
@@ -380,3 +391,186 @@ async def test_referred_names_the_office_on_the_card_in_the_notice_and_in_status
         "Diteruskan ke Polisi/Police"
         in next(m for m in group.messages if m.message_id == card.message_id).text
     )
+
+
+# -- danger in a later message (issue 17): the reply first, relayed, the case urgent as if opened so
+
+MINUTE = 60
+
+
+async def report_in(user, lang):
+    """A report about unpaid wages in Hong Kong, pressed and typed in `lang`."""
+    await user.send("/report")
+    for key in ("user-category-unpaid_wages", "user-subject-me", "user-consent-yes"):
+        await user.press(label(key, lang))
+    await user.press("🇭🇰 Hong Kong")
+    await user.send("Gaji saya tidak dibayar 3 bulan")
+    for key in ("user-button-done", "user-button-skip", "user-contact-by-telegram", "user-button-confirm"):
+        await user.press(label(key, lang))
+    return REFERENCE.search(user.last_text).group()
+
+
+async def in_conversation(desk, lang="id"):
+    """A reporter (writing in `lang`) reports; Ani answers on the card without taking the case."""
+    running, users, group, content = desk
+    reporter = (
+        users["Siti"]
+        if lang == "id"
+        else running.emulator.user(id=1002, first_name="Sue", language_code="en")
+    )
+    reference = await report_in(reporter, lang)
+    await running.services.outbox.drain(5)
+    card = next(m for m in group.messages if reference in m.text and m.buttons)
+    await users["Ani"].reply_in(group, card.message_id, "Boleh tahu alamat majikan?")
+    await running.services.outbox.drain(5)
+    return reporter, await running.services.store.case_by_reference(reference), card
+
+
+def first_reply(content, lang, text, case):
+    """The emergency reply (danger) or the crisis reply (self-harm) as the reporter reads it."""
+    key = "user-self-harm" if "bunuh" in text or "kill" in text else "user-danger"
+    name = content.country_name("HK", lang)
+    return label(key, lang, country="HK", country_name=name, danger=key == "user-danger")
+
+
+DANGER = [
+    ("id", "tolong dia dipukul lagi sekarang", "danger"),
+    ("id", "sy mau bunuh diri", "self_harm"),
+    ("en", "please help, my employer is hitting me again", "danger"),
+    ("en", "i want to kill myself", "self_harm"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "found"), DANGER)
+async def test_danger_on_a_case_in_conversation_answers_first_relays_and_makes_it_urgent(
+    desk, lang, text, found
+):
+    running, users, group, content = desk
+    reporter, case, card = await in_conversation(desk, lang)
+    await reporter.send(text)
+    first, sent = reporter.messages[-2:]
+    assert first.text == first_reply(content, lang, text, case)
+    assert sent.text == label("user-conversation-sent", lang, case=case, reopened=False)
+    assert (await running.services.store.case_by_id(case.id)).urgent
+    audit = "SELECT action, detail FROM audit WHERE action = 'urgent_message'"
+    assert rows(running.services.settings, audit) == [("urgent_message", found)]
+
+
+async def test_staff_see_the_card_and_the_message_as_urgent(desk):
+    running, users, group, content = desk
+    reporter, case, card = await in_conversation(desk)
+    await reporter.send("tolong dia dipukul lagi sekarang")
+    await running.services.outbox.drain(5)
+    card_now = next(m for m in group.messages if m.message_id == card.message_id)
+    assert card_now.text.startswith("🚨") and not card.text.startswith("🚨")
+    relayed = group.messages[-1]
+    assert relayed.reply_to == card.message_id and "tolong dia dipukul lagi sekarang" in relayed.text
+    now_urgent = label(
+        "staff-reporter-message_in", case=case, text="x", reopened=False, danger="danger", now_urgent=True
+    )
+    assert relayed.text.splitlines()[:2] == now_urgent.splitlines()[:2]
+    priorities = "SELECT DISTINCT priority FROM outbox WHERE kind = 'relay_in' AND payload LIKE '%dipukul%'"
+    assert rows(running.services.settings, priorities) == [(URGENT_CARD,)]
+
+
+async def test_an_urgent_case_stays_as_it_is(desk):
+    running, users, group, content = desk
+    reporter, case, card = await in_conversation(desk)
+    await reporter.send("tolong dia dipukul lagi sekarang")
+    await running.services.outbox.drain(5)
+    edits = len(running.emulator.calls("editMessageText"))
+    await reporter.send("sy dikurung majikan sekarang")
+    await running.services.outbox.drain(5)
+    assert len(running.emulator.calls("editMessageText")) == edits  # no second 🚨 edit
+    audit = "SELECT COUNT(*) FROM audit WHERE action = 'urgent_message'"
+    assert rows(running.services.settings, audit) == [(1,)]
+    assert group.messages[-1].text.startswith("🚨") and len(group.messages[-1].text.splitlines()) == 2
+
+
+async def test_escalation_counts_from_when_the_case_became_urgent(desk):
+    running, users, group, content = desk
+    reporter, case, card = await in_conversation(desk)
+    later(running, 40 * 3600)  # the case is old: only the time since the danger counts
+    await reporter.send("tolong dia dipukul lagi sekarang")
+    assert await escalate_once(running.services) == 0
+    later(running, 40 * 3600 + 11 * MINUTE)
+    assert await escalate_once(running.services) == 1
+    assert rows(running.services.settings, "SELECT escalated FROM cases") == [(1,)]
+
+
+async def test_a_plain_message_leaves_the_case_as_it_was(desk):
+    running, users, group, content = desk
+    reporter, case, card = await in_conversation(desk)
+    await reporter.send("alamatnya di Mong Kok, dekat pasar")
+    await running.services.outbox.drain(5)
+    assert not (await running.services.store.case_by_id(case.id)).urgent
+    assert not group.messages[-1].text.startswith("🚨")
+
+
+async def test_one_tap_under_the_reply_gives_the_case_it_went_to(desk):
+    running, users, group, content = desk
+    reporter, case, card = await in_conversation(desk)
+    await reporter.send("tolong dia dipukul lagi sekarang")
+    await reporter.press(label("user-button-urgent-send"))
+    assert rows(running.services.settings, "SELECT COUNT(*) FROM cases") == [(1,)]
+    assert reporter.last_text == label("user-urgent-sent", result=case)
+
+
+# -- requests to act before relaying (issue 21): "menu" is done, "menu makan di sini tidak ada" relayed
+
+
+def relayed_count(desk):
+    return rows_of(desk, "SELECT COUNT(*) FROM case_events WHERE kind = 'message_in'")[0][0]
+
+
+NO_DATA = {"user": None, "registration": None, "draft": None, "province": "", "countries": {}, "dates": {}}
+
+
+def first_line(key, lang, **context):
+    return label(key, lang, **context).splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "shown"),
+    [
+        ("id", "menu", lambda ref: first_line("user-menu-title", "id")),
+        ("en", "main menu", lambda ref: first_line("user-menu-title", "en")),
+        ("id", "english please", lambda ref: first_line("user-language-set", "en")),
+        ("id", "bahasa inggris", lambda ref: first_line("user-language-set", "en")),
+        ("en", "bahasa indonesia", lambda ref: first_line("user-language-set", "id")),
+        ("id", "status laporan", lambda ref: first_line("user-status-list", "id", total=1, first=1, last=1)),
+        ("en", "report status", lambda ref: first_line("user-status-list", "en", total=1, first=1, last=1)),
+        ("id", "{ref}", lambda ref: ref),
+        ("en", "{ref}", lambda ref: ref),
+        ("id", "ganti nomor hp", lambda ref: first_line("user-mydata", "id", **NO_DATA)),
+        ("en", "change phone number", lambda ref: first_line("user-mydata", "en", **NO_DATA)),
+    ],
+)
+async def test_a_clear_request_to_act_is_done_not_relayed(desk, lang, typed, shown):
+    reporter, case, card = await in_conversation(desk, lang)
+    before = relayed_count(desk)
+    await reporter.send(typed.format(ref=case.reference))
+    assert relayed_count(desk) == before
+    assert not reporter.last_text.startswith(
+        first_line("user-conversation-sent", lang, case=case, reopened=False)
+    )
+    assert shown(case.reference) in reporter.messages[-1].text.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("id", "menu makan di sini tidak ada"),
+        ("en", "the menu here has no halal food for me"),
+        ("id", "{ref} majikan sudah bayar separuh gaji tapi sisanya belum, tolong ditanyakan lagi ya kak"),
+        ("en", "about {ref}: my employer paid half of the salary but the rest is still not paid to me"),
+        ("id", "admin"),  # asking for a person while talking with one: for them
+        ("en", "talk to a person"),
+    ],
+)
+async def test_a_message_that_merely_contains_such_words_reaches_staff(desk, lang, typed):
+    reporter, case, card = await in_conversation(desk, lang)
+    before = relayed_count(desk)
+    await reporter.send(typed.format(ref=case.reference))
+    assert relayed_count(desk) == before + 1
+    assert reporter.last_text == label("user-conversation-sent", lang, case=case, reopened=False)

@@ -100,3 +100,37 @@ async def test_only_administrators_may_write_in_a_closed_topic(tg, emu):
     await tg.close_forum_topic(forum.id, thread)
     with pytest.raises(PermissionError):
         await staff.send_in_topic(forum, thread, "halo")
+
+
+DELETE = ("can_manage_topics", "can_delete_messages")
+
+
+async def test_deleting_a_topic_removes_it_and_its_messages(tg, emu):
+    forum = emu.group(id=-1001, forum=True, bot_rights=DELETE)
+    thread = (await tg.create_forum_topic(forum.id, "LP-ABC234")).message_thread_id
+    await tg.send_message(forum.id, "kartu", message_thread_id=thread)
+    kept = await tg.send_message(forum.id, "umum")
+    assert await tg.delete_forum_topic(forum.id, thread)
+    assert forum.topics == [] and forum.in_topic(thread) == []
+    assert [m.message_id for m in forum.messages] == [kept.message_id]
+    assert (await tg.get_chat_member(forum.id, emu.bot.id)).can_delete_messages
+
+
+@pytest.mark.parametrize(
+    ("forum", "rights", "thread", "error"),
+    [
+        (False, DELETE, 0, "Bad Request: the chat is not a forum"),
+        (True, MANAGE, 0, "Bad Request: not enough rights to delete the topic"),
+        (True, None, 0, "Bad Request: not enough rights to delete the topic"),
+        (True, DELETE, 9, "Bad Request: TOPIC_ID_INVALID"),  # unknown, or deleted already
+    ],
+)
+async def test_only_a_topic_there_is_deleted_and_only_with_the_right(tg, emu, forum, rights, thread, error):
+    group = emu.group(id=-1001, forum=True, bot_rights=DELETE)
+    made = (await tg.create_forum_topic(group.id, "LP-ABC234")).message_thread_id
+    group.chat.is_forum, group.chat.bot_rights = forum, frozenset(rights or ())
+    if rights is None:
+        group.chat.admins.discard(emu.bot.id)
+    with pytest.raises(BadRequest):
+        await tg.delete_forum_topic(group.id, made + thread)
+    assert emu.errors[-1].description == error and list(group.chat.topics) == [made]

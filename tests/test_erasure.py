@@ -110,20 +110,25 @@ async def test_erase_on_the_command_line_and_old_copies_are_edited_not_deleted(d
     assert label("staff-data-deleted") in [m.text for m in group.messages]
 
 
-async def test_a_card_being_sent_while_its_case_is_erased_arrives_as_the_shell(desk):
-    running, siti, ani, group, settings, now = desk
+def erase_while_sending(running, kind):
+    """Siti's data is erased while an outbox row of `kind` is being sent."""
     outbox, store = running.services.outbox, running.services.store
     request = outbox._request
 
     async def erase_meanwhile(row):
-        if row.kind == "case_card":
+        if row.kind == kind:
             await store.erase_user(SITI)
         return await request(row)
 
     outbox._request = erase_meanwhile
+
+
+async def test_a_card_being_sent_while_its_case_is_erased_arrives_as_the_shell(desk):
+    running, siti, ani, group, settings, now = desk
+    erase_while_sending(running, "case_card")
     await full_report(siti)
-    await outbox.drain(5)
-    await outbox.drain(5)
+    await running.services.outbox.drain(5)
+    await running.services.outbox.drain(5)
     assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
     assert [m.text.startswith("LP-") for m in group.messages] == [True]
 
@@ -220,3 +225,76 @@ async def test_an_idle_case_staff_act_on_after_the_warning_stays_open(desk):
     await purge_once(running.services)
     await running.services.outbox.drain(5)
     assert rows(settings, "SELECT status, description IS NOT NULL FROM cases") == [("in_progress", 1)]
+
+
+# -- forum mode: a case's topic goes with its data (deleteForumTopic, through the outbox)
+
+DELETE_TOPICS = ("can_manage_topics", "can_delete_messages")
+
+
+@pytest.fixture
+async def forum(desk):
+    """The same desk, with the staff chat a forum the bot manages (and may delete) topics in."""
+    running, siti, ani, group, settings, now = desk
+    group.chat.is_forum, group.chat.bot_rights = True, frozenset(DELETE_TOPICS)
+    group.chat.admins.add(running.emulator.bot.id)
+    running.services.staff_forum = True
+    return desk
+
+
+async def talked_in_a_topic(running, siti, ani, group):
+    await full_report(siti)
+    await running.services.outbox.drain(5)
+    (topic,) = group.topics
+    await ani.send_in_topic(group, topic.thread_id, "Sejak kapan?")
+    await siti.send("Sejak Januari")
+    await running.services.outbox.drain(5)
+    assert staff_chat_words(running.emulator)
+    return topic
+
+
+async def test_deletedata_deletes_the_cases_forum_topic(forum):
+    running, siti, ani, group, settings, now = forum
+    topic = await talked_in_a_topic(running, siti, ani, group)
+    await siti.send("/deletedata")
+    await siti.press(label("user-deletedata-choice-erase"))
+    await running.services.outbox.drain(5)
+    assert group.topics == [] and group.in_topic(topic.thread_id) == []
+    assert [c.params["message_thread_id"] for c in running.emulator.calls("deleteForumTopic")] == [
+        topic.thread_id
+    ]
+    assert leftovers(settings) == [] and staff_chat_words(running.emulator) == []
+    assert rows(settings, "SELECT COUNT(*) FROM case_messages WHERE kind = 'topic'") == [(0,)]
+
+
+async def test_retention_deletes_the_topic_left_by_a_crash(forum):
+    running, siti, ani, group, settings, now = forum
+    await talked_in_a_topic(running, siti, ani, group)
+    await running.services.store.erase_user(SITI)  # committed; the bot stops before queueing
+    await purge_once(running.services)  # as at the next start
+    await running.services.outbox.drain(5)
+    assert group.topics == [] and leftovers(settings) == []
+
+
+async def test_a_topic_the_bot_may_not_delete_is_closed_and_its_messages_erased(forum):
+    running, siti, ani, group, settings, now = forum
+    group.chat.bot_rights = frozenset({"can_manage_topics"})
+    await talked_in_a_topic(running, siti, ani, group)
+    await siti.send("/deletedata")
+    await siti.press(label("user-deletedata-choice-erase"))
+    for _ in range(2):
+        await running.services.outbox.drain(5)
+    assert [t.closed for t in group.topics] == [True]
+    assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
+    assert [c.method for c in running.emulator.errors] == ["deleteForumTopic"]
+    running.emulator.requests[:] = [c for c in running.emulator.requests if c.status < 400]  # recovered
+
+
+async def test_a_topic_made_while_its_case_is_erased_is_deleted(forum):
+    running, siti, ani, group, settings, now = forum
+    erase_while_sending(running, "topic_create")
+    await full_report(siti)
+    for _ in range(2):
+        await running.services.outbox.drain(5)
+    assert group.topics == [] and rows(settings, "SELECT COUNT(*) FROM case_topics") == [(0,)]
+    assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []

@@ -111,6 +111,19 @@ async def test_renames_wait_and_a_burst_of_changes_is_one_rename(forum):
     assert group.topics[0].name.endswith(label("user-status-in_progress"))
 
 
+async def test_danger_in_a_later_message_marks_the_topic_urgent(forum):
+    running, ani, siti, group, settings = forum
+    case = await reported(running, siti)
+    await ani.send_in_topic(group, group.topics[0].thread_id, "Boleh tahu alamat majikan?")
+    await siti.send("tolong dia dipukul lagi sekarang")
+    running.services.store.db.clock = lambda: time.time() + RENAME_DELAY
+    await running.services.store.release_held()
+    running.services.wake_outbox()
+    await settled(running)
+    assert group.topics[0].name == topic_name(running.services, replace(case, urgent=True))
+    assert group.topics[0].name.startswith("🚨")
+
+
 async def test_erasing_the_reporter_removes_the_topic_mapping(forum):
     running, ani, siti, group, settings = forum
     await reported(running, siti)

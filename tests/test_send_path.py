@@ -190,3 +190,25 @@ async def test_a_backlog_of_one_reporters_messages_merges_and_a_new_card_goes_fi
         and len(sent) <= 3
         and all(f"pesan {n}\n" in "\n".join(sent) + "\n" for n in range(100))
     )
+
+
+async def test_first_of_returns_with_the_first_wait_and_leaves_no_task_behind():
+    from bot.outbox.limiter import first_of
+
+    done, stopped = asyncio.Event(), []
+
+    async def forever(name):
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.append(name)
+
+    done.set()
+    async with asyncio.timeout(5):
+        await first_of(done.wait(), forever("a"), forever("b"))
+    assert sorted(stopped) == ["a", "b"]
+    waiter = asyncio.ensure_future(first_of(forever("c"), forever("d")))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    await asyncio.gather(waiter, return_exceptions=True)
+    assert sorted(stopped) == ["a", "b", "c", "d"]

@@ -11,6 +11,7 @@ from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.local import local_bot
 
+PLAIN = {"danger": None, "now_urgent": False}  # a message that reads as no danger
 STAFF_CHAT = -100999
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
 
@@ -156,7 +157,13 @@ async def test_reporter_reply_reaches_the_staff_thread(desk):
     await running.services.outbox.drain(5)
     relayed = group.messages[-1]
     assert relayed.text.startswith(
-        label("staff-reporter-message_in", case=SimpleNamespace(reference=reference), text="", reopened=False)
+        label(
+            "staff-reporter-message_in",
+            case=SimpleNamespace(reference=reference),
+            text="",
+            reopened=False,
+            **PLAIN,
+        )
     )
     assert "Sejak Januari" in relayed.text
     assert relayed.reply_to == card.message_id

@@ -21,6 +21,7 @@ from .errors import (
     EDIT_NOT_FOUND,
     KICKED,
     MIGRATED,
+    NO_TOPIC_DELETE_RIGHTS,
     NO_TOPIC_EDIT_RIGHTS,
     NO_TOPIC_RIGHTS,
     NOT_A_FORUM,
@@ -29,6 +30,7 @@ from .errors import (
     REPLY_NOT_FOUND,
     THREAD_NOT_FOUND,
     TOPIC_CLOSED,
+    TOPIC_ID_INVALID,
     TOPIC_NOT_MODIFIED,
     ApiError,
     bad_request,
@@ -894,6 +896,25 @@ class Emulator:
         self._topic_service(chat, topic.thread_id, {event: {}})
         return True
 
+    @api_method("deleteForumTopic")
+    def _delete_forum_topic(self, p: Params) -> bool:
+        """The topic and every message in it; the bot needs can_delete_messages (managing topics is
+        not enough)."""
+        chat = self._chat(p.chat_ref())
+        if not chat.is_forum:
+            raise ApiError(400, NOT_A_FORUM)
+        if self.bot.id not in chat.admins or "can_delete_messages" not in chat.bot_rights:
+            raise ApiError(400, NO_TOPIC_DELETE_RIGHTS)
+        topic = chat.topics.get(p.integer("message_thread_id"))
+        if topic is None:
+            raise ApiError(400, TOPIC_ID_INVALID)
+        self.flood.check(chat.id, chat.is_group)
+        del chat.topics[topic.thread_id]
+        for message in self._messages.get(chat.id, []):
+            if message.thread_id == topic.thread_id:
+                message.deleted = True
+        return True
+
     @api_method("getChatMenuButton")
     def _get_chat_menu_button(self, p: Params) -> dict:
         return {"type": "commands"}
@@ -946,7 +967,8 @@ def _member(chat: Chat, user: User) -> dict:
             ),
             False,
         )
-        return {"status": "administrator", "user": user.api(), **rights, **topics}
+        granted = dict.fromkeys(chat.bot_rights & rights.keys(), True) if user.is_bot else {}
+        return {"status": "administrator", "user": user.api(), **rights, **topics, **granted}
     if user.id in chat.members or (user.is_bot and chat.bot_member):
         return {"status": "member", "user": user.api()}
     return {"status": "left", "user": user.api()}

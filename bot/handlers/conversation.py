@@ -14,6 +14,7 @@ from bot.handlers import questions, screens
 from bot.handlers.common import answer_query
 from bot.handlers.wizard import MEDIA_ICONS, file_of
 from bot.outbox import notices, topics
+from bot.search.urgent import classify
 from bot.store import Case, ReporterMessage
 from bot.store.conversations import Conversation
 
@@ -79,22 +80,26 @@ async def _ask_which(update: Update, context: BotContext, talks: list[Conversati
 
 async def deliver(context: BotContext, case: Case, message: Message) -> Case:
     """The reporter's message to staff under the case, committed with the case reopened if it was
-    resolved; then one short line for the reporter naming the reference. A redelivered update is
-    relayed once."""
+    resolved, and made urgent if the message reads as danger (the emergency reply went first); then
+    one short line for the reporter naming the reference. A redelivered update is relayed once."""
     text, files = words_and_files(message)
     reopened = case.status == "resolved"
+    danger = classify(text) if text and message.location is None else None
     plain = [file[:2] for file in files]
     outgoing = await notices.to_staff(
-        context.services, case, text or icons(files), plain, "message_in", reopened=reopened
+        context.services, case, text or icons(files), plain, "message_in", reopened=reopened, danger=danger
     )
     added = await context.store.add_reporter_message(
-        case, ReporterMessage(text or icons(files), files), outgoing, (message.chat.id, message.message_id)
+        case,
+        ReporterMessage(text or icons(files), files, danger),
+        outgoing,
+        (message.chat.id, message.message_id),
     )
     if added is None:
         return case  # delivered already
+    if reopened or added.urgent != case.urgent:
+        await _show_change(context, added)
     case = added
-    if reopened:
-        await _show_reopened(context, case)
     context.services.wake_outbox()
     rows = [[screens.button(context.text("user-button-ask-bot"), "cvb")]] if message.text else []
     await message.reply_text(
@@ -105,8 +110,8 @@ async def deliver(context: BotContext, case: Case, message: Message) -> Case:
     return case
 
 
-async def _show_reopened(context: BotContext, case: Case) -> None:
-    """Every staff card of a reopened case shows its new status (and its topic, if any)."""
+async def _show_change(context: BotContext, case: Case) -> None:
+    """Every staff card of a reopened case, or one now urgent, shows it (and its topic's name)."""
     await topics.sync(context.services, case)
     cards = await context.store.case_messages(case.id, "card")
     text = await notices.card_text(context.services, case)

@@ -11,10 +11,12 @@ from bot.handlers.common import show
 
 async def free_text(update: Update, context: BotContext) -> None:
     """Typed text: danger first; then a staff reply, an open form's answer (danger is never taken as
-    one unasked), a reporter's reply about a case, a message on a case in conversation, else a
-    question for the FAQ search."""
+    one unasked), a reporter's reply about a case, a request to act ("menu", "LP-7K2M9Q"), a message
+    on a case in conversation, else a question for the FAQ search."""
     found = await urgent.reply_if_urgent(update, context)
     if await _form_or_reply(update, context, hold=found is not None):
+        return
+    if found is None and await intents.act_before_relay(update, context):
         return
     if await conversation.to_case(update, context):
         return

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import BotContext
 from bot.handlers import menu, registration, reports, screens
 from bot.handlers.common import show
-from bot.search.intents import Intent
+from bot.search.intents import Intent, detect_intent
 
 
 async def _status(update: Update, context: BotContext, intent: Intent) -> None:
@@ -55,6 +55,21 @@ ACTIONS: dict[str, Callable[[Update, BotContext, Intent], Awaitable[None]]] = {
     "mydata": _command(registration.my_data),
     "staff": _staff,
 }
+
+
+# Asking for a person while talking with staff is a message for them: relayed, not answered.
+RELAYED = frozenset({"staff"})
+
+
+async def act_before_relay(update: Update, context: BotContext) -> bool:
+    """A short, clear request to act ("menu", "english please", "LP-7K2M9Q") is done, not relayed to
+    a case in conversation. bot/search/intents.py decides, as for the FAQ: the whole message must be
+    the request, so "menu makan di sini tidak ada" or a long message naming the reference reach staff."""
+    intent = detect_intent(update.effective_message.text or "")
+    if intent is None or intent.name in RELAYED:
+        return False
+    await act(update, context, intent)
+    return True
 
 
 async def act(update: Update, context: BotContext, intent: Intent) -> None:

@@ -166,11 +166,20 @@ async def pick_country(update: Update, context: BotContext, data: Callback) -> N
 
 async def send_now(update: Update, context: BotContext, data: Callback) -> None:
     """ "Send to staff now": an urgent case at once with the quoted message, any open form set aside;
-    then the reference, and country and contact as optional questions."""
+    then the reference, and country and contact as optional questions. A message that already went
+    to a case in conversation (which it made urgent) is not opened again: its reference is given."""
     label, country = data.args
     query = update.callback_query
     quoted = query.message.reply_to_message if query.message else None
     await answer_query(update)
+    delivered = quoted and await context.store.case_for_message(
+        quoted.chat.id, quoted.message_id, ("incoming",)
+    )
+    if delivered:
+        await context.bot.send_message(
+            update.effective_chat.id, context.text("user-urgent-sent", result=delivered)
+        )
+        return
     if not (context.services.staff_chat_id or context.services.staff):  # nobody would read it
         await context.bot.send_message(update.effective_chat.id, context.text("user-urgent-no-staff"))
         return

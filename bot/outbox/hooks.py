@@ -52,8 +52,13 @@ def connect_outbox(services: Services, outbox: Outbox) -> None:
             await services.remember_staff_chat(new)
 
     async def topic_created(row: OutboxRow, result: dict) -> None:
-        await store.save_topic(row.ref, row.chat_id, result["message_thread_id"], result["name"])
         case = await store.case_by_id(row.ref)
+        if case is not None and case.erased_at is not None:  # erased while its topic was being made
+            copy = Copy(row.chat_id, result["message_thread_id"], "topic", case.id, store.db.now())
+            await store.record_erased_copy(copy)
+            await notices.erase_copies(services, await store.pending_erasures(), "staff-data-deleted")
+            return
+        await store.save_topic(row.ref, row.chat_id, result["message_thread_id"], result["name"])
         extra = {"message_thread_id": result["message_thread_id"]}
         await store.queue(await notices.case_cards(services, case, row.chat_id, extra))
         services.wake_outbox()

@@ -230,13 +230,7 @@ class SendPath(BaseRateLimiter[Lane]):
 
     async def _wait(self, delay: float) -> None:
         """Sleep `delay` seconds, or less if another call arrives."""
-        tasks = [asyncio.ensure_future(self._sleep(delay)), asyncio.ensure_future(self._changed.wait())]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await first_of(self._sleep(delay), self._changed.wait())
 
     def _bucket(self, chat: int | str, now: float) -> _Bucket:
         bucket = self._chats.get(chat)
@@ -274,6 +268,18 @@ def lane(bot: object, priority: int) -> dict[str, Lane]:
     PTB refuses rate_limit_args on a bot without a rate limiter)."""
     limited = isinstance(getattr(bot, "rate_limiter", None), SendPath)
     return {"rate_limit_args": Lane(priority)} if limited else {}
+
+
+async def first_of(*waits: Awaitable[Any]) -> None:
+    """Wait until the first of `waits` is done (e.g. a sleep or an event), then cancel the rest and
+    let them finish, so no task outlives the wait (also when the waiter itself is cancelled)."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _is_group(chat: int | str) -> bool:

@@ -14,7 +14,7 @@ from bot.callbacks import pack
 from bot.context import Services
 from bot.outbox import topics
 from bot.store import Case, Worker
-from bot.store.outbox import CARD, HOUSEKEEPING, STAFF_REPLY, URGENT_CARD, OutboxRow, Outgoing
+from bot.store.outbox import CARD, HOUSEKEEPING, NOTICE, STAFF_REPLY, URGENT_CARD, OutboxRow, Outgoing
 from bot.store.privacy import ERASURE, Copy, Erasure
 from bot.telegram_html import utf16_len
 
@@ -297,13 +297,23 @@ async def to_staff(
     kind: str,
     *,
     reopened: bool = False,
+    danger: str | None = None,
 ) -> list[Outgoing]:
     """A reporter's message or added information, threaded under the case's card in each staff chat
-    (saying so when the message reopened a resolved case)."""
+    (saying so when the message reopened a resolved case). A message that reads as `danger`
+    ("danger" or "self_harm") is marked 🚨, says so when it makes the case urgent, and goes ahead of
+    everything else, on its own (not merged into a waiting message)."""
     lang = services.settings.default_language
     header = services.content.text(
-        lang, f"staff-reporter-{kind}", case=case, text=clip(text or "", TEXT_ROOM), reopened=reopened
+        lang,
+        f"staff-reporter-{kind}",
+        case=case,
+        text=clip(text or "", TEXT_ROOM),
+        reopened=reopened,
+        danger=danger,
+        now_urgent=bool(danger) and not case.urgent,
     )
+    priority = URGENT_CARD if danger else NOTICE
     items = []
     for chat_id, extra in await staff_targets(services, case):
         cards = [m for c, m in await services.store.case_messages(case.id, "card") if c == chat_id]
@@ -320,10 +330,13 @@ async def to_staff(
                 {"text": header, "parse_mode": "HTML", **reply, **PROTECTED},
                 kind="relay_in",
                 ref=case.id,
-                merge=True,
+                priority=priority,
+                merge=not danger,
             )
         )
-        items += [file_message(chat_id, case, file, "relay_in", reply) for file in files]
+        items += [
+            replace(file_message(chat_id, case, file, "relay_in", reply), priority=priority) for file in files
+        ]
     return items
 
 
@@ -351,16 +364,22 @@ async def erase_copies(
 ) -> None:
     """The copies of erased cases in staff chats: cards become the shell (reference, category,
     status, dates, buttons); relayed words and files are deleted while Telegram allows it (48 h),
-    else edited to `key` (e.g. "[data deleted by the user]"). All through the outbox, after
-    everything else."""
+    else edited to `key` (e.g. "[data deleted by the user]"); a case's forum topic is deleted whole,
+    last (if that is refused, the copies in it were erased one by one already). All through the
+    outbox, after everything else."""
     copies = list(erased.copies if isinstance(erased, Erasure) else erased)
     if not copies:
         return
     store, now = services.store, services.store.db.now()
     reason = services.content.text(services.settings.default_language, key)
-    items, deletable = [], {}
+    items, deletable, topics = [], {}, []
     for copy in copies:
-        if copy.kind == "card":
+        if copy.kind == "topic":
+            payload = {"message_thread_id": copy.message_id}
+            topics.append(
+                Outgoing(copy.chat_id, "deleteForumTopic", payload, ERASURE, copy.case_id, priority)
+            )
+        elif copy.kind == "card":
             case = await store.case_by_id(copy.case_id)
             payload = {"text": await card_text(services, case), "parse_mode": "HTML"}
             payload["reply_markup"] = card_markup(services, case).to_dict()
@@ -376,7 +395,7 @@ async def erase_copies(
             batch = chat_copies[i : i + DELETE_BATCH]
             ids = [copy.message_id for copy in batch]
             items.append(Outgoing(chat_id, "deleteMessages", {"message_ids": ids}, ERASURE, None, priority))
-    if await store.queue_erasure(copies, items):
+    if await store.queue_erasure(copies, items + topics):
         services.wake_outbox()
 
 
@@ -388,7 +407,8 @@ def _erasure(copy: Copy, method: str, payload: dict, priority: int) -> Outgoing:
 
 async def erase_failed(services: Services, row: OutboxRow, reason: str) -> None:
     """An erasure Telegram refused: messages too old to delete are edited instead, and an edit of a
-    file's message (no text) becomes a caption edit. Nothing to do for a message already gone."""
+    file's message (no text) becomes a caption edit; a topic the bot may not delete is closed (its
+    messages were erased one by one). Nothing to do for a message or topic already gone."""
     text = services.content.text(services.settings.default_language, "staff-data-deleted")
     if row.method == "deleteMessages":
         items = [
@@ -400,6 +420,9 @@ async def erase_failed(services: Services, row: OutboxRow, reason: str) -> None:
     elif row.method == "editMessageText" and "no text" in reason:
         payload = {"caption": text, "message_id": row.payload["message_id"]}
         items = [Outgoing(row.chat_id, "editMessageCaption", payload, ERASURE, None, row.priority)]
+    elif row.method == "deleteForumTopic" and "not enough rights" in reason.lower():
+        payload = {"message_thread_id": row.payload["message_thread_id"]}
+        items = [Outgoing(row.chat_id, "closeForumTopic", payload, ERASURE, None, row.priority)]
     else:
         return
     await services.store.queue(items)

@@ -36,7 +36,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.outbox.limiter import lane
+from bot.outbox.limiter import first_of, lane
 from bot.store import Store
 from bot.store.outbox import OutboxRow
 
@@ -220,15 +220,8 @@ class Outbox:
     async def _idle(self) -> None:
         """Nothing to send now: wait for a new row, a finished request, or the next due time."""
         delay = await self._next_delay()
-        waits = [self._wakeup.wait(), self._progress.wait()]
-        waits.append(self._sleep(delay) if delay is not None else asyncio.sleep(self.pacing.idle_poll))
-        tasks = [asyncio.ensure_future(wait) for wait in waits]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        timer = self._sleep(delay) if delay is not None else asyncio.sleep(self.pacing.idle_poll)
+        await first_of(self._wakeup.wait(), self._progress.wait(), timer)
 
     async def _next_delay(self) -> float | None:
         now, delays = self._clock(), []

@@ -42,6 +42,7 @@ class Case:
     erased_at: int | None = None  # its personal data is gone: staff keep a shell
     erase_on_close: bool = False  # the reporter asked /deletedata to erase it once it is closed
     idle_warned_at: int | None = None  # retention told staff it will be closed for being idle
+    urgent_at: int | None = None  # when it became urgent (opened so, or a later message read as danger)
 
     @property
     def is_open(self) -> bool:
@@ -147,9 +148,9 @@ async def insert_case(db: aiosqlite.Connection, user_id: int, new: NewCase, now:
             if await cursor.fetchone() is None:
                 break
     cursor = await db.execute(
-        f"INSERT INTO cases (reference, user_id, urgent, {', '.join(_COLUMNS)}, created_at, updated_at)"
-        f" VALUES (?, ?, ?, {', '.join('?' * len(_COLUMNS))}, ?, ?)",
-        (reference, user_id, urgent, *values, now, now),
+        f"INSERT INTO cases (reference, user_id, urgent, urgent_at, {', '.join(_COLUMNS)}, created_at,"
+        f" updated_at) VALUES (?, ?, ?, ?, {', '.join('?' * len(_COLUMNS))}, ?, ?)",
+        (reference, user_id, urgent, now if urgent else None, *values, now, now),
     )
     case_id = cursor.lastrowid
     event = await db.execute(

@@ -188,14 +188,14 @@ class CaseworkStore:
         )
         return [_case(row) for row in rows]
 
-    async def unattended_urgent(self, created_before: int, below: int) -> list[Case]:
-        """Urgent cases nobody has taken (still new, no assignee), opened before `created_before`,
+    async def unattended_urgent(self, urgent_before: int, below: int) -> list[Case]:
+        """Urgent cases nobody has taken (still new, no assignee), urgent since before `urgent_before`,
         escalated less than `below`."""
         rows = await self.db.fetch_all(
             "SELECT * FROM cases INDEXED BY cases_unattended WHERE urgent = 1 AND status = 'new'"
-            " AND assignee IS NULL AND escalated < 2 AND created_at < ? AND escalated < ?"
-            " ORDER BY created_at, id",
-            (created_before, below),
+            " AND assignee IS NULL AND escalated < 2 AND urgent_at < ? AND escalated < ?"
+            " ORDER BY urgent_at, id",
+            (urgent_before, below),
         )
         return [_case(row) for row in rows]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.store.cases import Case, Files, _attach, _case
 from bot.store.db import Database
 from bot.store.outbox import Outgoing, enqueue_all
@@ -31,6 +33,7 @@ class ReporterMessage:
 
     text: str | None
     files: Files = ()
+    danger: str | None = None  # "danger" or "self_harm" when the words read so: the case becomes urgent
 
 
 def reopened_status(case: Case) -> str:
@@ -78,9 +81,11 @@ class ConversationStore:
         outgoing: Sequence[Outgoing],
         source: tuple[int, int] | None = None,
     ) -> Case | None:
-        """One transaction: a resolved case reopens, the message and its files become an event, the
-        messages for staff are queued, and this case becomes the one the reporter is talking about.
-        None when `source` (chat, message) was already delivered (a redelivered update)."""
+        """One transaction: a resolved case reopens, a case not yet urgent becomes urgent when the
+        message reads as danger (audited; escalation counts from now), the message and its files
+        become an event, the messages for staff are queued, and this case becomes the one the
+        reporter is talking about. None when `source` (chat, message) was already delivered (a
+        redelivered update)."""
         now = self.db.now()
         async with self.db.transaction() as db:
             if source is not None:
@@ -101,6 +106,8 @@ class ConversationStore:
                     (case.id, current.user_id, status, now),
                 )
                 await db.execute("UPDATE cases SET status = ? WHERE id = ?", (status, case.id))
+            if message.danger and not current.urgent:
+                await _make_urgent(db, current, message.danger, now)
             event = await db.execute(
                 "INSERT INTO case_events (case_id, kind, actor, body, created_at)"
                 " VALUES (?, 'message_in', ?, ?, ?)",
@@ -117,3 +124,14 @@ class ConversationStore:
             )
             async with db.execute("SELECT * FROM cases WHERE id = ?", (case.id,)) as cursor:
                 return _case(await cursor.fetchone())
+
+
+async def _make_urgent(db: aiosqlite.Connection, case: Case, danger: str, now: int) -> None:
+    """The case becomes urgent as if opened so (🚨, first in /cases, escalated if nobody takes it),
+    with an audit line naming what the reporter's message read as."""
+    await db.execute("UPDATE cases SET urgent = 1, urgent_at = ?, escalated = 0 WHERE id = ?", (now, case.id))
+    await db.execute(
+        "INSERT INTO audit (actor, action, case_id, detail, created_at)"
+        " VALUES (?, 'urgent_message', ?, ?, ?)",
+        (case.user_id, case.id, danger, now),
+    )

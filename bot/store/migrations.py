@@ -443,4 +443,16 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
             "postgresql": "ALTER TABLE paused_drafts ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
         },
     ),
+    (
+        # A case can become urgent after it was opened (a later message from the reporter reads as
+        # danger): escalation counts from when it became urgent (urgent_at), not from its opening.
+        "0020_urgent_since",
+        """
+        ALTER TABLE cases ADD COLUMN urgent_at INTEGER;
+        UPDATE cases SET urgent_at = created_at WHERE urgent = 1;
+        DROP INDEX cases_unattended;
+        CREATE INDEX cases_unattended ON cases (urgent_at) WHERE urgent = 1 AND status = 'new'
+            AND assignee IS NULL AND escalated < 2
+        """,
+    ),
 ]

@@ -25,7 +25,8 @@ class Copy:
 
     chat_id: int
     message_id: int
-    kind: str  # 'card' (becomes the shell), 'relay' (text) or 'file' (a file with a caption)
+    kind: str  # 'card' (becomes the shell), 'relay' (text), 'file' (a file with a caption) or 'topic'
+    # (the case's forum topic, deleted whole; message_id is its thread id)
     case_id: int
     sent_at: int
 
@@ -42,7 +43,14 @@ class Erasure:
 
 
 _REPORTERS = "(SELECT user_id FROM cases WHERE id IN {ids} AND user_id IS NOT NULL)"
-_COPY_KINDS = "('card', 'relay', 'file')"
+_COPY_KINDS = "('card', 'relay', 'file', 'topic')"
+# A case's forum topic joins its copies in the message map (so a crash before its deletion is queued
+# leaves the mark, like the other copies) before the topic's own row goes.
+_TOPIC_COPY = (
+    "INSERT INTO case_messages (chat_id, message_id, case_id, kind, created_at)"
+    " SELECT chat_id, thread_id, case_id, 'topic', created_at FROM case_topics WHERE case_id IN {ids}"
+    " ON CONFLICT DO NOTHING"
+)
 
 # Cases keep reference, category, urgency, country, language, status and dates (statistics and the
 # staff's shell); everything personal goes. The bot's copies in staff chats stay in the message map,
@@ -70,6 +78,7 @@ async def erase_cases(db: aiosqlite.Connection, case_ids: list[int], now: int) -
     if not case_ids:
         return []
     ids = json.dumps(case_ids)
+    await db.execute(_TOPIC_COPY.format(ids=_IDS), (ids,))
     async with db.execute(
         "SELECT m.chat_id, m.message_id, m.kind, m.case_id, m.created_at FROM case_messages m"
         f" JOIN cases c ON c.id = m.case_id WHERE m.case_id IN {_IDS} AND m.kind IN {_COPY_KINDS}"
