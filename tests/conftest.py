@@ -41,9 +41,10 @@ def backend(request):
 
 
 def with_schema(url: str, schema: str) -> str:
-    """`url` with every connection's search_path set to `schema`."""
+    """`url` with every connection's search_path set to `schema`, named after it (application_name),
+    so the test's teardown can find connections a failed test left open."""
     parts = urlsplit(url)
-    query = [*parse_qsl(parts.query), ("options", f"-c search_path={schema}")]
+    query = [*parse_qsl(parts.query), ("options", f"-c search_path={schema}"), ("application_name", schema)]
     return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
 
 
@@ -70,6 +71,11 @@ def new_database(backend, request):
     yield create
     with psycopg.connect(server, autocommit=True) as admin:
         for schema in schemas:
+            # A failed test may have left a store open: its connections would hold locks DROP waits for.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = %s",
+                (schema,),
+            )
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
