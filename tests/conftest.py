@@ -26,6 +26,7 @@ import pytest
 from bot.config import load_settings
 from bot.content import load_content
 from bot.emulator import Emulator
+from bot.lifecycle import build_search
 from bot.local import local_bot
 from bot.store import Store
 
@@ -37,6 +38,12 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 @pytest.fixture(scope="session")
 def content():
     return load_content()
+
+
+@pytest.fixture(scope="session")
+def search(content):
+    """The FAQ search index of `content`, built once: the index only reads the FAQ entries."""
+    return build_search(content)
 
 
 def pytest_configure(config):
@@ -144,9 +151,9 @@ def emulator():
 
 
 @pytest.fixture
-async def bot(settings, emulator, content, request):
+async def bot(settings, emulator, content, search, request):
     """The real Application on the emulator; fails the test if the bot caused any 4xx/429."""
-    async with local_bot(settings, emulator=emulator, content=content) as running:
+    async with local_bot(settings, emulator=emulator, content=content, search=search) as running:
         yield running
     if "allow_api_errors" not in request.keywords:
         assert emulator.errors == [], f"the bot caused API errors: {emulator.errors}"
