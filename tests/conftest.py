@@ -114,6 +114,7 @@ def new_database(backend, request):
         pytest.skip("needs PostgreSQL: TEST_BACKEND=postgresql with TEST_DATABASE_URL (.ci/postgres.sh)")
     import psycopg
 
+    request.getfixturevalue("_pools_left_open")
     schemas = []
 
     def create() -> str:
@@ -131,6 +132,24 @@ def new_database(backend, request):
                 (schema,),
             )
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+async def _pools_left_open(monkeypatch):
+    """Closes the PostgreSQL stores a test opened and left open (it failed before its close): their
+    pool tasks would keep pytest-asyncio from closing the event loop, and the run would hang."""
+    from bot.store.postgres import PostgresDatabase
+
+    opened, connect = [], PostgresDatabase.connect
+
+    async def tracked(url, *args, **kwargs):
+        opened.append(await connect(url, *args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(PostgresDatabase, "connect", tracked)
+    yield
+    for database in opened:
+        await database.close()  # a closed pool closes again at once
 
 
 @pytest.fixture
