@@ -38,9 +38,14 @@ LEAD_CHECK = 1.0  # seconds between checks that this process still leads
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock = time.time, content: Content | None = None
+    settings: Settings,
+    *,
+    clock: Clock = time.time,
+    content: Content | None = None,
+    search: SearchEngine | None = None,
 ) -> AsyncIterator[Services]:
-    """Store and content (and the search index), closed again on exit."""
+    """Store and content (and the search index, unless one built from `content` is given: tests
+    share one), closed again on exit."""
     content = content or load_content()
     content.env.globals["data_retention_days"] = settings.data_retention_days
     content.set_operator(settings.operator_name, settings.operator_contact)
@@ -52,7 +57,7 @@ async def open_services(
             settings=settings,
             store=store,
             content=content,
-            search=build_search(content),
+            search=search or build_search(content),
             staff_chat_override=int(override) if override else None,
         )
         await services.reload_staff()

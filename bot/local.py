@@ -20,6 +20,7 @@ from bot.context import Services
 from bot.emulator import DEFAULT_TOKEN, Emulator, EmulatorRequest
 from bot.lifecycle import open_services, running_app
 from bot.outbox.limiter import NO_LIMITS, Limits, SendPath
+from bot.search import SearchEngine
 from bot.store import Clock
 
 
@@ -37,6 +38,7 @@ async def local_bot(
     emulator: Emulator | None = None,
     clock: Clock | None = None,
     content: Content | None = None,
+    search: SearchEngine | None = None,
     virtual_pacing: bool = False,
 ) -> AsyncIterator[LocalBot]:
     """Start the bot on `settings` against an in-process emulator; each simulated action is
@@ -44,13 +46,14 @@ async def local_bot(
     `virtual_pacing`, everything runs on the emulator's clock instead of real time: the outbox's
     pacing and waits, the send path's waits for Telegram's limits, and the store's timestamps (a
     flood wait's retry time, a schedule), so flood-limit tests and benchmarks take no real time
-    waiting. `clock` sets the store's clock alone (real time by default)."""
+    waiting. `clock` sets the store's clock alone (real time by default). `search`: an index built
+    from `content` (bot.lifecycle.build_search), shared by many runs instead of one built each time."""
     emulator = emulator or Emulator()
     clock = clock or (emulator.unix_time if virtual_pacing else time.time)
     settings = settings.with_changes(bot_token=emulator.token)
     sleep = _virtual_sleep(emulator) if virtual_pacing else asyncio.sleep
     async with (
-        open_services(settings, clock=clock, content=content) as services,
+        open_services(settings, clock=clock, content=content, search=search) as services,
         running_app(
             services,
             request=EmulatorRequest(emulator),

@@ -44,6 +44,28 @@ def rows(settings, sql):
         return db.execute(sql).fetchall()
 
 
+def every_cell(settings):
+    """(table, column, value) for every cell of every table of the bot's database, SQLite or
+    PostgreSQL (what erasure tests search for personal data)."""
+    if getattr(settings, "database_url", ""):
+        import psycopg
+
+        with psycopg.connect(settings.database_url) as db:
+            tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            for (table,) in db.execute(tables).fetchall():
+                cursor = db.execute(f'SELECT * FROM "{table}"')
+                names = [column.name for column in cursor.description]
+                for row in cursor.fetchall():
+                    yield from ((table, name, value) for name, value in zip(names, row, strict=True))
+        return
+    with sqlite3.connect(settings.database_path) as db:
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            cursor = db.execute(f'SELECT * FROM "{table}"')
+            names = [column[0] for column in cursor.description]
+            for row in cursor.fetchall():
+                yield from ((table, name, value) for name, value in zip(names, row, strict=True))
+
+
 async def fill_registration_until_phone(user, name="Siti Aminah"):
     await user.send("/register")
     await user.press(label("user-consent-yes"))

@@ -3,10 +3,9 @@ any outbox payload, or any message the bot placed in a staff chat; open cases ke
 
 import argparse
 import re
-import sqlite3
 
 import pytest
-from journeys import full_report, label, opening, register, rows
+from journeys import every_cell, full_report, label, opening, register, rows
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -22,10 +21,11 @@ PERSONAL = ("Siti", "6281234567890", "Kromengan", "3 bulan", "Sejak Januari")
 
 
 @pytest.fixture
-async def desk(tmp_path, content):
+async def desk(tmp_path, content, database_url):
     settings = load_settings(
         {
             "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "DATABASE_URL": database_url,  # empty: SQLite
             "STAFF_IDS": "9001",
             "STAFF_CHAT_ID": str(STAFF_CHAT),
         }
@@ -43,19 +43,11 @@ async def desk(tmp_path, content):
 def leftovers(settings) -> list[str]:
     """Every cell of every table holding Siti's ID (a whole number) or any of her words."""
     found = []
-    with sqlite3.connect(settings.database_path) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
-            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
-            for column in columns:
-                for (value,) in db.execute(f"SELECT {column} FROM {table}"):
-                    text = str(value)
-                    if (
-                        value == SITI
-                        or re.search(rf"(?<![0-9]){SITI}(?![0-9])", text)
-                        or any(word in text for word in PERSONAL)
-                    ):
-                        found.append(f"{table}.{column}: {text[:80]}")
+    for table, column, value in every_cell(settings):
+        text = str(value)
+        mentions_siti = value == SITI or re.search(rf"(?<![0-9]){SITI}(?![0-9])", text)
+        if mentions_siti or any(word in text for word in PERSONAL):
+            found.append(f"{table}.{column}: {text[:80]}")
     return found
 
 

@@ -1,15 +1,9 @@
 import json
-import sqlite3
 import subprocess
 import sys
 
 import pytest
-from journeys import danger_reply, label
-
-
-def rows(settings, sql):
-    with sqlite3.connect(settings.database_path) as db:
-        return db.execute(sql).fetchall()
+from journeys import danger_reply, label, rows
 
 
 async def test_a_confident_match_answers_with_feedback_buttons(siti, content):

@@ -1,8 +1,15 @@
 import asyncio
-import sqlite3
 
 import pytest
-from journeys import fill_registration_until_phone, label, opening, register, register_another, rows
+from journeys import (
+    every_cell,
+    fill_registration_until_phone,
+    label,
+    opening,
+    register,
+    register_another,
+    rows,
+)
 
 from bot.store.privacy import Erasure
 
@@ -180,7 +187,7 @@ async def test_deletedata_leaves_no_personal_field(siti, settings):
     await siti.send("/deletedata")
     await siti.press(label("user-deletedata-yes"))
     assert siti.last_text.startswith(opening("user-deletedata-done", result=Erasure()))
-    dump = "\n".join(sqlite3.connect(settings.database_path).iterdump())
+    dump = "\n".join(str(value) for _table, _column, value in every_cell(settings))
     for personal in ("Siti Aminah", "6281234567890", "Kromengan", "Malang"):
         assert personal not in dump
     assert rows(settings, f"SELECT COUNT(*) FROM users WHERE id = {siti.id}") == [(0,)]

@@ -93,6 +93,13 @@ def no_model(monkeypatch, caplog):
     semantic.load_encoder.cache_clear()
 
 
+@pytest.fixture
+def search():
+    """No shared index here (tests/conftest.py): the `bot` fixture builds its own, without the model
+    where `no_model` took it away."""
+    return None
+
+
 def test_without_the_model_the_search_is_lexical_and_says_so_once(no_model):
     engines = [SearchEngine.build(DOCS, semantic=True) for _ in range(2)]
     assert [e.semantic for e in engines] == [None, None]
