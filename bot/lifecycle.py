@@ -29,6 +29,7 @@ from bot.outbox.worker import Outbox, Pacing
 from bot.retention import purge_forever
 from bot.search import SearchEngine
 from bot.store import Clock, Store
+from bot.webhook import recover_forever
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ async def running_app(
             "case reminders": lambda: case_reminders.remind_forever(services),
             "date reminders": lambda: reminders.remind_forever(services),
         }
+        if services.settings.webhook_mode:  # updates accepted but left behind by a dead process
+            background["inbox"] = lambda: recover_forever(services, app)
         async with database.leadership("background") as leading:
             tasks = [
                 asyncio.create_task(while_leading(leading, work), name=name)

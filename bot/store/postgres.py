@@ -32,8 +32,9 @@ except ImportError as error:  # pragma: no cover - depends on the install
         "pip install 'pmi-helpdesk-bot[postgresql]'"
     ) from error
 
-from bot.store.db import _RECORD_UPDATE, Clock, Database
+from bot.store.db import Clock, Database
 from bot.store.dialect import POSTGRESQL, generated_id_tables, postgres_sql
+from bot.store.inbox import Turn
 from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -237,16 +238,15 @@ class PostgresDatabase(Database):
         raise RuntimeError("on PostgreSQL, back up with pg_dump (docs/operations.md)")
 
     @contextlib.asynccontextmanager
-    async def update_turn(self, key: int | None, update_id: int) -> AsyncIterator[bool]:
-        """One transaction around the update: chat `key`'s transaction-scoped advisory lock first (an
-        update of the same chat in another process waits for this one to finish), then the update's
-        ID. Both end with the transaction: a process that dies mid-update releases the chat and leaves
-        the ID unrecorded, so a redelivery is handled by whichever process gets it."""
+    async def update_turn(self, key: int | None) -> AsyncIterator[Turn]:
+        """Chat `key`'s turn: a transaction on a connection of its own holding the chat's
+        transaction-scoped advisory lock, so an update of the same chat in another process waits
+        until this one is handled and marked. A process that dies mid-update releases the lock and
+        leaves the update unmarked, for another process to take over (bot/store/inbox.py)."""
         async with self._turns.connection() as raw, raw.transaction():
             if key is not None:
                 await raw.execute(_LOCK.format(function="pg_advisory_xact_lock"), (f"chat:{key}",))
-            cursor = await raw.execute(postgres_sql(_RECORD_UPDATE), (update_id, self.now()))
-            yield cursor.rowcount == 1
+            yield Turn(self, Connection(raw))
 
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[asyncio.Event]:
