@@ -56,7 +56,7 @@ class WebhookListener:
         body = await request.text()
         try:
             update = Update.de_json(json.loads(body), self._app.bot)
-        except (ValueError, TypeError, KeyError):
+        except Exception:  # not JSON, or not an update: PTB's server answers 400 too
             log.warning("the webhook received something that is not an update")
             return web.Response(status=400)
         try:
