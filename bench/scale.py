@@ -35,10 +35,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import psycopg
-from aiohttp import ClientSession, web
+from aiohttp import ClientError, ClientSession, web
 from load import REPLIES, Load, Lost, ReplyLog, percentile
 
 from bot.emulator import Emulator, EmulatorServer, FloodLimits
@@ -56,7 +57,8 @@ def free_port() -> int:
 
 
 class Proxy:
-    """Round-robin webhook proxy; a backend that refuses the connection is skipped (as Caddy does)."""
+    """Round-robin webhook proxy; a backend that refuses the connection or drops it is skipped (as
+    Caddy does)."""
 
     def __init__(self, ports: list[int]) -> None:
         self.ports, self.port = ports, free_port()
@@ -80,7 +82,8 @@ class Proxy:
         headers["Content-Type"] = "application/json"
         for _ in self.ports:
             port = self.ports[next(self._next)]
-            with contextlib.suppress(OSError):
+            # Refused, or the backend died mid-request: the next one (Telegram would deliver it again).
+            with contextlib.suppress(OSError, ClientError):
                 async with self._session.post(
                     f"http://127.0.0.1:{port}/hook", data=body, headers=headers
                 ) as r:
@@ -89,7 +92,7 @@ class Proxy:
 
 
 async def start_bots(
-    server, proxy: Proxy, database: dict[str, str], log_level: str = "WARNING"
+    server, proxy: Proxy, database: dict[str, str], log_level: str = "WARNING", send_limits: bool = True
 ) -> list[BotProcess]:
     bots = []
     for port in proxy.ports:
@@ -100,6 +103,7 @@ async def start_bots(
             "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
             "LOG_LEVEL": log_level,
             "STAFF_IDS": "9001",
+            "SEND_LIMITS": "telegram" if send_limits else "off",  # off: the bot's own pacing (30/s) too
         }
         bots.append(await BotProcess(server.url, env).start())
     for port in proxy.ports:
@@ -133,7 +137,7 @@ async def throughput(server_url: str | None, processes: int, users: int, starts:
             EmulatorServer(emulator) as server,
             Proxy([free_port() for _ in range(processes)]) as proxy,
         ):
-            bots = await start_bots(server, proxy, database)
+            bots = await start_bots(server, proxy, database, send_limits=False)
             try:
                 pid = bots[0].process.pid
                 await load.phase("warm-up", pid, [load.starts(u, 2) for u in load.users(20)])
@@ -143,7 +147,8 @@ async def throughput(server_url: str | None, processes: int, users: int, starts:
                     if bot.process.returncode is None:
                         await bot.end()
                     else:
-                        print(f"a bot process had exited ({bot.process.returncode}): {bot.log[-500:]}")
+                        await bot.wait()
+                        print(f"a bot process had exited ({bot.process.returncode}): {bot.log[-800:]}")
     name = f"{processes} process{'es' * (processes > 1)}, {'PostgreSQL' if server_url else 'SQLite'}"
     rate = phase.updates / phase.seconds
     return name, rate, percentile(phase.all, 50), percentile(phase.all, 95), phase.lost
@@ -262,7 +267,14 @@ async def soak(server_url: str, users: int, seconds: float) -> str:
         f" updates), {violations} out of order in their chat, {duplicate_cases(url)} duplicate"
         f" cases; {len(latencies)} actions answered, {load.lost} waited over 30 s for their reply,"
         f" p95 {percentile(latencies, 95):.0f} ms; API errors {len(emulator.errors)}"
+        + "".join(
+            f"\n  {count} x {kind}" for kind, count in Counter(map(_error_kind, emulator.errors)).items()
+        )
     )
+
+
+def _error_kind(call) -> str:
+    return f"{call.method} {call.status} {(call.description or '').split(':')[0]}"
 
 
 async def main(args: argparse.Namespace) -> int:
