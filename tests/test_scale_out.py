@@ -17,6 +17,7 @@ from telegram import Update
 
 from bot.emulator import Emulator, EmulatorServer, FloodLimits
 from bot.local import BotProcess
+from bot.outbox.limiter import Limits, SendPath
 from bot.processor import OrderedUpdateProcessor
 from bot.store import Store
 
@@ -261,3 +262,17 @@ async def test_one_leader_at_a_time_and_the_other_takes_over_when_it_goes(databa
         for life, store in zip(lives, stores, strict=True):
             await life.aclose()
             await store.close()
+
+
+async def test_the_processes_count_each_other_and_share_telegrams_overall_limit(database_url):
+    """Each process keeps 1/n of the 30 messages a second, n counted by the database."""
+    stores = [await Store.open(database_url), await Store.open(database_url)]
+    try:
+        async with stores[0].db.leadership("background"), stores[1].db.leadership("background"):
+            await until(lambda: [s.db.processes for s in stores] == [2, 2], "both count two processes")
+        send_path = SendPath(Limits())
+        send_path.share(stores[0].db.processes)
+    finally:
+        for store in stores:
+            await store.close()
+    assert send_path._overall.rate == Limits().overall_per_second / 2

@@ -52,6 +52,7 @@ class Database:
 
     dialect = SQLITE
     shared = False  # whether other processes may use the same database (PostgreSQL)
+    processes = 1  # bot processes on this database now, this one included (PostgreSQL counts them)
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock

@@ -263,18 +263,26 @@ class PostgresDatabase(Database):
                 await task
 
     async def _lead(self, name: str, held: asyncio.Event) -> None:
+        """Also counts the bot processes on this database (and schema): each has one connection
+        named here, so `processes` is how many share Telegram's limits (bot/outbox/limiter.py)."""
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as raw:
+                    cursor = await raw.execute("SELECT 'pmi-bot ' || current_schema()")
+                    (peer,) = await cursor.fetchone()
+                    await raw.execute("SELECT set_config('application_name', %s, false)", (peer,))
                     while True:
+                        count = (
+                            "SELECT COUNT(*) FROM pg_stat_activity"
+                            " WHERE application_name = %s AND datname = current_database()"
+                        )
+                        self.processes = max(1, (await (await raw.execute(count, (peer,))).fetchone())[0])
                         if not held.is_set():
                             lock = _LOCK.format(function="pg_try_advisory_lock")
                             cursor = await raw.execute(lock, (name,))
                             if (await cursor.fetchone())[0]:
                                 log.info("this process now runs %s", name)
                                 held.set()
-                        else:
-                            await raw.execute("SELECT 1")  # still connected, so still holding it
                         await asyncio.sleep(LEADER_RETRY)
             except (psycopg.Error, OSError):
                 log.warning("lost the database connection that holds %s", name)
