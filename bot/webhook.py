@@ -24,8 +24,8 @@ from bot.processor import update_key
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # bytes: an update is a few kB; Telegram's largest are far below this
-RECOVERY_INTERVAL = 5.0  # seconds between looks for updates left behind
-RECOVERY_GRACE = 10  # seconds an accepted update may wait before another process takes it over
+RECOVERY_INTERVAL = 2.0  # seconds between looks for updates left behind by a dead process
+RECOVERY_GRACE = 2  # seconds: a process that has just started may not be known alive yet
 
 
 class WebhookListener:
@@ -72,9 +72,9 @@ class WebhookListener:
 
 
 async def recover_once(services: Services, app: Application, grace: int = RECOVERY_GRACE) -> int:
-    """Queue the updates accepted more than `grace` seconds ago and still not handled (their process
-    died, or this one restarted), oldest first; each runs in its chat's turn, which handles it only
-    if nobody has meanwhile. Returns how many were queued."""
+    """Queue the updates accepted by a process no longer alive (or by this one before a restart)
+    more than `grace` seconds ago and still not handled, oldest first; each runs in its chat's turn,
+    which handles it only if nobody has meanwhile. Returns how many were queued."""
     in_hand = getattr(app.update_processor, "in_hand", set())
     left = await services.store.updates_left_behind(received_before=services.store.db.now() - grace)
     queued = 0
@@ -89,7 +89,8 @@ async def recover_once(services: Services, app: Application, grace: int = RECOVE
 
 
 async def recover_forever(services: Services, app: Application, interval: float = RECOVERY_INTERVAL) -> None:
-    """The leader's loop: updates left behind are handled within about grace + interval seconds."""
+    """The leader's loop: an update a dead process left behind is handled within seconds (the time
+    the survivors take to see it gone, at most 5 s, plus grace and interval)."""
     while True:
         try:
             await recover_once(services, app)

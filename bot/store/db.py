@@ -52,12 +52,18 @@ class Database:
 
     dialect = SQLITE
     shared = False  # whether other processes may use the same database (PostgreSQL)
-    processes = 1  # bot processes on this database now, this one included (PostgreSQL counts them)
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        # Names this process in the webhook inbox: an update accepted by another is taken over.
+        # Names this process in the webhook inbox: an update accepted by a process no longer alive
+        # is taken over. On PostgreSQL `alive` is refreshed from the server's sessions.
         self.process_id = secrets.token_hex(8)
+        self.alive: frozenset[str] = frozenset({self.process_id})
+
+    @property
+    def processes(self) -> int:
+        """Bot processes on this database now, this one included."""
+        return max(1, len(self.alive))
 
     def now(self) -> int:
         return int(self.clock())

@@ -19,11 +19,12 @@ The flow (bot/webhook.py, bot/processor.py):
    different processes or one of them was left behind by a process that died. The row is marked
    handled (its body, personal data, cleared) in that same transaction, so the lock is released
    exactly when the mark is committed: a second process that takes the chat next sees it handled.
-3. recovery: rows still unhandled RECOVERY_GRACE seconds after they were received are put through
-   step 2 again by the leading process (bot/webhook.py `recover_forever`): that is how the last
-   update of a chat left by a dead process is handled. An update taken over is counted (`attempts`);
-   after MAX_ATTEMPTS take-overs it is given up (marked handled, logged) instead of crashing every
-   process in turn.
+3. recovery: rows accepted by a process that is no longer alive (on PostgreSQL each process's
+   leader connection carries its id, and a dead process's connection is closed; on SQLite, an
+   earlier run) are put through step 2 again by the leading process (bot/webhook.py
+   `recover_forever`): that is how the last update of a chat left by a dead process is handled.
+   An update taken over is counted (`attempts`); after MAX_ATTEMPTS take-overs it is given up
+   (marked handled, logged) instead of crashing every process in turn.
 4. purge: handled rows (the update IDs, for the dedup) are deleted after a day (Telegram keeps an
    update at most 24 hours).
 
@@ -55,7 +56,7 @@ _ONE = (
 _HANDLED = "UPDATE webhook_inbox SET handled_at = ?, body = NULL WHERE update_id = ?"
 _TAKEN_OVER = "UPDATE webhook_inbox SET attempts = attempts + 1 WHERE update_id = ?"
 _LEFT_BEHIND = (
-    "SELECT update_id, body FROM webhook_inbox WHERE handled_at IS NULL AND received_at <= ?"
+    "SELECT update_id, body, accepted_by FROM webhook_inbox WHERE handled_at IS NULL AND received_at <= ?"
     " ORDER BY update_id LIMIT ?"
 )
 _PURGE = "DELETE FROM webhook_inbox WHERE handled_at IS NOT NULL AND handled_at < ?"
@@ -122,9 +123,10 @@ class InboxStore:
         return await self.db.write(_ACCEPT, params) == 1
 
     async def updates_left_behind(self, received_before: int, limit: int = 500) -> list[tuple[int, str]]:
-        """Unhandled updates received before the given time, oldest first: (update_id, JSON)."""
+        """Unhandled updates received before the given time by a process no longer alive (or an
+        earlier run of this one), oldest first: (update_id, JSON)."""
         rows = await self.db.fetch_all(_LEFT_BEHIND, (received_before, limit))
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], row[1]) for row in rows if row[2] not in self.db.alive]
 
     async def purge_inbox(self, older_than: int) -> int:
         """Retention: handled update IDs Telegram can no longer deliver again (it keeps 24 hours)."""

@@ -151,6 +151,10 @@ class Connection:
             await cursor.executemany(postgres_sql(sql), [tuple(row) for row in rows])
 
 
+_ALIVE = (
+    "SELECT application_name FROM pg_stat_activity"
+    " WHERE application_name LIKE %s AND datname = current_database()"
+)
 # Advisory locks are per database; the schema in the key keeps two bots in two schemas apart.
 _LOCK = "SELECT {function}(hashtextextended(current_schema() || ':' || %s, 0))"
 
@@ -263,20 +267,20 @@ class PostgresDatabase(Database):
                 await task
 
     async def _lead(self, name: str, held: asyncio.Event) -> None:
-        """Also counts the bot processes on this database (and schema): each has one connection
-        named here, so `processes` is how many share Telegram's limits (bot/outbox/limiter.py)."""
+        """Also keeps `alive`: each process names its leader connection `pmi-bot <schema> <id>`, so
+        the sessions on the server say which processes live (a dead one's connection is closed).
+        Their number shares Telegram's limits (bot/outbox/limiter.py); an inbox update accepted by a
+        process not among them is taken over (bot/store/inbox.py)."""
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as raw:
-                    cursor = await raw.execute("SELECT 'pmi-bot ' || current_schema()")
-                    (peer,) = await cursor.fetchone()
-                    await raw.execute("SELECT set_config('application_name', %s, false)", (peer,))
+                    cursor = await raw.execute("SELECT 'pmi-bot ' || left(md5(current_schema()), 8)")
+                    (peers,) = await cursor.fetchone()
+                    me = f"{peers} {self.process_id}"
+                    await raw.execute("SELECT set_config('application_name', %s, false)", (me,))
                     while True:
-                        count = (
-                            "SELECT COUNT(*) FROM pg_stat_activity"
-                            " WHERE application_name = %s AND datname = current_database()"
-                        )
-                        self.processes = max(1, (await (await raw.execute(count, (peer,))).fetchone())[0])
+                        cursor = await raw.execute(_ALIVE, (f"{peers} %",))
+                        self.alive = frozenset(row[0].rsplit(" ", 1)[1] for row in await cursor.fetchall())
                         if not held.is_set():
                             lock = _LOCK.format(function="pg_try_advisory_lock")
                             cursor = await raw.execute(lock, (name,))
