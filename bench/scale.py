@@ -268,9 +268,17 @@ async def soak(server_url: str, users: int, seconds: float) -> str:
         f" cases; {len(latencies)} actions answered, {load.lost} waited over 30 s for their reply,"
         f" p95 {percentile(latencies, 95):.0f} ms; API errors {len(emulator.errors)}"
         + "".join(
-            f"\n  {count} x {kind}" for kind, count in Counter(map(_error_kind, emulator.errors)).items()
+            f"\n  {count} x {kind}, at {_when(emulator, kind)} s of the soak"
+            for kind, count in Counter(map(_error_kind, emulator.errors)).items()
         )
     )
+
+
+def _when(emulator: Emulator, kind: str) -> str:
+    """When the errors of one kind happened: seconds from the first update, up to 8 moments."""
+    start = min((call.at for call in emulator.requests), default=0.0)
+    times = sorted({round(call.at - start) for call in emulator.errors if _error_kind(call) == kind})
+    return ", ".join(map(str, times[:8])) + (" ..." if len(times) > 8 else "")
 
 
 def _error_kind(call) -> str:

@@ -90,7 +90,7 @@ async def recover_once(services: Services, app: Application, grace: int = RECOVE
 
 async def recover_forever(services: Services, app: Application, interval: float = RECOVERY_INTERVAL) -> None:
     """The leader's loop: an update a dead process left behind is handled within seconds (the time
-    the survivors take to see it gone, at most 5 s, plus grace and interval)."""
+    the survivors take to see it gone, about a second, plus grace and interval)."""
     while True:
         try:
             await recover_once(services, app)

@@ -45,7 +45,9 @@ _RETURNING = generated_id_tables(MIGRATIONS)
 # (100) allows three processes; raise it for more.
 POOL_SIZE = 12
 TURNS_SIZE = 17
-LEADER_RETRY = 5.0  # seconds between two attempts to become the leader
+# Seconds between two looks at the live processes (their number shares Telegram's limits: a process
+# that has just started must be counted before the traffic comes) and attempts to become the leader.
+LEADER_RETRY = 1.0
 
 
 class Row(tuple):
