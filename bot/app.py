@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import LinkPreviewOptions
+import json
+
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
@@ -21,7 +23,8 @@ POOL_TIMEOUT = 10.0
 
 
 def _turn(services: Services) -> UpdateTurn | None:
-    """Webhook mode: Telegram may deliver an update again (another process may get it): record IDs."""
+    """Webhook mode: updates come through the inbox (bot/store/inbox.py), each handled once, in its
+    chat's turn across processes."""
     return services.store.db.update_turn if services.settings.webhook_mode else None
 
 
@@ -36,6 +39,7 @@ def build_application(
     API call through the one send path (Telegram's limits, priorities, 429s waited out)."""
     settings = services.settings
     send_path = send_path or SendPath(Limits() if settings.send_limits else NO_LIMITS)
+    processor = OrderedUpdateProcessor(MAX_WORKING, clock=send_path.clock, turn=_turn(services))
     builder = (
         Application.builder()
         .token(settings.bot_token)
@@ -44,13 +48,14 @@ def build_application(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(OrderedUpdateProcessor(MAX_WORKING, clock=send_path.clock, turn=_turn(services)))
+        .concurrent_updates(processor)
         .rate_limiter(send_path)
     )
     if request is None:  # Telegram, or the emulator's HTTP front
         request, updates_request = AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT), AiohttpRequest()
     builder = builder.request(request).get_updates_request(updates_request or request)
     app = builder.build()
+    processor.handle_json = lambda body: app.process_update(Update.de_json(json.loads(body), app.bot))
     app.bot_data["services"] = services
     handlers.register(app)
     return app

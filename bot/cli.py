@@ -72,8 +72,9 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
         try:
             async with running_app(services) as app:
                 await app.start()
+                listener = None
                 if webhook or settings.webhook_mode:
-                    await _start_webhook(app, settings)
+                    listener = await _start_webhook(app, services, settings)
                 else:
                     await app.updater.start_polling(
                         allowed_updates=ALLOWED_UPDATES, error_callback=on_poll_error
@@ -84,7 +85,10 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
                     "webhook" if settings.webhook_mode else "polling",
                 )
                 await stop.wait()
-                await app.updater.stop()
+                if listener is not None:
+                    await listener.stop()
+                else:
+                    await app.updater.stop()
                 await app.stop()
         except InvalidToken:
             raise Exit(1, "BOT_TOKEN was refused by Telegram: check it with @BotFather") from None
@@ -95,19 +99,23 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
         raise failure[0]
 
 
-async def _start_webhook(app: Any, settings: Settings) -> None:
+async def _start_webhook(app: Any, services: Any, settings: Settings) -> Any:
+    """Listen for Telegram's pushes (each update written down before it is answered, bot/webhook.py)
+    and tell Telegram where to push."""
+    from bot.webhook import WebhookListener
+
     if not settings.webhook_url:
         raise ConfigError("WEBHOOK_URL", "required for --webhook")
     host, port = settings.webhook_listen
-    path = urlsplit(settings.webhook_url).path.strip("/")  # the listener serves the URL's whole path
-    await app.updater.start_webhook(
-        listen=host,
-        port=port,
-        url_path=path,
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret,
+    path = urlsplit(settings.webhook_url).path  # the listener serves the URL's whole path
+    listener = WebhookListener(app, services, path, settings.webhook_secret)
+    await listener.start(host, port)
+    await app.bot.set_webhook(
+        url=settings.webhook_url,
+        secret_token=settings.webhook_secret or None,
         allowed_updates=ALLOWED_UPDATES,
     )
+    return listener
 
 
 # -- store commands ----------------------------------------------------------------------------

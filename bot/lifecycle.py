@@ -28,7 +28,8 @@ from bot.outbox.limiter import SendPath
 from bot.outbox.worker import Outbox, Pacing
 from bot.retention import purge_forever
 from bot.search import SearchEngine
-from bot.store import Clock, Store
+from bot.store import Clock, Database, Store
+from bot.webhook import recover_forever
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,15 @@ async def running_app(
             "case reminders": lambda: case_reminders.remind_forever(services),
             "date reminders": lambda: reminders.remind_forever(services),
         }
+        if services.settings.webhook_mode:  # updates accepted but left behind by a dead process
+            background["inbox"] = lambda: recover_forever(services, app)
         async with database.leadership("background") as leading:
             tasks = [
                 asyncio.create_task(while_leading(leading, work), name=name)
                 for name, work in background.items()
             ]
+            if database.shared and isinstance(app.bot.rate_limiter, SendPath):
+                tasks.append(asyncio.create_task(share_limits(app.bot.rate_limiter, database)))
             try:
                 yield app
             finally:
@@ -146,6 +151,14 @@ async def while_leading(leading: asyncio.Event, work: Callable[[], Awaitable[Non
             log.error("background work failed", exc_info=outcome)
         if leading.is_set():  # the work ended on its own (it should not): do not spin
             await asyncio.sleep(LEAD_CHECK)
+
+
+async def share_limits(send_path: SendPath, database: Database) -> None:
+    """Every process (not only the leader) replies to updates: all together keep Telegram's overall
+    limit, each 1/n of it, n counted by the database (a process that dies stops counting)."""
+    while True:
+        send_path.share(database.processes)
+        await asyncio.sleep(LEAD_CHECK)
 
 
 def require_operator(content: Content) -> None:

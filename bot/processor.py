@@ -14,10 +14,12 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.store.inbox import Turn
+
 log = logging.getLogger("bot.updates")
 
-# Around one update (webhook mode): yields False for an update already handled. Store.db.update_turn.
-UpdateTurn = Callable[[int | None, int], AbstractAsyncContextManager[bool]]
+# A chat's turn (webhook mode): its oldest accepted update not handled yet. Store.db.update_turn.
+UpdateTurn = Callable[[int | None], AbstractAsyncContextManager[Turn]]
 
 # PTB's own semaphore only bounds how many updates may wait here (memory); real work is bounded below.
 MAX_WAITING = 10_000
@@ -67,9 +69,10 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
     takes one of `max_working` slots. So one flooding chat holds at most one slot at a time and can
     never fill the bound that protects everybody else.
 
-    With `turn` (webhook mode, bot/store/db.py `update_turn`), an update ID is handled once even when
-    Telegram delivers it again, and on PostgreSQL one chat's updates also run one at a time across
-    processes.
+    With `turn` (webhook mode), updates come from the webhook inbox (bot/store/inbox.py): an update
+    is handled in its chat's turn, after the chat's older updates another process left behind, and
+    only if no process has handled it yet; on PostgreSQL one chat's updates also run one at a time
+    across processes. `handle_json` (set by bot/app.py) handles an update from its JSON.
     """
 
     def __init__(
@@ -84,12 +87,17 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         self._working = asyncio.Semaphore(max_working)
         self._tails: dict[int, asyncio.Future[None]] = {}
         self._turn = turn
+        self.handle_json: Callable[[str], Awaitable[Any]] | None = None
+        self.in_hand: set[int | None] = set()  # update IDs in this process's hands (recovery skips them)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key, reset = update_key(update), _ARRIVED.set(self._clock())
+        update_id = update.update_id if isinstance(update, Update) else None
+        self.in_hand.add(update_id)
         try:
             await self._in_order(key, update, coroutine)
         finally:
+            self.in_hand.discard(update_id)
             _ARRIVED.reset(reset)
 
     async def _in_order(self, key: int | None, update: object, coroutine: Awaitable[Any]) -> None:
@@ -114,17 +122,33 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         if self._turn is None or not isinstance(update, Update):
             await self._timed(update, coroutine)
             return
-        started = False
+        mine, started = update.update_id, False
         try:
-            async with self._turn(key, update.update_id) as fresh:
-                if fresh:
-                    started = True
-                    await self._timed(update, coroutine)
-                else:
-                    log.info("update %s was delivered again: handled already", update.update_id)
+            while True:  # the chat's older updates left behind by another process first, then this one
+                async with self._turn(key) as turn:
+                    pending = await turn.next_update(key, mine)
+                    if pending is None:
+                        log.info("update %s was handled already", mine)
+                        return
+                    if pending.adopted and not await turn.take_over(pending):
+                        log.error("update %s given up: its handling never completed", pending.update_id)
+                    elif pending.update_id == mine:
+                        started = True
+                        await self._timed(mine, coroutine)
+                    else:
+                        await self._timed(pending.update_id, self._adopt(pending.body))
+                    await turn.handled(pending.update_id)
+                if pending.update_id == mine:
+                    return
         finally:
             if not started:
                 coroutine.close()  # type: ignore[attr-defined]
+
+    def _adopt(self, body: str) -> Awaitable[Any]:
+        """The handling of an update accepted elsewhere, from its JSON in the inbox."""
+        if self.handle_json is None:
+            raise RuntimeError("the processor has no application to handle adopted updates")
+        return self.handle_json(body)
 
     @staticmethod
     async def _timed(update: object, coroutine: Awaitable[Any]) -> None:
@@ -135,7 +159,7 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
             await coroutine
         finally:
             _HANDLED_BY.reset(reset)
-            update_id = update.update_id if isinstance(update, Update) else None
+            update_id = update.update_id if isinstance(update, Update) else update
             milliseconds = (time.perf_counter() - started) * 1000
             log.info("handled update %s by %s in %.1f ms", update_id, "+".join(names) or "-", milliseconds)
 

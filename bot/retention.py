@@ -33,7 +33,7 @@ async def purge_once(services: Services) -> dict[str, int]:
         "feedback": await store.purge_feedback(older_than=retention),
         "audit": await store.purge_audit(older_than=retention),
         "outbox": await store.purge_outbox(older_than=now - OUTBOX_KEEP_DAYS * 86400),
-        "update IDs": await store.db.purge_processed_updates(older_than=now - 86400),
+        "update IDs": await store.purge_inbox(older_than=now - 86400),
     }
     counts.update(await _idle_and_kept_cases(services, now, retention))
     if any(counts.values()):

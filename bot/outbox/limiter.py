@@ -133,6 +133,16 @@ class SendPath(BaseRateLimiter[Lane]):
         self._dispatcher: asyncio.Task | None = None
         self.retried = 0  # 429s waited out and sent again (for benchmarks)
 
+    def share(self, processes: int) -> None:
+        """Several processes send for one bot (PostgreSQL, webhook mode): each keeps 1/n of the
+        overall limit, so together they stay under Telegram's 30 a second."""
+        overall, processes = self.limits.overall_per_second, max(1, processes)
+        if overall and not isinstance(self._overall, _Unlimited):
+            self._overall.delay(self._clock())  # refill at the old rate up to now
+            self._overall.rate = overall / processes
+            self._overall.capacity = max(1.0, self.limits.overall_burst / processes)
+            self._overall.tokens = min(self._overall.tokens, self._overall.capacity)
+
     @property
     def clock(self) -> Callable[[], float]:
         """The clock the limits are kept on (the emulator's in tests)."""

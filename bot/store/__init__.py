@@ -13,6 +13,7 @@ from bot.store.closing import ClosingStore
 from bot.store.conversations import Conversation, ConversationStore, ReporterMessage
 from bot.store.db import Clock, Database, SqliteDatabase, is_postgres_url
 from bot.store.drafts import Draft, DraftGone, DraftStore
+from bot.store.inbox import InboxStore
 from bot.store.kv import KvStore
 from bot.store.outbox import OutboxStore, Outgoing
 from bot.store.privacy import PrivacyStore
@@ -68,6 +69,7 @@ class Store(
     CaseReminderStore,
     TimesStore,
     ClosingStore,
+    InboxStore,
 ):
     """Every table of the bot, one feature module each, sharing one Database."""
 

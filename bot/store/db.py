@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.dialect import SQLITE, migration_text, split_statements
+from bot.store.inbox import Turn
 from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,15 @@ class Database:
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
+        # Names this process in the webhook inbox: an update accepted by a process no longer alive
+        # is taken over. On PostgreSQL `alive` is refreshed from the server's sessions.
+        self.process_id = secrets.token_hex(8)
+        self.alive: frozenset[str] = frozenset({self.process_id})
+
+    @property
+    def processes(self) -> int:
+        """Bot processes on this database now, this one included."""
+        return max(1, len(self.alive))
 
     def now(self) -> int:
         return int(self.clock())
@@ -130,16 +141,10 @@ class Database:
         raise NotImplementedError
 
     @contextlib.asynccontextmanager
-    async def update_turn(self, key: int | None, update_id: int) -> AsyncIterator[bool]:
-        """Around the handling of one update: yields False when its ID was recorded before (Telegram
-        delivered it again, to this process or another), else records it and yields True. On
-        PostgreSQL it also waits until no other process handles an update of chat `key`."""
-        recorded = await self.write(_RECORD_UPDATE, (update_id, self.now()))
-        yield recorded == 1
-
-    async def purge_processed_updates(self, older_than: int) -> int:
-        """Retention: update IDs Telegram can no longer deliver again (it keeps updates 24 hours)."""
-        return await self.write("DELETE FROM processed_updates WHERE processed_at < ?", (older_than,))
+    async def update_turn(self, key: int | None) -> AsyncIterator[Turn]:
+        """Webhook mode: the turn of chat `key` to handle its accepted updates (bot/store/inbox.py).
+        One process on SQLite: the processor already runs one chat's updates one at a time."""
+        yield Turn(self)
 
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[asyncio.Event]:
@@ -148,11 +153,6 @@ class Database:
         held = asyncio.Event()
         held.set()
         yield held
-
-
-_RECORD_UPDATE = (
-    "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) ON CONFLICT (update_id) DO NOTHING"
-)
 
 
 class SqliteDatabase(Database):

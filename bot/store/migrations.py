@@ -444,6 +444,32 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
         },
     ),
     (
+        # Webhook mode (issue 22): an update is written here before Telegram is answered 200, so a
+        # process killed with -9 loses nothing it accepted (bot/webhook.py). The primary key is the
+        # dedup that processed_updates did; `body` (the update's JSON, personal data) is cleared once
+        # the update is handled, and handled rows are purged after a day (Telegram keeps updates
+        # 24 hours). `accepted_by` names the process that accepted it; `attempts` counts the times
+        # another process (or a restart) took it over, so an update that crashes every process is
+        # given up instead of retried for ever.
+        "0019_webhook_inbox",
+        """
+        CREATE TABLE webhook_inbox (
+            update_id INTEGER PRIMARY KEY,
+            chat_key INTEGER,
+            body TEXT,
+            accepted_by TEXT NOT NULL DEFAULT '',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            received_at INTEGER NOT NULL,
+            handled_at INTEGER
+        );
+        CREATE INDEX webhook_inbox_pending ON webhook_inbox (chat_key, update_id) WHERE handled_at IS NULL;
+        CREATE INDEX webhook_inbox_handled ON webhook_inbox (handled_at) WHERE handled_at IS NOT NULL;
+        INSERT INTO webhook_inbox (update_id, received_at, handled_at)
+            SELECT update_id, processed_at, processed_at FROM processed_updates;
+        DROP TABLE processed_updates
+        """,
+    ),
+    (
         # A case can become urgent after it was opened (a later message from the reporter reads as
         # danger): escalation counts from when it became urgent (urgent_at), not from its opening.
         "0020_urgent_since",

@@ -32,8 +32,9 @@ except ImportError as error:  # pragma: no cover - depends on the install
         "pip install 'pmi-helpdesk-bot[postgresql]'"
     ) from error
 
-from bot.store.db import _RECORD_UPDATE, Clock, Database
+from bot.store.db import Clock, Database
 from bot.store.dialect import POSTGRESQL, generated_id_tables, postgres_sql
+from bot.store.inbox import Turn
 from bot.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ _RETURNING = generated_id_tables(MIGRATIONS)
 # (100) allows three processes; raise it for more.
 POOL_SIZE = 12
 TURNS_SIZE = 17
-LEADER_RETRY = 5.0  # seconds between two attempts to become the leader
+# Seconds between two looks at the live processes (their number shares Telegram's limits: a process
+# that has just started must be counted before the traffic comes) and attempts to become the leader.
+LEADER_RETRY = 1.0
 
 
 class Row(tuple):
@@ -150,6 +153,10 @@ class Connection:
             await cursor.executemany(postgres_sql(sql), [tuple(row) for row in rows])
 
 
+_ALIVE = (
+    "SELECT application_name FROM pg_stat_activity"
+    " WHERE application_name LIKE %s AND datname = current_database()"
+)
 # Advisory locks are per database; the schema in the key keeps two bots in two schemas apart.
 _LOCK = "SELECT {function}(hashtextextended(current_schema() || ':' || %s, 0))"
 
@@ -237,16 +244,15 @@ class PostgresDatabase(Database):
         raise RuntimeError("on PostgreSQL, back up with pg_dump (docs/operations.md)")
 
     @contextlib.asynccontextmanager
-    async def update_turn(self, key: int | None, update_id: int) -> AsyncIterator[bool]:
-        """One transaction around the update: chat `key`'s transaction-scoped advisory lock first (an
-        update of the same chat in another process waits for this one to finish), then the update's
-        ID. Both end with the transaction: a process that dies mid-update releases the chat and leaves
-        the ID unrecorded, so a redelivery is handled by whichever process gets it."""
+    async def update_turn(self, key: int | None) -> AsyncIterator[Turn]:
+        """Chat `key`'s turn: a transaction on a connection of its own holding the chat's
+        transaction-scoped advisory lock, so an update of the same chat in another process waits
+        until this one is handled and marked. A process that dies mid-update releases the lock and
+        leaves the update unmarked, for another process to take over (bot/store/inbox.py)."""
         async with self._turns.connection() as raw, raw.transaction():
             if key is not None:
                 await raw.execute(_LOCK.format(function="pg_advisory_xact_lock"), (f"chat:{key}",))
-            cursor = await raw.execute(postgres_sql(_RECORD_UPDATE), (update_id, self.now()))
-            yield cursor.rowcount == 1
+            yield Turn(self, Connection(raw))
 
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[asyncio.Event]:
@@ -263,18 +269,26 @@ class PostgresDatabase(Database):
                 await task
 
     async def _lead(self, name: str, held: asyncio.Event) -> None:
+        """Also keeps `alive`: each process names its leader connection `pmi-bot <schema> <id>`, so
+        the sessions on the server say which processes live (a dead one's connection is closed).
+        Their number shares Telegram's limits (bot/outbox/limiter.py); an inbox update accepted by a
+        process not among them is taken over (bot/store/inbox.py)."""
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as raw:
+                    cursor = await raw.execute("SELECT 'pmi-bot ' || left(md5(current_schema()), 8)")
+                    (peers,) = await cursor.fetchone()
+                    me = f"{peers} {self.process_id}"
+                    await raw.execute("SELECT set_config('application_name', %s, false)", (me,))
                     while True:
+                        cursor = await raw.execute(_ALIVE, (f"{peers} %",))
+                        self.alive = frozenset(row[0].rsplit(" ", 1)[1] for row in await cursor.fetchall())
                         if not held.is_set():
                             lock = _LOCK.format(function="pg_try_advisory_lock")
                             cursor = await raw.execute(lock, (name,))
                             if (await cursor.fetchone())[0]:
                                 log.info("this process now runs %s", name)
                                 held.set()
-                        else:
-                            await raw.execute("SELECT 1")  # still connected, so still holding it
                         await asyncio.sleep(LEADER_RETRY)
             except (psycopg.Error, OSError):
                 log.warning("lost the database connection that holds %s", name)
