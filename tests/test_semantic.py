@@ -61,6 +61,41 @@ def test_the_model_decides_where_the_words_do_not_match(model, tmp_path):
     assert (r.kind, r.id, r.semantic) == ("answer", "wages", True)
 
 
+def test_an_entry_scores_the_mean_of_its_three_closest_lines(model, tmp_path):
+    docs = [  # "one" has the single closest line, "three" has three close ones
+        _doc("one", "gaji", ["korea", "kapal"]),
+        _doc("three", "gaji paspor", ["gaji korea", "gaji kapal"]),
+    ]
+    scores = SemanticIndex.build(docs, model, cache_file=tmp_path / "v.npz").scores("gaji")
+    vectors = {t: model.query([t])[0] for d in docs for t in (d.title, *d.questions)}
+    expected = {
+        d.id: np.mean([vectors[t] @ model.query(["gaji"])[0] for t in (d.title, *d.questions)]) for d in docs
+    }
+    assert list(scores) == ["three", "one"] and scores == pytest.approx(expected)
+
+
+def test_keywords_count_for_an_entry(model, tmp_path):
+    docs = [_doc("plain", "kerja", ["kerja"]), _doc("tagged", "kerja", ["kerja"])]
+    docs[1].keywords = ("gaji",)
+    scores = SemanticIndex.build(docs, model, cache_file=tmp_path / "v.npz").scores("gaji")
+    assert list(scores) == ["tagged", "plain"]
+
+
+@pytest.mark.parametrize("lexical", ["wages", "passport"])
+def test_lexical_evidence_decides_between_entries_the_model_nearly_ties(model, tmp_path, lexical):
+    fused, evidence = _engine(model, tmp_path).fuse("gaji paspor", {lexical: index.FUSE_HALF})
+    assert fused[0].id == lexical and evidence.model_lead < 0.01  # "dibayar" puts wages a hair ahead
+    assert (evidence.lexical, evidence.agree) == (0.5, 1.0)
+
+
+@pytest.mark.parametrize(("bias", "kind"), [(5.0, "answer"), (0.0, "suggest"), (-5.0, "none")])
+def test_the_confidence_model_sets_the_tier(model, tmp_path, monkeypatch, bias, kind):
+    monkeypatch.setattr(index, "CONFIDENCE", (bias, 0.0, 0.0, 0.0, 0.0, 0.0))  # p = 0.99, 0.5, 0.01
+    r = _engine(model, tmp_path).search("salary?", "id")
+    assert (r.kind, r.id) == (kind, "wages" if kind == "answer" else None)
+    assert r.candidates[0].id == "wages" and r.semantic == (kind != "none")
+
+
 def test_a_strong_lexical_answer_never_asks_the_model(model, tmp_path, monkeypatch):
     monkeypatch.setattr(index, "SURE_AT", 3.0)  # the three-entry fixture scores lower than the FAQ
     engine = _engine(model, tmp_path)
