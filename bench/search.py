@@ -211,7 +211,7 @@ def decisions(docs: list[SimpleNamespace], tuning: dict[str, list[tuple[str, str
 
 def sweep(rows: list[Decision], weights: tuple[float, ...]) -> None:
     """Top-1 / top-3 / wrong / rejected per tuning set for a range of answer thresholds."""
-    for answer_p in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+    for answer_p in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
         line = []
         for name in dict.fromkeys(r.set for r in rows):
             results = []
