@@ -1,16 +1,23 @@
-"""Measure FAQ search: lexical, semantic and gated side by side on every evaluation set.
+"""Measure FAQ search: lexical, semantic and fused side by side on every evaluation set.
 
 Per set: confident-and-right (top-1), right among the shown candidates (top-3), confident-but-wrong,
 out-of-scope rejected. Then p95 time per question, start-up time and resident memory at rest, each
-in a fresh process: lexical only; gated with a warm vector cache; gated on a fresh machine (the
-vectors shipped in bot/search/data only); gated with no stored vectors at all (the whole FAQ embedded).
+in a fresh process: lexical only; fused with a warm vector cache; fused on a fresh machine (the
+vectors shipped in bot/search/data only); fused with no stored vectors at all (the whole FAQ embedded).
 
-Run from the repository root: python bench/search.py [--show-misses]
+Tuning signals (--cv): a 5-fold split of the FAQ's own question lines (line i of an entry is in fold
+i mod 5 and is asked of an index built without its fold), faq-dev.tsv, faq-probe.tsv and
+faq-offtopic.tsv. --fit fits the confidence model of bot.search.index on them and prints its
+constants. The held-out sets only measure: their misses are never printed.
+
+Run from the repository root: python bench/search.py [--cv [--fit]] [--show-misses]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import itertools
 import json
 import os
@@ -23,13 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import yaml
 from rapidfuzz import fuzz, process
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.search import SearchEngine, SearchResult, index, semantic  # noqa: E402
+from bot.search import SearchEngine, SearchResult, index, semantic, talk  # noqa: E402
+from bot.search.redact import redact  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
 
@@ -74,30 +83,37 @@ class Figures:
     misses: tuple[str, ...]
 
 
+MODEL_ANSWER_AT, MODEL_LEAD, MODEL_SUGGEST_AT = 0.88, 0.015, 0.84  # the model alone: the old gate's cuts
+
+
 def semantic_only(engine: SearchEngine, question: str, lang: str) -> SearchResult:
-    """The model alone (small talk still first), with the gate's own thresholds."""
+    """The model alone (intents and small talk still first), with the earlier gate's thresholds."""
     lexical = engine.search(question, lang, semantic=False)
-    if lexical.kind == "smalltalk" or engine.semantic is None:
+    if lexical.kind in ("smalltalk", "intent") or engine.semantic is None:
         return lexical
     model = engine.semantic.scores(question)
     (pick, best), (_, second) = itertools.islice(model.items(), 2)
-    if best >= index.ALONE_AT and best - second >= index.MODEL_LEAD:
+    if best >= MODEL_ANSWER_AT and best - second >= MODEL_LEAD:
         kind = "answer"
     else:
-        kind = "suggest" if best >= 0.84 else "none"  # the model alone has no reliable out-of-scope cut
+        kind = (
+            "suggest" if best >= MODEL_SUGGEST_AT else "none"
+        )  # the model alone has no reliable out-of-scope cut
     shown = tuple(index.Candidate(i, round(v, 3)) for i, v in itertools.islice(model.items(), 3))
-    return SearchResult(kind, pick if kind == "answer" else None, best, shown, False, None, "")
+    return SearchResult(kind, pick if kind == "answer" else None, best, shown, None, None, "")
 
 
 def evaluate(ask, rows: list[tuple[str, str, str]]) -> Figures:
+    """Ask every question (small-talk lines are left out) and score the results."""
+    return figures([(lang, e, q, ask(q, lang)) for lang, e, q in rows if e != "smalltalk"])
+
+
+def figures(results: list[tuple[str, str, str, SearchResult]]) -> Figures:
     """Top-1 = confident answer with the right id; top-3 = right id among shown candidates;
-    wrong = a confident answer with another id; small-talk lines are left out."""
+    wrong = a confident answer with another id; rejected = an out-of-scope line not answered."""
     top1 = top3 = wrong = rejected = n_topic = n_none = 0
     misses = []
-    for lang, expected, question in rows:
-        if expected == "smalltalk":
-            continue
-        r = ask(question, lang)
+    for lang, expected, question, r in results:
         ids = [c.id for c in r.candidates] if r.kind in ("answer", "suggest") else []
         if expected == "none":
             n_none += 1
@@ -128,6 +144,117 @@ def _near_dev(rows: list[tuple[str, str, str]], dev: list[tuple[str, str, str]])
     """Held-out questions that are near-copies of a dev question (written independently)."""
     dev_questions = [q.lower() for _, _, q in dev]
     return {q for _, _, q in rows if process.extractOne(q.lower(), dev_questions, scorer=fuzz.ratio)[1] >= 85}
+
+
+FOLDS = 5
+
+
+def folds(docs: list[SimpleNamespace], k: int = FOLDS):
+    """(docs without fold f's question lines, [(lang, id, line) of fold f]) for each fold f."""
+    for fold in range(k):
+        kept, asked = [], []
+        for doc in docs:
+            kept.append(copy.copy(doc))
+            kept[-1].questions = [q for i, q in enumerate(doc.questions) if i % k != fold]
+            asked += [(doc.lang, doc.id, str(q)) for i, q in enumerate(doc.questions) if i % k == fold]
+        yield kept, asked
+
+
+def cross_validate(docs: list[SimpleNamespace], modes) -> dict[str, Figures]:
+    """Figures per mode over every fold: each line asked of an index built without its fold."""
+    results: dict[str, list] = {mode: [] for mode in modes}
+    for kept, asked in folds(docs):
+        engine = SearchEngine.build(kept, semantic=True)
+        for mode, make in modes.items():
+            ask = make(engine)
+            results[mode] += [(lang, e, q, ask(q, lang)) for lang, e, q in asked]
+    return {mode: figures(rows) for mode, rows in results.items()}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One tuning question: the lexical outcome, and the fusion's ranking and evidence (None where
+    the search does not ask the model: intents, small talk, a lexical score at SURE_AT or more)."""
+
+    set: str
+    expected: str
+    lexical: SearchResult
+    fused: tuple[str, ...] = ()
+    evidence: tuple[float, ...] | None = None
+
+
+def decisions(docs: list[SimpleNamespace], tuning: dict[str, list[tuple[str, str, str]]]) -> list[Decision]:
+    """Every CV line asked of its fold's index, then the tuning sets asked of the full index."""
+    out = []
+
+    def collect(engine: SearchEngine, name: str, rows: list[tuple[str, str, str]]) -> None:
+        for lang, expected, q in rows:
+            lexical = engine.search(q, lang, semantic=False)
+            rest = talk.detect_talk(redact(q[: index.RANKED_CHARS])).rest
+            if expected == "smalltalk" or lexical.kind in ("smalltalk", "intent"):
+                continue
+            if not rest.strip() or lexical.score >= index.SURE_AT:
+                out.append(Decision(name, expected, lexical))
+                continue
+            fused, evidence = engine.fuse(rest, engine._lexical(rest, lang))
+            out.append(
+                Decision(name, expected, lexical, tuple(c.id for c in fused), dataclasses.astuple(evidence))
+            )
+
+    for kept, asked in folds(docs):
+        collect(SearchEngine.build(kept, semantic=True), "cv", asked)
+    engine = SearchEngine.build(docs, semantic=True)
+    for name, rows in tuning.items():
+        collect(engine, name, rows)
+    return out
+
+
+def sweep(rows: list[Decision], weights: tuple[float, ...]) -> None:
+    """Top-1 / top-3 / wrong / rejected per tuning set for a range of answer thresholds."""
+    for answer_p in (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
+        line = []
+        for name in dict.fromkeys(r.set for r in rows):
+            results = []
+            for r in (r for r in rows if r.set == name):
+                if r.evidence is None:
+                    results.append(("", r.expected, "", r.lexical))
+                    continue
+                z = weights[0] + sum(w * x for w, x in zip(weights[1:], r.evidence, strict=True))
+                p = 1 / (1 + np.exp(-z))
+                kind = "answer" if p >= answer_p else "suggest" if p >= index.SUGGEST_P else "none"
+                shown = tuple(index.Candidate(i, 0.0) for i in r.fused)
+                answer = r.fused[0] if kind == "answer" else None
+                results.append(
+                    (
+                        "",
+                        r.expected,
+                        "",
+                        dataclasses.replace(r.lexical, kind=kind, id=answer, candidates=shown),
+                    )
+                )
+            f = figures(results)
+            line.append(f"{name} {f.top1:5.1f} {f.top3:5.1f} {f.wrong:4.1f} {f.none_rejected:5.1f}")
+        print(f"  answer at {answer_p:.2f}: " + " | ".join(line))
+
+
+def fit_confidence(rows: list[Decision], l2: float = 1.0) -> tuple[float, ...]:
+    """Logistic regression (Newton's method, a little L2) of "the pick is right" on the evidence;
+    the tuning sets weigh as much as the CV lines together (they are closer to users' wording)."""
+    rows = [r for r in rows if r.evidence is not None]
+    x = np.array([r.evidence for r in rows], dtype=float)
+    y = np.array([r.fused[0] == r.expected for r in rows], dtype=float)
+    is_cv = np.array([r.set == "cv" for r in rows])
+    weight = np.where(is_cv, 1.0 / is_cv.sum(), 1.0 / (~is_cv).sum()) * len(rows) / 2
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = np.c_[np.ones(len(x)), (x - mean) / scale]
+    w = np.zeros(z.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-z @ w))
+        gradient = z.T @ (weight * (p - y)) + l2 * np.r_[0, w[1:]]
+        hessian = z.T @ (z * (weight * p * (1 - p))[:, None]) + l2 * np.diag(np.r_[0, np.ones(len(w) - 1)])
+        w -= np.linalg.solve(hessian, gradient)
+    weights = w[1:] / scale  # back to raw feature units
+    return (float(w[0] - weights @ mean), *map(float, weights))
 
 
 _PROBE = """
@@ -169,7 +296,11 @@ def _p95(ask, questions: list[tuple[str, str]]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--show-misses", action="store_true", help="misses of the gated search")
+    parser.add_argument(
+        "--show-misses", action="store_true", help="misses of the fused search on tuning sets"
+    )
+    parser.add_argument("--cv", action="store_true", help="tuning figures only: the CV split and tuning sets")
+    parser.add_argument("--fit", action="store_true", help="with --cv: fit the confidence model, print it")
     parser.add_argument(
         "--write-vectors",
         action="store_true",
@@ -185,39 +316,55 @@ def main() -> None:
     engine = SearchEngine.build(docs, semantic=True)
     build_ms = 1000 * (time.perf_counter() - start)
     print(
-        f"entries: {sum(d.lang == 'id' for d in docs)} id, {sum(d.lang == 'en' for d in docs)} en; "
-        f"build incl. model {build_ms:.0f} ms; semantic layer: "
-        f"{'on' if engine.semantic else 'OFF (model not available)'}"
+        f"entries: {sum(d.lang == 'id' for d in docs)} id, {sum(d.lang == 'en' for d in docs)} en, "
+        f"{sum(len(d.questions) for d in docs)} question lines; build incl. model {build_ms:.0f} ms; "
+        f"semantic layer: {'on' if engine.semantic else 'OFF (model not available)'}"
     )
-    dev, heldout = load_eval("faq-dev.tsv"), load_eval("faq-heldout.tsv")
-    near = _near_dev(heldout, dev)
-    sets = {
-        "faq-dev.tsv (tuning)": dev,
-        "faq-probe.tsv (tuning)": load_eval("faq-probe.tsv"),
-        "faq-heldout.tsv": heldout,
-        f"heldout minus {len(near)} ~dev": [r for r in heldout if r[2] not in near],
-        "faq-heldout2.tsv": load_eval("faq-heldout2.tsv"),
-    }
     modes = {
-        "lexical": lambda q, lang: engine.search(q, lang, semantic=False),
-        "semantic": lambda q, lang: semantic_only(engine, q, lang),
-        "gated": engine.search,
+        "lexical": lambda e: lambda q, lang: e.search(q, lang, semantic=False),
+        "semantic": lambda e: lambda q, lang: semantic_only(e, q, lang),
+        "fused": lambda e: e.search,
     }
+    tuning = {name: load_eval(f"faq-{name}.tsv") for name in ("dev", "probe", "offtopic")}
     print("targets (unseen): top-1 >= 92 (aim 95), top-3 >= 99, wrong <= 3, rejected >= 90; p95 <= 30 ms")
     print(f"{'set':26} {'mode':9} {'top-1':>6} {'top-3':>6} {'wrong':>6} {'rejected':>9}")
+
+    def show(name: str, f: Figures, mode: str, misses: bool) -> None:
+        print(
+            f"{name:26} {mode:9} {f.top1:6.1f} {f.top3:6.1f} {f.wrong:6.1f} {f.none_rejected:9.1f}"
+            f"   (n={f.n_topic} topics, {f.n_none} none)"
+        )
+        if misses and args.show_misses and mode == "fused":
+            print("\n".join("   " + m for m in f.misses))
+
+    if args.cv:
+        for mode, f in cross_validate(docs, modes).items():
+            show(f"CV {FOLDS}-fold FAQ lines", f, mode, True)
+    sets = {f"faq-{name}.tsv (tuning)": rows for name, rows in tuning.items()}
+    if not args.cv:  # the held-out sets measure: figures only, never their misses
+        dev, heldout = tuning["dev"], load_eval("faq-heldout.tsv")
+        near = _near_dev(heldout, dev)
+        sets |= {
+            "faq-heldout.tsv": heldout,
+            f"heldout minus {len(near)} ~dev": [r for r in heldout if r[2] not in near],
+            "faq-heldout2.tsv": load_eval("faq-heldout2.tsv"),
+        }
+        if (EVAL / "faq-heldout3.tsv").exists():
+            sets["faq-heldout3.tsv"] = load_eval("faq-heldout3.tsv")
     for name, rows in sets.items():
-        for mode, ask in modes.items():
-            f = evaluate(ask, rows)
-            print(
-                f"{name:26} {mode:9} {f.top1:6.1f} {f.top3:6.1f} {f.wrong:6.1f} {f.none_rejected:9.1f}"
-                f"   (n={f.n_topic} topics, {f.n_none} none)"
-            )
-            if args.show_misses and mode == "gated" and "minus" not in name:
-                print("\n".join("   " + m for m in f.misses))
-    questions = [(lang, q) for lang, _, q in dev + heldout + load_eval("faq-heldout2.tsv")]
+        for mode, make in modes.items():
+            show(name, evaluate(make(engine), rows), mode, name.endswith("(tuning)"))
+    if args.cv and args.fit:
+        rows = decisions(docs, tuning)
+        weights = fit_confidence(rows)
+        print("CONFIDENCE = (" + ", ".join(f"{w:.3f}" for w in weights) + ")  # fitted; tiers it would give:")
+        sweep(rows, weights)
+    if args.cv:
+        return
+    questions = [(lang, q) for name, rows in sets.items() if "minus" not in name for lang, _, q in rows]
     print(f"p95 ms per question, wall / CPU (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores):")
-    for mode, ask in modes.items():
-        wall, cpu = _p95(ask, questions)
+    for mode, make in modes.items():
+        wall, cpu = _p95(make(engine), questions)
         print(f"  {mode:9} {wall:6.1f} / {cpu:5.1f}")
     lexical = _process_figures(False)
     warm = _process_figures(True)
@@ -227,9 +374,9 @@ def main() -> None:
         bare = _process_figures(True, empty, no_vectors=True)
     runs = {
         "lexical": lexical,
-        "gated, warm cache": warm,
-        "gated, fresh machine": cold,
-        "gated, no vectors": bare,
+        "fused, warm cache": warm,
+        "fused, fresh machine": cold,
+        "fused, no vectors": bare,
     }
     for name, p in runs.items():
         print(

