@@ -208,3 +208,17 @@ def test_accuracy_floors(real, name, mode):
 def test_a_single_entry_faq_still_works(model, tmp_path):
     r = _engine(model, tmp_path, DOCS[:1]).search("salary?", "id")
     assert r.id == "wages"
+
+
+def test_the_shipped_vectors_cover_every_faq_text(content):
+    """A content change without `python bench/search.py --write-vectors` makes every fresh start
+    embed the new lines (about 45 s for 500 lines under load): the bot answers late after a deploy."""
+    texts = {
+        semantic._key(text, role == semantic.ANSWER)
+        for doc in content.faq_docs()
+        for text, role in semantic._texts(doc)
+    }
+    with np.load(semantic.VECTORS) as stored:
+        shipped = set(stored["keys"].tolist())
+    missing = len(texts - shipped)
+    assert missing == 0, f"{missing} FAQ texts are not in {semantic.VECTORS.name}: run bench/search.py --write-vectors"
