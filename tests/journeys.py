@@ -2,6 +2,7 @@
 `label`, which finds a button or a text by its content key."""
 
 import sqlite3
+import time
 from functools import cache
 
 from bot.config import load_settings
@@ -113,3 +114,18 @@ async def full_report(user):
     await user.press(label("user-button-done"))
     await user.press(label("user-contact-by-telegram"))
     await user.press(label("user-button-confirm"))
+
+
+def start_update(update_id: int, user_id: int) -> dict:
+    """A raw /start update from a private chat, as Telegram posts it to a webhook."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Sri"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Sri", "language_code": "id"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }

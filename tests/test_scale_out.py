@@ -12,7 +12,7 @@ import time
 
 import httpx
 import pytest
-from journeys import rows
+from journeys import rows, start_update
 from telegram import Update
 
 from bot.emulator import Emulator, EmulatorServer, FloodLimits
@@ -83,20 +83,6 @@ def handled(settings, update_id):
     """Whether the inbox marks the update handled (its reply was sent before the mark)."""
     found = rows(settings, f"SELECT handled_at IS NOT NULL FROM webhook_inbox WHERE update_id = {update_id}")
     return found == [(True,)]
-
-
-def start_update(update_id, user_id):
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": "Sri"},
-            "from": {"id": user_id, "is_bot": False, "first_name": "Sri", "language_code": "id"},
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
 
 
 async def test_the_same_update_delivered_to_both_processes_is_handled_once(tmp_path, database_url):

@@ -221,4 +221,6 @@ def test_the_shipped_vectors_cover_every_faq_text(content):
     with np.load(semantic.VECTORS) as stored:
         shipped = set(stored["keys"].tolist())
     missing = len(texts - shipped)
-    assert missing == 0, f"{missing} FAQ texts are not in {semantic.VECTORS.name}: run bench/search.py --write-vectors"
+    assert missing == 0, (
+        f"{missing} FAQ texts not in {semantic.VECTORS.name}: bench/search.py --write-vectors"
+    )

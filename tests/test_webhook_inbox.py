@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from journeys import start_update
 
 from bot.local import local_bot
 from bot.store import Store
@@ -15,20 +16,6 @@ from bot.webhook import recover_once
 pytestmark = pytest.mark.both_backends
 
 WEBHOOK = {"webhook_url": "https://bot.example/hook", "webhook_secret": "s3cret-Token"}
-
-
-def start_update(update_id, user_id):
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": "Sri"},
-            "from": {"id": user_id, "is_bot": False, "first_name": "Sri", "language_code": "id"},
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
 
 
 async def accepted_by_a_process_that_died(settings, update_id, user_id, attempts=0):
