@@ -17,6 +17,10 @@ def _content() -> Content:
     return content
 
 
+# The template variables of a relayed message (staff-reporter-message_in) that reads as no danger.
+PLAIN = {"danger": None, "now_urgent": False}
+
+
 def label(key: str, lang: str = "id", **context) -> str:
     """What a user reads for a content key (a button label, or a message as plain text), so tests
     press and recognise it without restating the copy; a copy edit in content/ breaks no test."""

@@ -6,7 +6,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from journeys import danger_reply, full_report, label, opening, register, rows, start_report
+from journeys import PLAIN, danger_reply, full_report, label, opening, register, rows, start_report
 
 from bot.config import load_settings
 from bot.emulator import Emulator
@@ -15,7 +15,6 @@ from bot.outbox.escalation import escalate_once
 from bot.store import Outgoing
 from bot.store.outbox import URGENT_CARD
 
-PLAIN = {"danger": None, "now_urgent": False}  # a message that reads as no danger
 STAFF_CHAT = -100999
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
 

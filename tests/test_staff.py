@@ -5,13 +5,12 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from journeys import full_report, label, rows
+from journeys import PLAIN, full_report, label, rows
 
 from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.local import local_bot
 
-PLAIN = {"danger": None, "now_urgent": False}  # a message that reads as no danger
 STAFF_CHAT = -100999
 REFERENCE = re.compile(r"LP-[2-9A-HJ-NP-Z]{6}")
 
