@@ -162,6 +162,10 @@ class Content:
         self.provinces: list[dict[str, Any]] = (_read_yaml(root / "provinces.yaml") or {}).get(
             "provinces", []
         )
+        # Messages no FAQ entry answers: the search learns from them when not to answer (never shown).
+        self.outside: tuple[str, ...] = tuple(
+            str(q) for q in (_read_yaml(root / "outside.yaml") or {}).get("questions") or ()
+        )
         self.messages: dict[str, dict[str, jinja2.Template]] = {}
         self.message_sources: dict[str, dict[str, str]] = {}
         self.sections: dict[str, dict[str, Section]] = {}

@@ -45,6 +45,7 @@ def check_content(root: Path | None = None) -> Report:
     for lang in LANGUAGES:
         _check_entries(content, lang, report)
     _check_contacts(content, report)
+    _check_outside(content, report)
     if not content.operator.get("configured"):
         report.warnings.append("operator.yaml: operator details are not set (configured: false)")
     return report
@@ -290,6 +291,19 @@ def _check_entries(content: Content, lang: str, report: Report) -> None:
         report.warnings += [
             f"{where}: {p.removeprefix('warning: ')}" for p in problems if p.startswith("warning: ")
         ]
+
+
+def _check_outside(content: Content, report: Report) -> None:
+    """An out-of-scope example that is also a question line would teach the search both ways."""
+    lines = {" ".join(q.lower().split()): e.id for e in content.faq_docs() for q in e.questions}
+    seen: set[str] = set()
+    for question in content.outside:
+        key = " ".join(question.lower().split())
+        if key in lines:
+            report.errors.append(f"outside.yaml: {question!r} is also a question line of {lines[key]}")
+        elif key in seen or not key:
+            report.errors.append(f"outside.yaml: {question!r} is empty or there twice")
+        seen.add(key)
 
 
 def _entry_problems(content: Content, entry, seen_questions: dict[str, str]) -> list[str]:
