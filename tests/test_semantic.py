@@ -178,19 +178,21 @@ async def test_the_bot_answers_lexically_without_the_model(no_model, bot, siti, 
 
 
 # -- accuracy floors (real model and content), a little below what bench/search.py measured at the end of
-# round 4 (2026-12-05). The tuning sets (dev, probe, offtopic, heldout2, heldout3) chose the constants;
-# heldout and heldout4 never did: their floors are regression guards, not targets. Per set: top-1, top-3
-# (at least), wrong (at most), out of scope rejected (at least; None where a set has no such line).
-FLOORS = {  # measured, fused: dev 98.1 / 98.1 / 1.9 / 88.2, probe 94.7 / 100 / 4.0, offtopic - / 97.5,
-    # heldout2 91.6 / 99.5 / 1.9 / 100, heldout3 94.1 / 100 / 2.2 / 91.4, heldout 97.0 / 100 / 1.5 / 100,
-    # heldout4 90.9 / 97.9 / 3.4 / 86.0; lexical alone on heldout2 84.7 / 98.1 / 9.8 / 96.0
+# round 4 (2026-12-05). The tuning sets (dev, probe, offtopic, heldout2-4) chose the constants; heldout and
+# heldout5 never did: their floors are regression guards, not targets. Per set: top-1, top-3 (at least),
+# wrong (at most), out of scope rejected (at least; None where a set has no such line).
+FLOORS = {  # measured, fused: dev 98.1 / 98.1 / 1.9 / 88.2, probe 96.0 / 100 / 2.7, offtopic - / 97.5,
+    # heldout2 92.6 / 99.1 / 1.9 / 100, heldout3 95.0 / 100 / 2.8 / 94.3, heldout4 91.3 / 98.7 / 3.2 / 92.0,
+    # heldout 97.7 / 100 / 2.3 / 100, heldout5 89.5 / 98.9 / 3.0 / 91.7; lexical alone on heldout2
+    # 84.2 / 98.1 / 9.8 / 96.0
     ("faq-dev.tsv", "fused"): (0.96, 0.96, 0.02, 0.85),
-    ("faq-probe.tsv", "fused"): (0.92, 0.98, 0.05, None),
+    ("faq-probe.tsv", "fused"): (0.93, 0.98, 0.04, None),
     ("faq-offtopic.tsv", "fused"): (None, None, None, 0.92),
-    ("faq-heldout2.tsv", "fused"): (0.89, 0.98, 0.03, 0.95),
-    ("faq-heldout3.tsv", "fused"): (0.92, 0.98, 0.035, 0.88),
-    ("faq-heldout.tsv", "fused"): (0.94, 0.98, 0.03, 0.92),
-    ("faq-heldout4.tsv", "fused"): (0.89, 0.96, 0.045, 0.84),
+    ("faq-heldout2.tsv", "fused"): (0.9, 0.97, 0.03, 0.95),
+    ("faq-heldout3.tsv", "fused"): (0.93, 0.98, 0.04, 0.9),
+    ("faq-heldout4.tsv", "fused"): (0.89, 0.97, 0.045, 0.88),
+    ("faq-heldout.tsv", "fused"): (0.95, 0.98, 0.035, 0.92),
+    ("faq-heldout5.tsv", "fused"): (0.87, 0.97, 0.04, 0.88),
     ("faq-heldout2.tsv", "lexical"): (0.82, 0.96, 0.12, 0.88),
 }
 
