@@ -293,12 +293,17 @@ def _check_entries(content: Content, lang: str, report: Report) -> None:
         ]
 
 
+def _question_key(question: str) -> str:
+    """A question line as compared for repeats: lower case, single spaces."""
+    return " ".join(question.lower().split())
+
+
 def _check_outside(content: Content, report: Report) -> None:
     """An out-of-scope example that is also a question line would teach the search both ways."""
-    lines = {" ".join(q.lower().split()): e.id for e in content.faq_docs() for q in e.questions}
+    lines = {_question_key(q): e.id for e in content.faq_docs() for q in e.questions}
     seen: set[str] = set()
     for question in content.outside:
-        key = " ".join(question.lower().split())
+        key = _question_key(question)
         if key in lines:
             report.errors.append(f"outside.yaml: {question!r} is also a question line of {lines[key]}")
         elif key in seen or not key:
@@ -311,7 +316,7 @@ def _entry_problems(content: Content, entry, seen_questions: dict[str, str]) -> 
     if not entry.questions:
         problems.append("has no question lines")
     for question in entry.questions:
-        key = " ".join(question.lower().split())
+        key = _question_key(question)
         if key in seen_questions and seen_questions[key] != entry.id:
             problems.append(f"question {question!r} also in {seen_questions[key]}")
         seen_questions.setdefault(key, entry.id)

@@ -75,9 +75,10 @@ def _cut(encoder: Encoder, question: str) -> str:
     low, high = 1, len(words)  # words[:low] fits (one word always goes in), words[:high] does not
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (
-            (middle, high) if count(" ".join(words[:middle]), True) <= QUESTION_TOKENS else (low, middle)
-        )
+        if count(" ".join(words[:middle]), True) <= QUESTION_TOKENS:
+            low = middle
+        else:
+            high = middle
     return " ".join(words[:low])
 
 
@@ -217,6 +218,8 @@ class SemanticIndex:
             for r in (LINE, KEYWORDS, ANSWER)
         )
         self._neighbours = np.clip((self._lines >= 0).sum(axis=1), 1, NEIGHBOURS)
+        # Whether each entry has an answer text and keywords (every entry of the shipped FAQ has both).
+        self._has = np.column_stack([(rows >= 0).any(axis=1) for rows in (self._answers, self._keywords)])
         self._outside = np.flatnonzero(role == OUTSIDE)
         learned = (role == LINE) | (role == OUTSIDE)  # out-of-scope examples: class len(ids)
         self._trained = _ridge(vectors[learned], owner[learned], len(ids) + 1)
@@ -268,10 +271,10 @@ class SemanticIndex:
         closest = -np.sort(-sims[self._lines], axis=1)
         near = np.arange(closest.shape[1]) < self._neighbours[:, None]
         neighbours = np.where(near, closest, 0.0).sum(axis=1) / self._neighbours
-        # An entry without an answer or keywords (none in the shipped FAQ): its lines stand in.
+        # An entry without an answer or keywords: its lines stand in.
         answer, keywords = (
-            np.where((rows >= 0).any(axis=1), sims[rows].max(axis=1), neighbours)
-            for rows in (self._answers, self._keywords)
+            np.where(has, sims[rows].max(axis=1), neighbours)
+            for rows, has in zip((self._answers, self._keywords), self._has.T, strict=True)
         )
         *trained, outside_trained = np.append(q, 1.0) @ self._trained
         outside = sims[self._outside].max() if len(self._outside) else 0.0
@@ -286,8 +289,7 @@ class SemanticIndex:
         import numpy as np
 
         f = self.features(question)
-        has = np.column_stack([(rows >= 0).any(axis=1) for rows in (self._answers, self._keywords)])
-        weight = np.array([ANSWER_WEIGHT, KEYWORDS_WEIGHT]) * has
+        weight = np.array([ANSWER_WEIGHT, KEYWORDS_WEIGHT]) * self._has
         score = (f[:, 1] + (f[:, 2:4] * weight).sum(axis=1)) / (1 + weight.sum(axis=1))
         order = np.argsort(-score)
         return {self.ids[k]: float(score[k]) for k in order}
