@@ -75,12 +75,18 @@ async def filed_and_talked(running, siti, ani, group) -> str:
     return reference
 
 
+async def erase(running, siti, rounds: int = 1) -> None:
+    """Siti erases her data with /deletedata; then `rounds` passes of the outbox carry it out."""
+    await siti.send("/deletedata")
+    await siti.press(label("user-deletedata-choice-erase"))
+    for _ in range(rounds):
+        await running.services.outbox.drain(5)
+
+
 async def test_deletedata_leaves_nothing_of_the_person_anywhere_but_a_shell(desk):
     running, siti, ani, group, settings, now = desk
     reference = await filed_and_talked(running, siti, ani, group)
-    await siti.send("/deletedata")
-    await siti.press(label("user-deletedata-choice-erase"))
-    await running.services.outbox.drain(5)
+    await erase(running, siti)
     assert leftovers(settings) == []
     assert staff_chat_words(running.emulator) == []
     shell = next(m for m in group.messages if m.buttons)
@@ -184,10 +190,7 @@ async def test_copies_telegram_will_not_delete_any_more_are_edited_instead(desk)
     running, siti, ani, group, settings, now = desk
     await filed_and_talked(running, siti, ani, group)
     running.emulator.advance(3 * DAY)  # the bot's clock lags: it tries to delete, Telegram refuses
-    await siti.send("/deletedata")
-    await siti.press(label("user-deletedata-choice-erase"))
-    for _ in range(3):
-        await running.services.outbox.drain(5)
+    await erase(running, siti, rounds=3)
     assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
     refused = [call.method for call in running.emulator.errors]
     assert refused and set(refused) <= {"deleteMessages", "editMessageText"}
@@ -248,9 +251,7 @@ async def talked_in_a_topic(running, siti, ani, group):
 async def test_deletedata_deletes_the_cases_forum_topic(forum):
     running, siti, ani, group, settings, now = forum
     topic = await talked_in_a_topic(running, siti, ani, group)
-    await siti.send("/deletedata")
-    await siti.press(label("user-deletedata-choice-erase"))
-    await running.services.outbox.drain(5)
+    await erase(running, siti)
     assert group.topics == [] and group.in_topic(topic.thread_id) == []
     assert [c.params["message_thread_id"] for c in running.emulator.calls("deleteForumTopic")] == [
         topic.thread_id
@@ -272,10 +273,7 @@ async def test_a_topic_the_bot_may_not_delete_is_closed_and_its_messages_erased(
     running, siti, ani, group, settings, now = forum
     group.chat.bot_rights = frozenset({"can_manage_topics"})
     await talked_in_a_topic(running, siti, ani, group)
-    await siti.send("/deletedata")
-    await siti.press(label("user-deletedata-choice-erase"))
-    for _ in range(2):
-        await running.services.outbox.drain(5)
+    await erase(running, siti, rounds=2)
     assert [t.closed for t in group.topics] == [True]
     assert staff_chat_words(running.emulator) == [] and leftovers(settings) == []
     assert [c.method for c in running.emulator.errors] == ["deleteForumTopic"]
