@@ -109,9 +109,10 @@ def test_the_ranking_weighs_every_feature(model, tmp_path, monkeypatch):
         assert fused[0].id == "passport" and evidence.chance > 0.99
 
 
-@pytest.mark.parametrize(("bias", "kind"), [(5.0, "answer"), (0.0, "suggest"), (-5.0, "none")])
+@pytest.mark.parametrize(("bias", "kind"), [(5.0, "answer"), (-0.5, "suggest"), (-5.0, "none")])
 def test_the_confidence_model_sets_the_tier(model, tmp_path, monkeypatch, bias, kind):
-    monkeypatch.setattr(index, "CONFIDENCE", (bias,) + (0.0,) * 10)  # p = 0.99, 0.5, 0.01
+    weights = (0.0,) * (len(index.CONFIDENCE) - 1)
+    monkeypatch.setattr(index, "CONFIDENCE", (bias, *weights))  # p = 0.99, 0.38, 0.01
     r = _engine(model, tmp_path).search("salary?", "id")
     assert (r.kind, r.id) == (kind, "wages" if kind == "answer" else None)
     assert r.candidates[0].id == "wages" and r.semantic == (kind != "none")
@@ -178,21 +179,23 @@ async def test_the_bot_answers_lexically_without_the_model(no_model, bot, siti, 
 
 
 # -- accuracy floors (real model and content), a little below what bench/search.py measured at the end of
-# round 4 (2026-12-05). The tuning sets (dev, probe, offtopic, heldout2-4) chose the constants; heldout and
-# heldout5 never did: their floors are regression guards, not targets. Per set: top-1, top-3 (at least),
-# wrong (at most), out of scope rejected (at least; None where a set has no such line).
-FLOORS = {  # measured, fused: dev 98.1 / 98.1 / 1.9 / 88.2, probe 96.0 / 100 / 2.7, offtopic - / 97.5,
-    # heldout2 92.6 / 99.1 / 1.9 / 100, heldout3 95.0 / 100 / 2.8 / 94.3, heldout4 91.3 / 98.7 / 3.2 / 92.0,
-    # heldout 97.7 / 100 / 2.3 / 100, heldout5 89.5 / 98.9 / 3.0 / 91.7; lexical alone on heldout2
-    # 84.2 / 98.1 / 9.8 / 96.0
-    ("faq-dev.tsv", "fused"): (0.96, 0.96, 0.02, 0.85),
+# round 5 (2026-12-05). The tuning sets (dev, probe, offtopic, heldout2-5) chose the constants; heldout and
+# heldout6 never did: their floors are regression guards, not targets. Per set: top-1, top-3 (at least),
+# wrong (at most), out of scope rejected (at least; None where a set has no such line). heldout5 and
+# heldout6 fail without the word-piece model (bot.search.grams): 89.5 and 89.9 top-1 without it.
+FLOORS = {  # measured, fused: dev 98.1 / 100 / 1.9 / 100, probe 96.0 / 100 / 2.7, offtopic - / 100,
+    # heldout2 93.0 / 99.5 / 2.8 / 96.0, heldout3 95.9 / 99.7 / 1.6 / 100, heldout4 93.0 / 99.1 / 3.4 / 98.0,
+    # heldout5 92.3 / 98.7 / 3.2 / 93.3, heldout 97.7 / 100 / 2.3 / 100, heldout6 92.9 / 99.0 / 3.7 / 89.5;
+    # lexical alone on heldout2 84.2 / 98.1 / 9.8 / 96.0
+    ("faq-dev.tsv", "fused"): (0.96, 0.98, 0.02, 0.94),
     ("faq-probe.tsv", "fused"): (0.93, 0.98, 0.04, None),
-    ("faq-offtopic.tsv", "fused"): (None, None, None, 0.92),
-    ("faq-heldout2.tsv", "fused"): (0.9, 0.97, 0.03, 0.95),
-    ("faq-heldout3.tsv", "fused"): (0.93, 0.98, 0.04, 0.9),
-    ("faq-heldout4.tsv", "fused"): (0.89, 0.97, 0.045, 0.88),
+    ("faq-offtopic.tsv", "fused"): (None, None, None, 0.95),
+    ("faq-heldout2.tsv", "fused"): (0.91, 0.98, 0.035, 0.92),
+    ("faq-heldout3.tsv", "fused"): (0.94, 0.98, 0.03, 0.94),
+    ("faq-heldout4.tsv", "fused"): (0.91, 0.98, 0.045, 0.94),
+    ("faq-heldout5.tsv", "fused"): (0.9, 0.97, 0.045, 0.9),
     ("faq-heldout.tsv", "fused"): (0.95, 0.98, 0.035, 0.92),
-    ("faq-heldout5.tsv", "fused"): (0.87, 0.97, 0.04, 0.88),
+    ("faq-heldout6.tsv", "fused"): (0.91, 0.98, 0.05, 0.86),
     ("faq-heldout2.tsv", "lexical"): (0.82, 0.96, 0.12, 0.88),
 }
 
@@ -250,7 +253,8 @@ def test_no_faq_line_nearly_copies_an_evaluation_line(content):
 
 
 def test_a_word_most_entries_use_is_never_answered_alone(model, tmp_path, monkeypatch):
-    monkeypatch.setattr(index, "CONFIDENCE", (5.0,) + (0.0,) * 10)  # sure of every pick: p = 0.99
+    weights = (0.0,) * (len(index.CONFIDENCE) - 1)
+    monkeypatch.setattr(index, "CONFIDENCE", (5.0, *weights))  # sure of every pick: p = 0.99
     docs = [_doc(d.id, f"kerja {d.title}", d.questions) for d in DOCS]  # "kerja" names no topic here
     engine = _engine(model, tmp_path, docs)
     assert (engine.search("kerja", "id").kind, engine.search("kerja gaji", "id").id) == ("suggest", "wages")

@@ -17,6 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bot.search.grams import GramModel
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -42,11 +44,17 @@ QUESTION_CHARS = 80
 #               entry answers, "loker pabrik di bekasi"); outside_trained: the linear model's score
 #               for "out of scope" (its one extra class). The same for every entry: they cannot
 #               rank entries, only say whether to answer at all
+#   grams       not the model's: a linear model of the same lines on the pieces of their words
+#               (bot.search.grams), which sees misspellings and short forms the model and the
+#               lexical search miss; grams_outside: its score for "out of scope"
 # Measured with `python bench/search.py --cv` (each FAQ line asked of an index built without it):
-# the model alone (neighbours, answer and keywords; scores()) 34% confident and right on the split;
-# every feature weighed by the ranking of bot.search.index and fused with the lexical search, 86%.
+# the model alone (neighbours, answer and keywords; scores()) 35% confident and right on the split;
+# every feature weighed by the ranking of bot.search.index and fused with the lexical search, 87%.
 NEIGHBOURS = 3
-FEATURES = ("closest", "neighbours", "answer", "keywords", "trained", "outside", "outside_trained")
+FEATURES = (
+    *("closest", "neighbours", "answer", "keywords", "trained"),
+    *("outside", "outside_trained", "grams", "grams_outside"),
+)
 RIDGE = 0.3  # 0.1 to 3 measured: the same within a point
 ANSWER_WEIGHT = 0.5  # scores(): the model alone, for comparison in bench/search.py
 KEYWORDS_WEIGHT = 0.25
@@ -205,11 +213,18 @@ class SemanticIndex:
     """Cosine scores of a question against every FAQ entry (both languages share one entry id)."""
 
     def __init__(
-        self, encoder: Encoder, ids: list[str], vectors: np.ndarray, owner: np.ndarray, role: np.ndarray
+        self,
+        encoder: Encoder,
+        ids: list[str],
+        vectors: np.ndarray,
+        owner: np.ndarray,
+        role: np.ndarray,
+        grams: GramModel,
     ):
         import numpy as np
 
         self._encoder = encoder
+        self._grams = grams
         self.ids = ids
         self._vectors = vectors
         # Per entry and role, the rows of its texts, padded with row -1 (which reads as similarity -1).
@@ -237,6 +252,7 @@ class SemanticIndex:
         only cache_file holds its vectors."""
         import numpy as np
 
+        docs, outside = list(docs), list(outside)
         sources: list[Path] = [cache_file] if cache_file else []
         if encoder is None:
             encoder = load_encoder()
@@ -260,7 +276,8 @@ class SemanticIndex:
             roles.append(OUTSIDE)
         position[""] = len(ids)
         vectors = _vectors(encoder, texts, sources, cache_file)
-        return cls(encoder, ids, vectors, np.array([position[o] for o in owners]), np.array(roles))
+        grams = GramModel.fit(docs, outside, ids, cache_file.parent if cache_file else None)
+        return cls(encoder, ids, vectors, np.array([position[o] for o in owners]), np.array(roles), grams)
 
     def features(self, question: str) -> np.ndarray:
         """One row per entry (in self.ids order), one column per name in FEATURES."""
@@ -278,9 +295,13 @@ class SemanticIndex:
         )
         *trained, outside_trained = np.append(q, 1.0) @ self._trained
         outside = sims[self._outside].max() if len(self._outside) else 0.0
+        *grams, grams_outside = self._grams.scores(question)
         same = np.ones(len(self.ids))
         return np.column_stack(
-            [closest[:, 0], neighbours, answer, keywords, trained, outside * same, outside_trained * same]
+            [
+                *(closest[:, 0], neighbours, answer, keywords, trained),
+                *(outside * same, outside_trained * same, grams, grams_outside * same),
+            ]
         )
 
     def scores(self, question: str) -> dict[str, float]:
