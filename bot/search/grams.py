@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -125,12 +124,10 @@ class GramModel:
         """Write the model to path, and remove models of earlier lines beside it."""
         import numpy as np
 
+        from bot.search.cache import write_arrays
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes may save at once
-            with tmp.open("wb") as file:
-                np.savez(file, pieces=np.array(list(self._vocabulary)), idf=self._idf, weights=self._weights)
-            tmp.replace(path)
+            write_arrays(path, pieces=np.array(list(self._vocabulary)), idf=self._idf, weights=self._weights)
             for old in path.parent.glob("grams-*.npz"):
                 if old != path:
                     old.unlink(missing_ok=True)

@@ -200,11 +200,10 @@ def _texts(doc: FaqTexts) -> list[tuple[str, int]]:
 def _save(cache_file: Path, vectors: dict[str, np.ndarray]) -> None:
     import numpy as np
 
+    from bot.search.cache import write_arrays
+
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
-        tmp.replace(cache_file)
+        write_arrays(cache_file, keys=np.array(list(vectors)), vectors=np.stack(list(vectors.values())))
     except OSError as exc:
         log.info("FAQ vector cache not written (%s): the next start embeds the FAQ again", exc)
 
