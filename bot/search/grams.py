@@ -175,7 +175,7 @@ class _Lines:
         values = _tf_idf(counts, self.idf[columns])
         values /= np.sqrt(np.bincount(rows, weights=values**2, minlength=self.count))[rows]
         values = values.astype(np.float32)
-        self.rows, self.columns, self.values = rows, columns, values
+        self.columns, self.values = columns, values
         self.row_start = np.r_[0, np.cumsum(np.bincount(rows, minlength=self.count))]
         by_piece = np.argsort(columns, kind="stable")  # the same matrix, ordered by piece
         self.piece_rows, self.piece_values = rows[by_piece], values[by_piece]
