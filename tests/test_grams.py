@@ -3,11 +3,13 @@ entry a misspelt or shortened question looks like."""
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from bot.search import grams
 from bot.search.grams import GramModel, pieces
 
 DOCS = [
@@ -54,12 +56,20 @@ def test_a_model_of_no_lines_scores_nothing():
     assert not GramModel.fit([], [], ["wages"]).scores("gaji").any()
 
 
-def test_a_fitted_model_is_cached_and_a_model_of_other_lines_replaces_it(tmp_path, monkeypatch):
+def test_a_fitted_model_is_cached_and_only_the_most_recently_used_are_kept(tmp_path, monkeypatch):
     first = GramModel.fit(DOCS, [], IDS, tmp_path)
+    (mine,) = tmp_path.glob("grams-*.npz")
+    os.utime(mine, (1, 1))  # written long ago
     monkeypatch.setattr(GramModel, "_fit", None)  # a second fit of the same lines must load it
     again = GramModel.fit(DOCS, [], IDS, tmp_path)
     assert np.array_equal(first.scores("gajih blm dibyar"), again.scores("gajih blm dibyar"))
+    assert mine.stat().st_mtime > 1  # loaded: used now
     monkeypatch.undo()
-    (cached,) = tmp_path.glob("grams-*.npz")
+    monkeypatch.setattr(grams, "KEEP", 3)
+    GramModel.fit(DOCS[:1], [], IDS, tmp_path)
     GramModel.fit(DOCS[:2], [], IDS, tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] != [cached.name] and len(list(tmp_path.iterdir())) == 1
+    for used, path in enumerate(sorted(tmp_path.glob("grams-*.npz"), key=lambda p: p != mine)):
+        os.utime(path, (10 - used, 10 - used))  # mine last used, then the others
+    GramModel.fit(DOCS, ["resep rendang"], IDS, tmp_path)  # a fourth model: the least recently used goes
+    times = sorted(p.stat().st_mtime for p in tmp_path.glob("grams-*.npz"))
+    assert len(times) == 3 and mine.exists() and times[0] == 9

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 SIZES = (3, 4, 5)  # letters per piece; each word is padded with a space at both ends
 RIDGE = 1.0  # the penalty: 0.3 to 3 measured within half a point
+# Models kept in the cache directory (~5 MB each), the most recently used: a build on other lines
+# (a fold of bench/search.py --cv, a test's small FAQ) then does not evict the bot's own model.
+KEEP = 8
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -118,19 +121,21 @@ class GramModel:
                 pieces_, idf, weights = stored["pieces"], stored["idf"], stored["weights"]
         except (OSError, ValueError, KeyError):
             return None  # none yet, or unreadable: fitted again and rewritten
+        with contextlib.suppress(OSError):
+            path.touch()  # used now: the last to be removed
         return cls({str(p): k for k, p in enumerate(pieces_)}, idf, weights)
 
     def _save(self, path: Path) -> None:
-        """Write the model to path, and remove models of earlier lines beside it."""
+        """Write the model to path, and remove all but the KEEP most recently used models beside it."""
         import numpy as np
 
         from bot.search.cache import write_arrays
 
         try:
             write_arrays(path, pieces=np.array(list(self._vocabulary)), idf=self._idf, weights=self._weights)
-            for old in path.parent.glob("grams-*.npz"):
-                if old != path:
-                    old.unlink(missing_ok=True)
+            models = sorted(path.parent.glob("grams-*.npz"), key=_last_used, reverse=True)
+            for old in models[KEEP:]:
+                old.unlink(missing_ok=True)
         except OSError as exc:
             log.info("word-piece model not cached (%s): the next start fits it again", exc)
 
@@ -144,6 +149,14 @@ class GramModel:
         columns, counts = map(np.array, zip(*known, strict=True))
         values = _tf_idf(counts, self._idf[columns])
         return (values / np.linalg.norm(values)) @ self._weights[columns]
+
+
+def _last_used(path: Path) -> float:
+    """When a cached model was last written or loaded (0 if it is gone already)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _give_back_memory() -> None:
