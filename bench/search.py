@@ -5,8 +5,9 @@ out-of-scope rejected. Then p95 time per question, start-up time and resident me
 in a fresh process: lexical only; fused with a warm vector cache; fused on a fresh machine (the
 vectors shipped in bot/search/data only); fused with no stored vectors at all (the whole FAQ embedded).
 
-Tuning signals (--cv): a 5-fold split of the FAQ's own question lines (line i of an entry is in fold
-i mod 5 and is asked of an index built without its fold) and the TUNING sets. --fit fits the ranking
+Tuning signals (--cv): a 5-fold split of the FAQ's question lines, its own and the asked ones
+(content/asked/; line i of an entry is in fold i mod 5 and is asked of an index built without its
+fold), and the TUNING sets. --fit fits the ranking
 (RANK) and the confidence model (CONFIDENCE) of bot.search.index on them and prints their constants.
 The held-out sets only measure: their misses are never printed.
 
@@ -31,47 +32,45 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-import yaml
 from rapidfuzz import fuzz, process
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.content import load_content, read_asked  # noqa: E402
 from bot.search import SearchEngine, SearchResult, index, semantic, talk  # noqa: E402
 from bot.search.redact import redact  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
 # Sets that tune the search (their misses may be shown); faq-heldout.tsv and faq-heldout7.tsv only
-# measure. heldout2 and heldout3 measured the previous rounds and became tuning sets when heldout4
-# was written, before round 4's tuning; heldout4 measured round 4's first engine (90.9 / 97.7 /
-# 3.4 / 86.0) and became a tuning set when heldout5 was written; heldout5 measured round 4's last
-# engine (89.5 / 98.9 / 3.0 / 91.7) and became a tuning set when heldout6 was written; heldout6
-# measured round 5's engine (92.9 / 99.0 / 3.7 / 89.5) and became a tuning set when heldout7 was written.
-TUNING = ("dev", "probe", "offtopic", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
+# measure. The sets written for earlier rounds (probe, offtopic, heldout2-6) each measured a round,
+# then tuned the next; since round 6 they are content/asked/: the search learns from them, and they
+# tune as part of the CV split (each line asked of an index built without its fold).
+TUNING = ("dev",)
 
 
 def load_docs(content: Path = ROOT / "content") -> list[SimpleNamespace]:
-    """FAQ entries from content/<lang>/faq/*.yaml, read directly (no validation)."""
-    docs = []
-    for path in sorted(content.glob("*/faq/*.yaml")):
-        for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entries") or []:
-            docs.append(
-                SimpleNamespace(
-                    lang=path.parent.parent.name,
-                    id=entry["id"],
-                    title=entry.get("title", ""),
-                    questions=entry.get("questions") or [],
-                    keywords=[str(k) for k in entry.get("keywords") or []],
-                    answer=entry.get("answer", ""),
-                )
-            )
-    return docs
+    """FAQ entries as the bot's search learns them (bot.content: their question lines, then the
+    asked lines they answer, in the bot's order), as objects whose question lines a fold can change."""
+    return [
+        SimpleNamespace(
+            lang=e.lang,
+            id=e.id,
+            title=e.title,
+            questions=list(e.questions),
+            keywords=list(e.keywords),
+            answer=e.answer,
+        )
+        for e in load_content(content).search_docs()
+    ]
 
 
 def load_outside(content: Path = ROOT / "content") -> list[str]:
-    """The out-of-scope examples of content/outside.yaml."""
-    data = yaml.safe_load((content / "outside.yaml").read_text(encoding="utf-8")) or {}
-    return [str(q) for q in data.get("questions") or []]
+    """The out-of-scope examples of content/outside.yaml, then the asked lines no entry answers."""
+    return list(load_content(content).search_outside())
+
+
+ASKED = frozenset(line.question for line in read_asked(ROOT / "content"))  # other people's lines
 
 
 def load_eval(name: str) -> list[tuple[str, str, str]]:
@@ -175,15 +174,18 @@ def folds(docs: list[SimpleNamespace], outside: list[str], k: int = FOLDS):
         yield kept, [q for i, q in enumerate(outside) if i % k != fold], asked
 
 
-def cross_validate(docs: list[SimpleNamespace], modes) -> dict[str, Figures]:
-    """Figures per mode over every fold: each line asked of an index built without its fold."""
-    results: dict[str, list] = {mode: [] for mode in modes}
+def cross_validate(docs: list[SimpleNamespace], modes) -> dict[tuple[str, str], Figures]:
+    """Figures per part (the FAQ's own lines, the asked lines) and mode over every fold: each line
+    asked of an index built without its fold."""
+    results: dict[tuple[str, str], list] = {}
     for kept, outside, asked in folds(docs, load_outside()):
         engine = SearchEngine.build(kept, semantic=True, outside=outside)
         for mode, make in modes.items():
             ask = make(engine)
-            results[mode] += [(lang, e, q, ask(q, lang)) for lang, e, q in asked]
-    return {mode: figures(rows) for mode, rows in results.items()}
+            for lang, e, q in asked:
+                part = "asked lines" if q in ASKED else "FAQ lines"
+                results.setdefault((part, mode), []).append((lang, e, q, ask(q, lang)))
+    return {key: figures(rows) for key, rows in sorted(results.items())}
 
 
 @dataclass(frozen=True)
@@ -208,11 +210,12 @@ def decisions(docs: list[SimpleNamespace], tuning: dict[str, list[tuple[str, str
             rest = talk.detect_talk(redact(q[: index.RANKED_CHARS])).rest
             if expected == "smalltalk" or lexical.kind in ("smalltalk", "intent"):
                 continue
+            kind = "asked" if name == "cv" and q in ASKED else name  # FAQ lines and asked lines
             if not rest.strip():
-                out.append(Decision(name, expected, lexical))
+                out.append(Decision(kind, expected, lexical))
                 continue
             ids, features = engine.features(rest, engine._lexical(rest, lang))
-            out.append(Decision(name, expected, lexical, tuple(ids), features))
+            out.append(Decision(kind, expected, lexical, tuple(ids), features))
 
     for kept, outside, asked in folds(docs, load_outside()):
         collect(SearchEngine.build(kept, semantic=True, outside=outside), "cv", asked)
@@ -223,7 +226,8 @@ def decisions(docs: list[SimpleNamespace], tuning: dict[str, list[tuple[str, str
 
 
 def _weights(rows: list[Decision]) -> np.ndarray:
-    """Per row: the CV split weighs as much as the tuning sets together (they are closer to users)."""
+    """Per row: the FAQ's own lines weigh as much as the asked lines and the tuning sets together
+    (other people's wording: closer to users)."""
     is_cv = np.array([r.set == "cv" for r in rows])
     return np.where(is_cv, 1.0 / max(1, is_cv.sum()), 1.0 / max(1, (~is_cv).sum())) * len(rows) / 2
 
@@ -398,8 +402,8 @@ def main() -> None:
             print("\n".join("   " + m for m in f.misses))
 
     if args.cv:
-        for mode, f in cross_validate(docs, modes).items():
-            show(f"CV {FOLDS}-fold FAQ lines", f, mode, True)
+        for (part, mode), f in cross_validate(docs, modes).items():
+            show(f"CV {FOLDS}-fold {part}", f, mode, True)
     sets = {f"faq-{name}.tsv (tuning)": rows for name, rows in tuning.items()}
     if not args.cv:  # the held-out sets measure: figures only, never their misses
         dev, heldout = tuning["dev"], load_eval("faq-heldout.tsv")

@@ -6,7 +6,7 @@ Everything a user reads lives under `content/`; Python refers to it by key. No `
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,42 @@ def _read_yaml(path: Path) -> Any:
         raise ContentError(f"{name}: cannot read YAML: {error}") from error
 
 
+@dataclass(frozen=True)
+class AskedLine:
+    """A question written by someone else and the entry that answers it (content/asked/)."""
+
+    lang: str
+    id: str  # an entry ID, or NONE_OF_THEM
+    question: str
+    file: str
+    line: int
+
+
+NONE_OF_THEM = "none"  # an asked line that no entry answers: an out-of-scope example
+
+
+def read_asked(root: Path) -> list[AskedLine]:
+    """The lines of content/asked/*.tsv: language, entry ID (or "none"), question, tab-separated;
+    "#" lines, the header and "smalltalk" lines (the small-talk table answers those) are skipped."""
+    lines = []
+    for path in sorted((root / "asked").glob("*.tsv")):
+        where = f"asked/{path.name}"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ContentError(f"{where}: cannot read: {error}") from error
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.startswith(("#", "lang\t")):
+                continue
+            fields = line.split("\t")
+            if len(fields) != 3 or not all(f.strip() for f in fields):
+                raise ContentError(f"{where} line {number}: needs language, ID and question, tab-separated")
+            lang, entry_id, question = (f.strip() for f in fields)
+            if entry_id != "smalltalk":
+                lines.append(AskedLine(lang, entry_id, question, where, number))
+    return lines
+
+
 def _strings(values: Any, where: str) -> tuple[str, ...]:
     """A list of plain text lines (a stray "key: value" in YAML would make a mapping instead)."""
     values = values or ()
@@ -166,6 +202,8 @@ class Content:
         self.outside: tuple[str, ...] = tuple(
             str(q) for q in (_read_yaml(root / "outside.yaml") or {}).get("questions") or ()
         )
+        # Questions written by other people: the search learns from them like question lines.
+        self.asked: tuple[AskedLine, ...] = tuple(read_asked(root))
         self.messages: dict[str, dict[str, jinja2.Template]] = {}
         self.message_sources: dict[str, dict[str, str]] = {}
         self.sections: dict[str, dict[str, Section]] = {}
@@ -288,6 +326,19 @@ class Content:
         """Every entry of every language (what the search indexes)."""
         for lang in LANGUAGES:
             yield from self.entries[lang].values()
+
+    def search_docs(self) -> Iterator[FaqEntry]:
+        """Every entry as the search learns it: its question lines, then the asked lines it answers."""
+        asked: dict[tuple[str, str], list[str]] = {}
+        for line in self.asked:
+            asked.setdefault((line.lang, line.id), []).append(line.question)
+        for entry in self.faq_docs():
+            extra = tuple(asked.get((entry.lang, entry.id), ()))
+            yield replace(entry, questions=entry.questions + extra) if extra else entry
+
+    def search_outside(self) -> tuple[str, ...]:
+        """The out-of-scope examples, then the asked lines no entry answers."""
+        return self.outside + tuple(line.question for line in self.asked if line.id == NONE_OF_THEM)
 
     def set_operator(self, name: str = "", contact: str = "") -> None:
         """OPERATOR_NAME and OPERATOR_CONTACT (the same text in every language) win over operator.yaml."""

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from bot import callbacks, telegram_html
-from bot.content import LANGUAGES, Content, ContentError, content_dir
+from bot.content import LANGUAGES, NONE_OF_THEM, Content, ContentError, content_dir
 from bot.store import Broadcast, Case, CaseEvent, Registration, User, Worker
 from bot.store.casework import CasePage
 from bot.store.privacy import Erasure
@@ -46,6 +46,7 @@ def check_content(root: Path | None = None) -> Report:
         _check_entries(content, lang, report)
     _check_contacts(content, report)
     _check_outside(content, report)
+    _check_asked(content, report)
     if not content.operator.get("configured"):
         report.warnings.append("operator.yaml: operator details are not set (configured: false)")
     return report
@@ -309,6 +310,16 @@ def _check_outside(content: Content, report: Report) -> None:
         elif key in seen or not key:
             report.errors.append(f"outside.yaml: {question!r} is empty or there twice")
         seen.add(key)
+
+
+def _check_asked(content: Content, report: Report) -> None:
+    """Every asked line names a language and an entry of that language, or "none"."""
+    for line in content.asked:
+        where = f"{line.file} line {line.line}"
+        if line.lang not in content.entries:
+            report.errors.append(f"{where}: unknown language {line.lang!r}")
+        elif line.id != NONE_OF_THEM and line.id not in content.entries[line.lang]:
+            report.errors.append(f"{where}: no entry {line.id!r} in {line.lang}")
 
 
 def _entry_problems(content: Content, entry, seen_questions: dict[str, str]) -> list[str]:

@@ -178,6 +178,6 @@ def require_operator(content: Content) -> None:
 def build_search(content: Content) -> SearchEngine:
     """The FAQ search index, built once at start-up."""
     started = time.perf_counter()
-    engine = SearchEngine.build(content.faq_docs(), semantic=True, outside=content.outside)
+    engine = SearchEngine.build(content.search_docs(), semantic=True, outside=content.search_outside())
     log.info("search index built in %.0f ms", (time.perf_counter() - started) * 1000)
     return engine

@@ -129,3 +129,17 @@ def test_a_country_without_an_emergency_number_is_reported(copy):
 def test_contact_rules_for_the_emergency_directory(copy, change, expected):
     edit_contacts(copy, change)
     assert any(expected in e for e in check_content(copy).errors)
+
+
+def test_an_asked_line_with_an_unknown_entry_or_language_is_an_error(copy):
+    with (copy / "asked" / "probe.tsv").open("a", encoding="utf-8") as file:
+        file.write("id\tplacement.nope\tgmn cara daftar\nfr\tnone\tbonjour\n")
+    errors = check_content(copy).errors
+    assert any("asked/probe.tsv line" in e and "no entry 'placement.nope' in id" in e for e in errors)
+    assert any("unknown language 'fr'" in e for e in errors)
+
+
+def test_an_asked_line_without_three_fields_names_its_file_and_line(copy):
+    (copy / "asked" / "new.tsv").write_text("lang\texpected_id\tquestion\nid\tgaji telat\n", encoding="utf-8")
+    expected = "asked/new.tsv line 2: needs language, ID and question, tab-separated"
+    assert check_content(copy).errors == [expected]

@@ -124,3 +124,21 @@ def test_every_picker_offers_the_new_countries_and_not_in_list(content):
     wanted = {"KH", "MM", "TH", "LA", "PH", "MO", "BH", "JO", "DE", "NL", "GB", "ZZ"}
     assert wanted <= set(content.countries)
     assert all(content.countries[c].names[lang] for c in wanted for lang in LANGUAGES)
+
+
+def test_asked_lines_teach_the_search_but_are_not_the_faq_s_own_question_lines(content, monkeypatch):
+    from bot import lifecycle
+    from bot.content import NONE_OF_THEM
+
+    line = next(a for a in content.asked if a.id != NONE_OF_THEM)
+    entry = content.entry(line.lang, line.id)
+    assert line.question not in entry.questions  # editors and check-content see only their own
+    none = next(a for a in content.asked if a.id == NONE_OF_THEM)
+    assert none.question not in content.outside
+    built = {}
+    build = lambda docs, **kw: built.update(docs=list(docs), **kw)  # noqa: E731
+    monkeypatch.setattr(lifecycle.SearchEngine, "build", build)
+    lifecycle.build_search(content)
+    taught = next(d for d in built["docs"] if (d.lang, d.id) == (line.lang, line.id))
+    assert taught.questions[: len(entry.questions)] == entry.questions and line.question in taught.questions
+    assert none.question in built["outside"] and set(content.outside) <= set(built["outside"])

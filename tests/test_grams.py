@@ -73,3 +73,16 @@ def test_a_fitted_model_is_cached_and_only_the_most_recently_used_are_kept(tmp_p
     GramModel.fit(DOCS, ["resep rendang"], IDS, tmp_path)  # a fourth model: the least recently used goes
     times = sorted(p.stat().st_mtime for p in tmp_path.glob("grams-*.npz"))
     assert len(times) == 3 and mine.exists() and times[0] == 9
+
+
+def test_a_shipped_model_of_the_same_lines_is_loaded_instead_of_fitted(tmp_path, monkeypatch):
+    shipped = tmp_path / "shipped.npz"
+    GramModel.write(DOCS, ["resep rendang"], IDS, shipped)
+    fitted = GramModel.fit(DOCS, ["resep rendang"], IDS)
+    monkeypatch.setattr(GramModel, "_fit", None)  # loading it must not fit
+    loaded = GramModel.fit(DOCS, ["resep rendang"], IDS, tmp_path / "cache", shipped)
+    assert np.array_equal(fitted.scores("gajih blm dibyar"), loaded.scores("gajih blm dibyar"))
+    assert not (tmp_path / "cache").exists()
+    monkeypatch.undo()
+    other = GramModel.fit(DOCS[:2], ["resep rendang"], IDS, tmp_path / "cache", shipped)  # other lines
+    assert len(list((tmp_path / "cache").glob("grams-*.npz"))) == 1 and other.scores("paspor")[1] > 0

@@ -2,16 +2,16 @@
 
 People shorten and misspell ("gmn", "kerjo", "bpjes", "disnakir", "bp2mi"); the pieces of 3 to 5
 letters of a word still match where the whole word does not, and neither the lexical search (whole
-words, a few repairs per question) nor the sentence model sees them. Each question line, title and
-out-of-scope example is a TF-IDF vector of its pieces; a ridge regression of its entry (one-hot; the
-out-of-scope examples are one more class) on those vectors is fitted at start-up. There are far more
-pieces (~20,000) than lines (~3,400), so it is solved in its dual form: lines x lines, about 1.3 s
-here. The weights per piece are then summed for a question: well under a millisecond.
+words, a few repairs per question) nor the sentence model sees them. Each question line (the FAQ's
+own and the asked ones), title and out-of-scope example is a TF-IDF vector of its pieces; a ridge
+regression of its entry (one-hot; the out-of-scope examples are one more class) on those vectors is
+fitted. There are far more pieces (~23,000) than lines (~5,700), so it is solved in its dual form:
+lines x lines, about 4 s and a few hundred MB for a moment here. So it is fitted when the FAQ's vectors
+are written and shipped beside them (semantic.GRAMS); a start on other lines fits it once and caches
+it. The weights per piece are then summed for a question: well under a millisecond.
 
-Measured with bench/search.py: on heldout6, which never tuned anything, top-1 89.9 -> 92.9, top-3
-98.0 -> 99.0, out-of-scope rejected 82.5 -> 89.5 (wrong 3.2 -> 3.7 at a lower answer cut). Fitted
-without the set: heldout4 top-1 90.9 -> 92.5, heldout5 89.5 -> 91.7. Costs: start-up +1.3 s, resident
-memory +43 MB, about 0.2 ms per question.
+Measured with bench/search.py in round 5: on heldout6, which never tuned anything, top-1 89.9 -> 92.9,
+top-3 98.0 -> 99.0, out-of-scope rejected 82.5 -> 89.5 (wrong 3.2 -> 3.7 at a lower answer cut).
 """
 
 from __future__ import annotations
@@ -67,11 +67,37 @@ class GramModel:
         outside: Iterable[str],
         ids: Sequence[str],
         cache_dir: Path | None = None,
+        shipped: Path | None = None,
     ) -> GramModel:
         """Fit on the titles and question lines of docs (their entry: its place in ids) and the
-        out-of-scope examples (class len(ids)). With cache_dir, a model fitted before on the same
-        lines is loaded from there (milliseconds; each `python -m bot ask` is a new process) and a
-        new one is saved there."""
+        out-of-scope examples (class len(ids)). A model fitted before on the same lines is loaded
+        instead (milliseconds; each `python -m bot ask` is a new process): the shipped file (see
+        write), else one in cache_dir, where a new fit is saved."""
+        texts, owners, key = cls._lines(docs, outside, ids)
+        cache_file = cache_dir / f"grams-{key[:20]}.npz" if cache_dir else None
+        model = (shipped and cls._load(shipped, key)) or (cache_file and cls._load(cache_file, key))
+        if model is None:
+            model = cls._fit(texts, owners, len(ids) + 1)
+            if cache_file:
+                model._save(cache_file, key)
+        return model
+
+    @classmethod
+    def write(cls, docs: Iterable[FaqTexts], outside: Iterable[str], ids: Sequence[str], path: Path) -> None:
+        """Fit afresh and write the model to path, to ship beside the FAQ's vectors: a fresh machine
+        then loads it instead of fitting (the fit takes seconds and a few hundred MB for a moment)."""
+        import numpy as np
+
+        from bot.search.cache import write_arrays
+
+        texts, owners, key = cls._lines(docs, outside, ids)
+        write_arrays(path, key=np.array(key), **cls._fit(texts, owners, len(ids) + 1)._arrays())
+
+    @staticmethod
+    def _lines(
+        docs: Iterable[FaqTexts], outside: Iterable[str], ids: Sequence[str]
+    ) -> tuple[list[str], list[int], str]:
+        """The texts learned, the class of each, and a key of both (with the settings)."""
         position = {doc_id: k for k, doc_id in enumerate(ids)}
         texts, owners = [], []
         for doc in docs:
@@ -82,13 +108,7 @@ class GramModel:
             texts.append(text)
             owners.append(len(ids))
         key = hashlib.sha1(repr((SIZES, RIDGE, len(ids), texts, owners)).encode("utf-8")).hexdigest()
-        cache_file = cache_dir / f"grams-{key[:20]}.npz" if cache_dir else None
-        model = cls._load(cache_file) if cache_file else None
-        if model is None:
-            model = cls._fit(texts, owners, len(ids) + 1)
-            if cache_file:
-                model._save(cache_file)
-        return model
+        return texts, owners, key
 
     @classmethod
     def _fit(cls, texts: list[str], owners: list[int], classes: int) -> GramModel:
@@ -113,26 +133,35 @@ class GramModel:
         return model
 
     @classmethod
-    def _load(cls, path: Path) -> GramModel | None:
+    def _load(cls, path: Path, key: str) -> GramModel | None:
+        """The model in path if it was fitted on the lines of key; a cached one is marked used."""
         import numpy as np
 
         try:
             with np.load(path) as stored:
+                if str(stored["key"]) != key:
+                    return None  # fitted on other lines
                 pieces_, idf, weights = stored["pieces"], stored["idf"], stored["weights"]
         except (OSError, ValueError, KeyError):
             return None  # none yet, or unreadable: fitted again and rewritten
-        with contextlib.suppress(OSError):
-            path.touch()  # used now: the last to be removed
+        if path.name.startswith("grams-"):
+            with contextlib.suppress(OSError):
+                path.touch()  # used now: the last to be removed from the cache
         return cls({str(p): k for k, p in enumerate(pieces_)}, idf, weights)
 
-    def _save(self, path: Path) -> None:
+    def _arrays(self) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        return {"pieces": np.array(list(self._vocabulary)), "idf": self._idf, "weights": self._weights}
+
+    def _save(self, path: Path, key: str) -> None:
         """Write the model to path, and remove all but the KEEP most recently used models beside it."""
         import numpy as np
 
         from bot.search.cache import write_arrays
 
         try:
-            write_arrays(path, pieces=np.array(list(self._vocabulary)), idf=self._idf, weights=self._weights)
+            write_arrays(path, key=np.array(key), **self._arrays())
             models = sorted(path.parent.glob("grams-*.npz"), key=_last_used, reverse=True)
             for old in models[KEEP:]:
                 old.unlink(missing_ok=True)

