@@ -174,12 +174,20 @@ def folds(docs: list[SimpleNamespace], outside: list[str], k: int = FOLDS):
         yield kept, [q for i, q in enumerate(outside) if i % k != fold], asked
 
 
-def cross_validate(docs: list[SimpleNamespace], modes) -> dict[tuple[str, str], Figures]:
-    """Figures per part (the FAQ's own lines, the asked lines) and mode over every fold: each line
-    asked of an index built without its fold."""
+def fold_indexes(docs: list[SimpleNamespace]) -> list[tuple[SearchEngine, list[tuple[str, str, str]]]]:
+    """Each fold's index, built without its lines, and those lines (built once: the CV figures and
+    the fit's decisions both ask them)."""
+    return [
+        (SearchEngine.build(kept, semantic=True, outside=outside), asked)
+        for kept, outside, asked in folds(docs, load_outside())
+    ]
+
+
+def cross_validate(built, modes) -> dict[tuple[str, str], Figures]:
+    """Figures per part (the FAQ's own lines, the asked lines) and mode over every fold (built:
+    fold_indexes): each line asked of an index built without its fold."""
     results: dict[tuple[str, str], list] = {}
-    for kept, outside, asked in folds(docs, load_outside()):
-        engine = SearchEngine.build(kept, semantic=True, outside=outside)
+    for engine, asked in built:
         for mode, make in modes.items():
             ask = make(engine)
             for lang, e, q in asked:
@@ -200,8 +208,9 @@ class Decision:
     features: np.ndarray | None = None
 
 
-def decisions(docs: list[SimpleNamespace], tuning: dict[str, list[tuple[str, str, str]]]) -> list[Decision]:
-    """Every CV line asked of its fold's index, then the tuning sets asked of the full index."""
+def decisions(built, engine: SearchEngine, tuning: dict[str, list[tuple[str, str, str]]]) -> list[Decision]:
+    """Every CV line asked of its fold's index (built: fold_indexes), then the tuning sets asked of
+    the full index (engine)."""
     out = []
 
     def collect(engine: SearchEngine, name: str, rows: list[tuple[str, str, str]]) -> None:
@@ -217,9 +226,8 @@ def decisions(docs: list[SimpleNamespace], tuning: dict[str, list[tuple[str, str
             ids, features = engine.features(rest, engine._lexical(rest, lang))
             out.append(Decision(kind, expected, lexical, tuple(ids), features))
 
-    for kept, outside, asked in folds(docs, load_outside()):
-        collect(SearchEngine.build(kept, semantic=True, outside=outside), "cv", asked)
-    engine = SearchEngine.build(docs, semantic=True, outside=load_outside())
+    for fold_engine, asked in built:
+        collect(fold_engine, "cv", asked)
     for name, rows in tuning.items():
         collect(engine, name, rows)
     return out
@@ -401,8 +409,9 @@ def main() -> None:
         if misses and args.show_misses and mode == "fused":
             print("\n".join("   " + m for m in f.misses))
 
+    built = fold_indexes(docs) if args.cv else []
     if args.cv:
-        for (part, mode), f in cross_validate(docs, modes).items():
+        for (part, mode), f in cross_validate(built, modes).items():
             show(f"CV {FOLDS}-fold {part}", f, mode, True)
     sets = {f"faq-{name}.tsv (tuning)": rows for name, rows in tuning.items()}
     if not args.cv:  # the held-out sets measure: figures only, never their misses
@@ -417,7 +426,7 @@ def main() -> None:
         for mode, make in modes.items():
             show(name, evaluate(make(engine), rows), mode, name.endswith("(tuning)"))
     if args.cv and args.fit:
-        rows = decisions(docs, tuning)
+        rows = decisions(built, engine, tuning)
         rank = fit_rank(rows)
         confidence = fit_confidence(evidence(rows, rank))
         print("RANK = (" + ", ".join(f"{w:.3f}" for w in rank) + ")  # fitted")
