@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import functools
 import itertools
 import json
 import os
@@ -37,7 +38,7 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.content import load_content, read_asked  # noqa: E402
+from bot.content import Content, load_content  # noqa: E402
 from bot.search import SearchEngine, SearchResult, index, semantic, talk  # noqa: E402
 from bot.search.redact import redact  # noqa: E402
 
@@ -47,6 +48,12 @@ EVAL = ROOT / "tests" / "eval"
 # then tuned the next; since round 6 they are content/asked/: the search learns from them, and they
 # tune as part of the CV split (each line asked of an index built without its fold).
 TUNING = ("dev",)
+
+
+@functools.cache
+def _content(root: Path) -> Content:
+    """The content as the bot loads it, once per run (docs, out-of-scope lines and ASKED share it)."""
+    return load_content(root)
 
 
 def load_docs(content: Path = ROOT / "content") -> list[SimpleNamespace]:
@@ -61,16 +68,16 @@ def load_docs(content: Path = ROOT / "content") -> list[SimpleNamespace]:
             keywords=list(e.keywords),
             answer=e.answer,
         )
-        for e in load_content(content).search_docs()
+        for e in _content(content).search_docs()
     ]
 
 
 def load_outside(content: Path = ROOT / "content") -> list[str]:
     """The out-of-scope examples of content/outside.yaml, then the asked lines no entry answers."""
-    return list(load_content(content).search_outside())
+    return list(_content(content).search_outside())
 
 
-ASKED = frozenset(line.question for line in read_asked(ROOT / "content"))  # other people's lines
+ASKED = frozenset(line.question for line in _content(ROOT / "content").asked)  # other people's lines
 
 
 def load_eval(name: str) -> list[tuple[str, str, str]]:

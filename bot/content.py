@@ -134,7 +134,7 @@ class AskedLine:
 NONE_OF_THEM = "none"  # an asked line that no entry answers: an out-of-scope example
 
 
-def read_asked(root: Path) -> list[AskedLine]:
+def _read_asked(root: Path) -> list[AskedLine]:
     """The lines of content/asked/*.tsv: language, entry ID (or "none"), question, tab-separated;
     "#" lines, the header and "smalltalk" lines (the small-talk table answers those) are skipped."""
     lines = []
@@ -203,7 +203,7 @@ class Content:
             str(q) for q in (_read_yaml(root / "outside.yaml") or {}).get("questions") or ()
         )
         # Questions written by other people: the search learns from them like question lines.
-        self.asked: tuple[AskedLine, ...] = tuple(read_asked(root))
+        self.asked: tuple[AskedLine, ...] = tuple(_read_asked(root))
         self.messages: dict[str, dict[str, jinja2.Template]] = {}
         self.message_sources: dict[str, dict[str, str]] = {}
         self.sections: dict[str, dict[str, Section]] = {}
